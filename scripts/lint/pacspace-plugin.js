@@ -148,40 +148,40 @@ function AuthConventions(opts) {
     Root: {
       enter(root, ctx) {
         forEachOperation(root, ctx, (op, loc, label, m, path) => {
-            const fail = (message) => ctx.report({ message: `${label}: ${message}`, location: loc });
-            const security = op.security;
-            const codes = Object.keys(op.responses ?? {});
-            const needs = (list) => list.filter((c) => !codes.includes(c));
-            if (!Array.isArray(security)) { fail('security must be declared on the operation.'); return; }
-            const isPublic = security.length === 0;
-            if (path.startsWith('/api/v1/')) {
-              if (path.startsWith('/api/v1/verify/')) {
-                if (!isPublic) fail('verify is public: security must be [].');
-              } else {
-                const ok = security.length === 1 && Object.keys(security[0]).join() === 'ApiKeyAuth' &&
-                  security[0].ApiKeyAuth.length > 0 && security[0].ApiKeyAuth.every((s) => permissions.has(s));
-                if (!ok) fail(`Balance API operations require exactly ApiKeyAuth with their permission (${[...permissions].join(', ')}) as scope.`);
-                if (needs(['401', '403', '429']).length) fail(`must document ${needs(['401', '403', '429']).join(', ')}.`);
-              }
-            } else if (path.startsWith('/dashboard/')) {
-              if (publicPaths.has(path)) {
-                if (!isPublic) fail('this is a public dashboard route: security must be [].');
-              } else if (isPublic) {
-                fail('only the documented public dashboard routes may have security [].');
-              } else {
-                for (const req of security) {
-                  const names = Object.keys(req);
-                  if (!names.includes('DashboardSession') && !names.includes('DashboardRefresh')) fail('dashboard operations authenticate with a session cookie.');
-                  if (UNSAFE.has(m) && !names.includes('CsrfHeader')) fail('unsafe cookie-authenticated methods require CsrfHeader in the same requirement.');
-                  if (!UNSAFE.has(m) && names.includes('CsrfHeader')) fail('safe methods must not require the CSRF header.');
-                }
-                if (UNSAFE.has(m) && needs(['403']).length) fail('unsafe cookie-authenticated methods must document 403 (csrf_required).');
-              }
+          const fail = (message) => ctx.report({ message: `${label}: ${message}`, location: loc });
+          const security = op.security;
+          const codes = Object.keys(op.responses ?? {});
+          const needs = (list) => list.filter((c) => !codes.includes(c));
+          if (!Array.isArray(security)) { fail('security must be declared on the operation.'); return; }
+          const isPublic = security.length === 0;
+          if (path.startsWith('/api/v1/')) {
+            if (path.startsWith('/api/v1/verify/')) {
+              if (!isPublic) fail('verify is public: security must be [].');
+            } else {
+              const ok = security.length === 1 && Object.keys(security[0]).join() === 'ApiKeyAuth' &&
+                security[0].ApiKeyAuth.length > 0 && security[0].ApiKeyAuth.every((s) => permissions.has(s));
+              if (!ok) fail(`Balance API operations require exactly ApiKeyAuth with their permission (${[...permissions].join(', ')}) as scope.`);
+              if (needs(['401', '403', '429']).length) fail(`must document ${needs(['401', '403', '429']).join(', ')}.`);
             }
-            for (const [code, raw] of Object.entries(op.responses ?? {})) {
-              const res = raw.$ref ? ctx.resolve(raw, loc.source.absoluteRef).node : raw;
-              if (res && !res.headers?.['X-Request-Id']) fail(`response ${code} must document the X-Request-Id header.`);
+          } else if (path.startsWith('/dashboard/')) {
+            if (publicPaths.has(path)) {
+              if (!isPublic) fail('this is a public dashboard route: security must be [].');
+            } else if (isPublic) {
+              fail('only the documented public dashboard routes may have security [].');
+            } else {
+              for (const req of security) {
+                const names = Object.keys(req);
+                if (!names.includes('DashboardSession') && !names.includes('DashboardRefresh')) fail('dashboard operations authenticate with a session cookie.');
+                if (UNSAFE.has(m) && !names.includes('CsrfHeader')) fail('unsafe cookie-authenticated methods require CsrfHeader in the same requirement.');
+                if (!UNSAFE.has(m) && names.includes('CsrfHeader')) fail('safe methods must not require the CSRF header.');
+              }
+              if (UNSAFE.has(m) && needs(['403']).length) fail('unsafe cookie-authenticated methods must document 403 (csrf_required).');
             }
+          }
+          for (const [code, raw] of Object.entries(op.responses ?? {})) {
+            const res = raw.$ref ? ctx.resolve(raw, loc.source.absoluteRef).node : raw;
+            if (res && !res.headers?.['X-Request-Id']) fail(`response ${code} must document the X-Request-Id header.`);
+          }
         });
       },
     },
