@@ -1,0 +1,231 @@
+// The in-process sandbox: takes a plain request, runs it through Prism's pipeline with the
+// stateful engine as the response producer, and returns a plain response. Listeners
+// (http/listener.ts) and in-process tests both call `handle`.
+import type { IHttpRequest, IHttpResponse } from '@stoplight/prism-http';
+import type { IHttpOperation } from '@stoplight/types';
+import { loadOperations, readBundle, type OperationTable } from './contract/operations.ts';
+import { createPipeline, type Diagnostic, type MockOptions } from './contract/prism-pipeline.ts';
+import { authenticate, rateLimited } from './gate/authenticate.ts';
+import { parseCookies } from './http/cookies.ts';
+import { fail, problemBody, ProblemError, statusOf } from './http/problem.ts';
+import { randomBase62 } from './security/secrets.ts';
+import type { Services } from './services.ts';
+import type { Handlers, Reply } from './domain/handler.ts';
+import type { KeyEnvironment } from './state/events.ts';
+
+export type IncomingRequest = {
+  method: string;
+  /** Path and query string as received. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw body, or 'too-large' past MAX_BODY_BYTES (the rest was discarded unread). */
+  body: Buffer | 'too-large' | undefined;
+  environment: KeyEnvironment;
+  clientAddress: string;
+};
+
+export type OutgoingResponse = { status: number; headers: Record<string, string | string[]>; body: string | undefined };
+
+type Surface = { table: OperationTable; handlers: Handlers; pipeline: ReturnType<typeof createPipeline> };
+
+type RequestState = {
+  requestId: string;
+  environment: KeyEnvironment;
+  cookies: Record<string, string>;
+  bodyError?: ProblemError;
+};
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export async function createApp(services: Services, handlers: { api: Handlers; control: Handlers }) {
+  const requests = new WeakMap<IHttpRequest, RequestState>();
+  const setCookies = new WeakMap<IHttpResponse, string[]>();
+
+  function toResponse(reply: Reply, state: RequestState): IHttpResponse {
+    const isProblem = reply.status >= 400;
+    const response: IHttpResponse = {
+      statusCode: reply.status,
+      headers: {
+        'content-type': isProblem ? 'application/problem+json' : 'application/json',
+        'x-request-id': state.requestId,
+        ...lowercaseKeys(reply.headers ?? {}),
+      },
+      body: reply.body,
+    };
+    if (reply.cookies?.length) {
+      setCookies.set(response, reply.cookies);
+      response.headers!['set-cookie'] = reply.cookies.join(', ');
+    }
+    return response;
+  }
+
+  function problemReply(error: ProblemError, state: RequestState, instance: string): Reply {
+    return { status: statusOf(error.code), body: problemBody(error, state.requestId, instance), headers: error.headers };
+  }
+
+  async function buildSurface(bundle: string, surfaceHandlers: Handlers): Promise<Surface> {
+    const table = await loadOperations(readBundle(bundle));
+    for (const id of Object.keys(surfaceHandlers)) {
+      if (!table.byId.has(id)) throw new Error(`handler ${id} has no operation in generated/${bundle}.json`);
+    }
+    const surface = { table, handlers: surfaceHandlers } as Surface;
+    surface.pipeline = createPipeline(table.prism, (input, operation, violations) => produce(surface, input, operation, violations));
+    return surface;
+  }
+
+  async function produce(surface: Surface, input: IHttpRequest, operation: IHttpOperation, violations: Diagnostic[]) {
+    const state = requests.get(input)!;
+    const info = surface.table.byId.get(operation.iid!)!;
+    try {
+      const caller = authenticate(info.auth, { headers: input.headers ?? {}, cookies: state.cookies, environment: state.environment }, services);
+      if (info.hasBody && state.bodyError) throw state.bodyError;
+      // Prism's own security check only sees that a credential is present; the gate decided.
+      const invalid = violations.filter((v) => v.severity === 0 && v.code !== 401);
+      if (invalid.length) {
+        throw fail('validation_failed', undefined, {
+          validation: invalid.map((v) => ({
+            location: v.path ?? [],
+            severity: 'Error' as const,
+            code: String(v.code ?? 'invalid'),
+            message: v.message,
+          })),
+        });
+      }
+      const handler = surface.handlers[info.operationId];
+      if (!handler) return 'not-implemented' as const;
+      const reply = await handler({
+        services,
+        caller,
+        environment: state.environment,
+        params: surface.table.pathParams(info, input.url.path),
+        query: (input.url.query ?? {}) as Record<string, string | string[]>,
+        headers: input.headers ?? {},
+        body: input.body,
+        requestId: state.requestId,
+      });
+      return toResponse(reply, state);
+    } catch (error) {
+      if (error instanceof ProblemError) return toResponse(problemReply(error, state, input.url.path), state);
+      throw error;
+    }
+  }
+
+  const api = await buildSurface('openapi', handlers.api);
+  const control = services.config.control ? await buildSurface('sandbox-control', handlers.control) : undefined;
+
+  async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
+    const requestId = `req_${randomBase62(16)}`;
+    const headers = normalizeHeaders(req.headers);
+    const { path, query } = splitUrl(req.url);
+    const state: RequestState = { requestId, environment: req.environment, cookies: parseCookies(headers.cookie) };
+    const finish = (response: IHttpResponse, violations: Diagnostic[] = []): OutgoingResponse => {
+      // Prism's mock writes header names as the contract spells them; HTTP names are case-insensitive.
+      const out: Record<string, string | string[]> = lowercaseKeys(response.headers ?? {});
+      out['x-request-id'] = requestId;
+      const cookies = setCookies.get(response);
+      if (cookies) out['set-cookie'] = cookies;
+      if (violations.length) out['sl-violations'] = JSON.stringify(violations.map(({ path: p, message }) => ({ path: p, message })));
+      if (response.body !== undefined && !out['content-type']) out['content-type'] = 'application/json';
+      return { status: response.statusCode, headers: out, body: response.body === undefined ? undefined : JSON.stringify(response.body) };
+    };
+    // Answers decided before an operation is known (no route, body too large, client limit).
+    const bare = (error: ProblemError, extraHeaders: Record<string, string> = {}) => {
+      const response = toResponse(problemReply(error, state, path), state);
+      response.headers = { ...response.headers, ...extraHeaders };
+      return finish(response);
+    };
+
+    try {
+      const isControl = path.startsWith('/__sandbox/');
+      const surface = isControl ? control : api;
+      // The Dashboard API lives on the production listener only.
+      if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/'))) return bare(fail('not_found'));
+      if (!isControl) {
+        const decision = services.limits.client.take(req.clientAddress);
+        if (!decision.allowed) return bare(rateLimited(services, decision));
+      }
+      if (req.body === 'too-large' || (req.body && req.body.length > MAX_BODY_BYTES)) return bare(fail('payload_too_large'));
+      const input: IHttpRequest = {
+        method: req.method.toLowerCase() as IHttpRequest['method'],
+        url: { path, query },
+        headers,
+        body: parseBody(req.body as Buffer | undefined, headers['content-type'], state),
+      };
+      requests.set(input, state);
+      const result = await surface.pipeline.run(input, services.config.control && !isControl ? preferredMock(headers.prefer) : undefined);
+      if (result.kind === 'no-route') {
+        if (result.status === 404) return bare(fail('not_found'));
+        const allowed = surface.table.allowedMethods(path);
+        return bare(fail('method_not_allowed', `${req.method.toUpperCase()} is not allowed here; use ${allowed.join(', ')}.`, { allowedMethods: allowed }), {
+          allow: allowed.join(', '),
+        });
+      }
+      return finish(result.response, result.violations);
+    } catch (error) {
+      // A bug, never an expected answer: keep serving and say nothing internal.
+      console.error(`[sandbox] ${requestId} failed: ${(error as Error)?.name ?? 'Error'}`);
+      return {
+        status: 500,
+        headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId },
+        body: JSON.stringify({
+          type: 'https://docs.pacspace.io/errors/internal_error',
+          title: 'Internal error',
+          status: 500,
+          detail: 'The sandbox failed to handle this request.',
+          code: 'internal_error',
+          requestId,
+        }),
+      };
+    }
+  }
+
+  return { handle, api, control };
+}
+
+function parseBody(raw: Buffer | undefined, contentType: string | undefined, state: RequestState): unknown {
+  if (!raw || raw.length === 0) return undefined;
+  const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (media !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(media)) {
+    state.bodyError = fail('unsupported_media_type');
+    return undefined;
+  }
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch (error) {
+    state.bodyError = fail('invalid_json', `The request body is not valid JSON: ${(error as Error).message.slice(0, 120)}`);
+    return undefined;
+  }
+}
+
+/** `Prefer: code=404, example=name, dynamic=true`, as Prism reads it. */
+function preferredMock(prefer: string | undefined): MockOptions | undefined {
+  if (!prefer) return undefined;
+  const pairs = Object.fromEntries(
+    prefer.split(/[,;]/).map((p) => p.trim().split('=').map((s) => s.trim())).filter((p) => p.length === 2),
+  ) as Record<string, string>;
+  if (!pairs.code && !pairs.example && !pairs.dynamic) return undefined;
+  return {
+    ...(pairs.code && /^\d{3}$/.test(pairs.code) ? { code: Number(pairs.code) } : {}),
+    ...(pairs.example ? { exampleKey: pairs.example } : {}),
+    ...(pairs.dynamic ? { dynamic: pairs.dynamic === 'true' } : {}),
+  };
+}
+
+function splitUrl(url: string): { path: string; query: Record<string, string | string[]> } {
+  const i = url.indexOf('?');
+  const rawPath = i < 0 ? url : url.slice(0, i);
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(i < 0 ? '' : url.slice(i + 1))) {
+    const prev = query[k];
+    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return { path: rawPath || '/', query };
+}
+
+function normalizeHeaders(headers: IncomingRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+const lowercaseKeys = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));

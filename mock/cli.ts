@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// `pacspace-sandbox` / `npm start`: starts the stateful sandbox and prints where it is.
+import { parseArgs } from 'node:util';
+import { startSandbox } from './sandbox.ts';
+
+const usage = `Usage: pacspace-sandbox [options]
+
+  --host HOST           address to bind (default 127.0.0.1)
+  --port N              production listener: Dashboard API + pk_live_ keys (default 4010)
+  --sandbox-port N      sandbox listener: pk_test_ keys (default 4011)
+  --seed N              create the deterministic demo account N (default 1; --seed none for none)
+  --provisioning-ms N   how long provisioning an environment takes (default 5000)
+  --no-control          do not serve the /__sandbox/ control surface
+  --log-level LEVEL     silent | error | info (default info)
+  -h, --help            show this help`;
+
+function main() {
+  const { values } = parseArgs({
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '4010' },
+      'sandbox-port': { type: 'string', default: '4011' },
+      seed: { type: 'string', default: '1' },
+      'provisioning-ms': { type: 'string', default: '5000' },
+      'no-control': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  const int = (name: string, value: string) => {
+    if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a whole number, got "${value}"`);
+    return Number(value);
+  };
+  return startSandbox({
+    host: values.host,
+    port: int('port', values.port!),
+    sandboxPort: int('sandbox-port', values['sandbox-port']!),
+    ...(values.seed === 'none' ? {} : { seed: int('seed', values.seed!) }),
+    provisioningMs: int('provisioning-ms', values['provisioning-ms']!),
+    control: !values['no-control'],
+  }).then((sandbox) => {
+    if (values['log-level'] !== 'silent') {
+      const lines = [
+        'PacSpace sandbox is running',
+        `  Dashboard API + production Balance API (pk_live_):  ${sandbox.productionUrl}`,
+        `  Sandbox Balance API (pk_test_):                     ${sandbox.sandboxUrl}`,
+        ...(sandbox.services.config.control ? [`  Control surface:                                    ${sandbox.productionUrl}/__sandbox/`] : []),
+      ];
+      if (sandbox.demo) {
+        lines.push(
+          '',
+          'Demo account (deterministic for this --seed):',
+          `  email:     ${sandbox.demo.email}`,
+          `  password:  ${sandbox.demo.password}`,
+          `  API key:   ${sandbox.demo.apiKey}`,
+          '  (the API key secret is shown only now; create more keys in the dashboard API)',
+        );
+      }
+      console.log(lines.join('\n'));
+    }
+    const stop = () => sandbox.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`pacspace-sandbox: ${(error as Error).message}\n\n${usage}`);
+  process.exit(2);
+}

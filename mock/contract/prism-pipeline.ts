@@ -1,0 +1,67 @@
+// Prism's HTTP core, configured as the sandbox's request pipeline: Prism routes, checks
+// security, validates the request, hands the validated input to `produce` (the stateful
+// engine, plugged in as Prism's proxy `forward` component) and validates the response.
+// `produce` may decline an operation; Prism then answers with its own mock.
+import { createLogger } from '@stoplight/prism-core';
+import { createInstance, ProblemJsonError, type IHttpRequest, type IHttpResponse } from '@stoplight/prism-http';
+import type { IHttpOperation } from '@stoplight/types';
+import * as TE from 'fp-ts/lib/TaskEither.js';
+
+export type Diagnostic = { path?: string[]; code?: string | number; message: string; severity: number };
+
+export type Produce = (
+  input: IHttpRequest,
+  operation: IHttpOperation,
+  inputViolations: Diagnostic[],
+) => Promise<IHttpResponse | 'not-implemented'>;
+
+export type PipelineResult =
+  | { kind: 'response'; response: IHttpResponse; violations: Diagnostic[] }
+  | { kind: 'no-route'; status: 404 | 405 };
+
+const NOT_IMPLEMENTED = { type: 'UPSTREAM_NOT_IMPLEMENTED', title: 'Served by the Prism mock', status: 501 };
+
+export type MockOptions = { code?: number; exampleKey?: string; dynamic?: boolean };
+
+export function createPipeline(operations: IHttpOperation[], produce: Produce) {
+  const logger = createLogger('sandbox', { level: 'silent' });
+  const config = {
+    isProxy: true as const,
+    // Never contacted: `forward` below is the engine, not an HTTP client.
+    upstream: new URL('http://engine.invalid'),
+    upstreamProxy: undefined,
+    errors: true,
+    checkSecurity: true,
+    validateRequest: true,
+    validateResponse: true,
+    mock: { dynamic: false },
+  };
+  const prism = createInstance(config, {
+    logger,
+    forward: ({ data, validations }, _baseUrl, _proxy, resource) => () => async () => {
+      try {
+        const out = await produce(data, resource as IHttpOperation, validations as Diagnostic[]);
+        if (out === 'not-implemented') return { _tag: 'Left', left: ProblemJsonError.fromTemplate(NOT_IMPLEMENTED) };
+        return { _tag: 'Right', right: out };
+      } catch (error) {
+        return { _tag: 'Left', left: error as Error };
+      }
+    },
+  });
+  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger });
+
+  async function run(input: IHttpRequest, mock?: MockOptions): Promise<PipelineResult> {
+    const instance = mock ? mockOnly : prism;
+    const cfg = mock ? ({ ...config, isProxy: false, errors: false, mock: { dynamic: false, ...mock } } as never) : undefined;
+    const result = await TE.toUnion(instance.request(input, operations, cfg) as never)() as any;
+    if (result instanceof Error) {
+      if (result.name.endsWith('#NO_PATH_MATCHED_ERROR')) return { kind: 'no-route', status: 404 };
+      if (result.name.endsWith('#NO_METHOD_MATCHED_ERROR')) return { kind: 'no-route', status: 405 };
+      throw result;
+    }
+    const output = result.output as IHttpResponse;
+    return { kind: 'response', response: output, violations: result.validations.output as Diagnostic[] };
+  }
+
+  return { run };
+}

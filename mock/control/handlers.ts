@@ -1,0 +1,3 @@
+import type { Handlers } from '../domain/handler.ts';
+
+export const controlHandlers: Handlers = {};

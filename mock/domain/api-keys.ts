@@ -1,0 +1,131 @@
+// API keys (seed 001): create, list, get, regenerate, toggle, delete. Secrets are generated
+// here, shown once in the create/regenerate reply, and stored only as hashes.
+import type { components } from '../../generated/openapi.d.ts';
+import { fail } from '../http/problem.ts';
+import { hashSecret, randomBase62 } from '../security/secrets.ts';
+import type { Services } from '../services.ts';
+import type { KeyEnvironment, Permission } from '../state/events.ts';
+import { environmentStatus, type ApiKey, type User } from '../state/projections.ts';
+import { callerOf, iso, ok, paginate, type HandlerContext, type Handlers } from './handler.ts';
+
+type ApiKeyView = components['schemas']['ApiKey'];
+type CreateBody = components['schemas']['ApiKeyCreateRequest'];
+
+export const ALL_PERMISSIONS: Permission[] = ['balance:read', 'balance:write'];
+const NETWORK_OF = { test: 'testnet', live: 'mainnet' } as const;
+
+export function view(key: ApiKey): ApiKeyView {
+  return {
+    id: key.id,
+    name: key.name,
+    environment: key.environment,
+    publicKey: `pk_${key.environment}_${key.publicId}`,
+    permissions: [...key.permissions],
+    active: key.active,
+    createdAt: iso(key.createdAt),
+    lastUsedAt: key.lastUsedAt === null ? null : iso(key.lastUsedAt),
+  };
+}
+
+/** A new secret: `sk_{env}_` + 32 base62 characters (about 190 bits). */
+function newSecret(environment: KeyEnvironment) {
+  const secretKey = `sk_${environment}_${randomBase62(32)}`;
+  return { secretKey, secretHash: hashSecret(secretKey) };
+}
+
+/** Creates a key for a tenant; shared by the dashboard and the demo account. */
+export async function issueApiKey(
+  services: Services,
+  tenantId: string,
+  input: { name: string; environment: KeyEnvironment; permissions: Permission[] },
+) {
+  const keyId = `key_${randomBase62(16)}`;
+  const publicId = randomBase62(16);
+  const { secretKey, secretHash } = newSecret(input.environment);
+  await services.store.commit({
+    type: 'api_key.created',
+    at: services.clock.now(),
+    keyId,
+    tenantId,
+    environment: input.environment,
+    name: input.name,
+    publicId,
+    secretHash,
+    permissions: input.permissions,
+  });
+  const key = services.store.state.apiKeys.get(keyId)!;
+  if (services.faults.has('secret-in-list')) services.leakedSecrets.set(keyId, secretKey);
+  return { key, secretKey, fullKey: `pk_${input.environment}_${publicId}.${secretKey}` };
+}
+
+/** The caller's key by id; another tenant's key is indistinguishable from a missing one. */
+function ownKey(ctx: HandlerContext, user: User): ApiKey {
+  const key = ctx.services.store.state.apiKeys.get(ctx.params.id ?? '');
+  if (!key || key.tenantId !== user.tenantId) throw fail('not_found', 'No API key with this id.');
+  return key;
+}
+
+export const apiKeyHandlers: Handlers = {
+  async createApiKey(ctx) {
+    const { user } = callerOf(ctx, 'session');
+    const body = ctx.body as CreateBody;
+    if (!user.approved) throw fail('account_not_approved');
+    if (!user.verified) throw fail('email_not_verified');
+    const environment = body.environment ?? 'test';
+    const tenant = ctx.services.store.state.tenants.get(user.tenantId)!;
+    const network = NETWORK_OF[environment];
+    if (environmentStatus(tenant.environments[network], ctx.services.clock.now()) !== 'active') {
+      throw fail('environment_not_active', `The ${network} environment must be active before ${environment} keys can be created.`);
+    }
+    const { key, secretKey, fullKey } = await issueApiKey(ctx.services, user.tenantId, {
+      name: body.name,
+      environment,
+      permissions: body.permissions ? [...new Set(body.permissions)] : ALL_PERMISSIONS,
+    });
+    return ok(201, { ...view(key), secretKey, fullKey });
+  },
+
+  listApiKeys(ctx) {
+    const { user } = callerOf(ctx, 'session');
+    const { services } = ctx;
+    const keys = [...services.store.state.apiKeys.values()]
+      .filter((k) => k.tenantId === user.tenantId)
+      .sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
+    const page = paginate(keys, ctx.query);
+    const leak = services.faults.has('secret-in-list');
+    return ok(200, {
+      ...page,
+      items: page.items.map((k) => (leak && services.leakedSecrets.has(k.id) ? { ...view(k), secretKey: services.leakedSecrets.get(k.id) } : view(k))),
+    });
+  },
+
+  getApiKey(ctx) {
+    const { user } = callerOf(ctx, 'session');
+    return ok(200, view(ownKey(ctx, user)));
+  },
+
+  async regenerateApiKey(ctx) {
+    const { user } = callerOf(ctx, 'session');
+    const key = ownKey(ctx, user);
+    const { secretKey, secretHash } = newSecret(key.environment);
+    await ctx.services.store.commit({ type: 'api_key.regenerated', at: ctx.services.clock.now(), keyId: key.id, secretHash });
+    if (ctx.services.faults.has('secret-in-list')) ctx.services.leakedSecrets.set(key.id, secretKey);
+    const publicKey = `pk_${key.environment}_${key.publicId}`;
+    return ok(200, { id: key.id, publicKey, secretKey, fullKey: `${publicKey}.${secretKey}` });
+  },
+
+  async toggleApiKey(ctx) {
+    const { user } = callerOf(ctx, 'session');
+    const key = ownKey(ctx, user);
+    await ctx.services.store.commit({ type: 'api_key.toggled', at: ctx.services.clock.now(), keyId: key.id, active: !key.active });
+    return ok(200, { id: key.id, active: key.active, message: key.active ? 'API key has been enabled.' : 'API key has been disabled.' });
+  },
+
+  async deleteApiKey(ctx) {
+    const { user } = callerOf(ctx, 'session');
+    const key = ownKey(ctx, user);
+    await ctx.services.store.commit({ type: 'api_key.deleted', at: ctx.services.clock.now(), keyId: key.id });
+    ctx.services.leakedSecrets.delete(key.id);
+    return { status: 200, body: { statusCode: 200, message: 'API key deleted successfully.' } };
+  },
+};

@@ -1,0 +1,83 @@
+// Builds and starts a sandbox: services, the app, and one listener per environment
+// (production: Dashboard API + pk_live_ keys; sandbox: pk_test_ keys).
+import type { Server } from 'node:http';
+import { createApp } from './app.ts';
+import { controlHandlers } from './control/handlers.ts';
+import { createFaults } from './control/faults.ts';
+import { seedDemoAccount, type DemoAccount } from './demo/seed-demo.ts';
+import { apiHandlers } from './domain/index.ts';
+import { createRateLimiter } from './gate/rate-limiter.ts';
+import { createListener, listen } from './http/listener.ts';
+import type { SandboxConfig, Services } from './services.ts';
+import { createClock } from './state/clock.ts';
+import { createStore } from './state/store.ts';
+
+export type SandboxOptions = {
+  host?: string;
+  port?: number;
+  sandboxPort?: number;
+  /** Seed for the deterministic demo account; omit for none. */
+  seed?: number;
+  control?: boolean;
+  provisioningMs?: number;
+  rateLimits?: { client?: { capacity: number; refillPerSecond: number }; apiKey?: { capacity: number; refillPerSecond: number } };
+};
+
+export type RunningSandbox = {
+  productionUrl: string;
+  sandboxUrl: string;
+  services: Services;
+  demo: DemoAccount | undefined;
+  close(): Promise<void>;
+};
+
+export async function createServices(config: SandboxConfig, options: SandboxOptions = {}): Promise<Services> {
+  const clock = createClock();
+  return {
+    store: createStore(),
+    clock,
+    faults: createFaults(),
+    config,
+    limits: {
+      client: createRateLimiter(clock, options.rateLimits?.client ?? { capacity: 600, refillPerSecond: 300 }),
+      apiKey: createRateLimiter(clock, options.rateLimits?.apiKey ?? { capacity: 200, refillPerSecond: 100 }),
+      login: createRateLimiter(clock, { capacity: config.loginFailures.limit, refillPerSecond: config.loginFailures.limit / (config.loginFailures.windowMs / 1000) }),
+    },
+    leakedSecrets: new Map(),
+  };
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const config: SandboxConfig = {
+    productionUrl: '',
+    sandboxUrl: '',
+    autoApprove: true,
+    provisioningMs: options.provisioningMs ?? 5_000,
+    loginFailures: { limit: 5, windowMs: 15 * 60_000 },
+    control: options.control ?? true,
+  };
+  const services = await createServices(config, options);
+  const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
+  const production = createListener('live', app.handle);
+  const sandbox = createListener('test', app.handle);
+  const productionPort = await listen(production, host, options.port ?? 4010);
+  const sandboxPort = await listen(sandbox, host, options.sandboxPort ?? 4011);
+  config.productionUrl = `http://${host}:${productionPort}`;
+  config.sandboxUrl = `http://${host}:${sandboxPort}`;
+  const demo = options.seed === undefined ? undefined : await seedDemoAccount(services, options.seed);
+  const close = (server: Server) =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return {
+    productionUrl: config.productionUrl,
+    sandboxUrl: config.sandboxUrl,
+    services,
+    demo,
+    close: async () => {
+      await Promise.all([close(production), close(sandbox)]);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Secret material: generation, one-way storage and constant-time comparison. Secrets are
+// stored only as hashes; nothing here logs or returns a plaintext secret it did not create.
+import { createHash, randomBytes, randomInt, scryptSync, timingSafeEqual } from 'node:crypto';
+
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** n base62 characters from the CSPRNG, without modulo bias (log2(62) ≈ 5.95 bits each). */
+export function randomBase62(n: number): string {
+  let out = '';
+  for (let i = 0; i < n; i++) out += BASE62[randomInt(62)];
+  return out;
+}
+
+/** An opaque token for cookies and e-mailed links: 32 random bytes, base64url. */
+export const randomToken = () => randomBytes(32).toString('base64url');
+
+/** High-entropy secrets (API key secrets, session and email tokens) are stored as SHA-256. */
+export const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  // Compare equal-length buffers always, so the time does not reveal the length either.
+  const same = x.length === y.length;
+  return timingSafeEqual(same ? x : y, y) && same;
+}
+
+// Passwords are low-entropy: scrypt with a per-password salt.
+const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
+
+export function hashPassword(password: string): string {
+  const salt = randomBytes(16);
+  const key = scryptSync(password, salt, 32, SCRYPT);
+  return `scrypt$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+export function verifyPassword(password: string, stored: string | undefined): boolean {
+  // Unknown users are checked against a dummy hash, so both paths take the same time.
+  const [, salt, key] = (stored ?? DUMMY_HASH).split('$');
+  const actual = scryptSync(password, Buffer.from(salt ?? '', 'base64url'), 32, SCRYPT);
+  return timingSafeEqual(actual, Buffer.from(key ?? '', 'base64url')) && stored !== undefined;
+}
+
+const DUMMY_HASH = hashPassword(randomToken());

@@ -1,0 +1,20 @@
+// The sandbox's clock: real time plus an offset the control surface can move, so expiries,
+// provisioning delays and rate-limit windows can be tested without waiting.
+export type Clock = {
+  now(): number;
+  iso(ms?: number): string;
+  advance(ms: number): void;
+  offset(): number;
+};
+
+export function createClock(offsetMs = 0): Clock {
+  let offset = offsetMs;
+  return {
+    now: () => Date.now() + offset,
+    iso: (ms) => new Date(ms ?? Date.now() + offset).toISOString(),
+    advance: (ms) => {
+      offset += ms;
+    },
+    offset: () => offset,
+  };
+}
