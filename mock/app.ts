@@ -139,7 +139,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       const isControl = path.startsWith('/__sandbox/');
       const surface = isControl ? control : api;
       // The Dashboard API lives on the production listener only.
-      if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/'))) return bare(fail('not_found'));
+      if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/')) || !isDecodable(path)) return bare(fail('not_found'));
       if (!isControl) {
         const decision = services.limits.client.take(req.clientAddress);
         if (!decision.allowed) return bare(rateLimited(services, decision));
@@ -209,6 +209,15 @@ function preferredMock(prefer: string | undefined): MockOptions | undefined {
     ...(pairs.example ? { exampleKey: pairs.example } : {}),
     ...(pairs.dynamic ? { dynamic: pairs.dynamic === 'true' } : {}),
   };
+}
+
+function isDecodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function splitUrl(url: string): { path: string; query: Record<string, string | string[]> } {

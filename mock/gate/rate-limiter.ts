@@ -46,6 +46,10 @@ export function createRateLimiter(clock: Clock, initial: RateLimitSettings) {
       const b = level(key);
       return decision(b, b.tokens >= 1);
     },
+    /** Refills one caller's bucket (a successful login clears its email's failures). */
+    forget(key: string) {
+      buckets.delete(key);
+    },
     settings: () => ({ ...settings }),
     configure(next: Partial<RateLimitSettings>) {
       settings = { ...settings, ...next };

@@ -12,9 +12,14 @@ function readBody(req: IncomingMessage): Promise<IncomingRequest['body']> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    // Past the limit, the rest of the upload is read and discarded, never buffered, so the
-    // client gets its 413 instead of a reset connection.
-    let oversized = Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
+    // A declared length past the limit is refused at once (and the connection closed);
+    // past the limit in a chunked upload, the rest is read and discarded, never buffered,
+    // so the client gets its 413 instead of a reset connection.
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+      resolve('too-large');
+      return;
+    }
+    let oversized = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) oversized = true;
@@ -37,8 +42,10 @@ export function createListener(environment: KeyEnvironment, handle: Handle): Ser
         environment,
         clientAddress: req.socket.remoteAddress ?? 'unknown',
       });
-      res.writeHead(out.status, out.headers);
+      const unread = body === 'too-large' && !req.readableEnded;
+      res.writeHead(out.status, unread ? { ...out.headers, connection: 'close' } : out.headers);
       res.end(out.body);
+      if (unread) res.on('finish', () => req.destroy());
     } catch {
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
       res.end();
