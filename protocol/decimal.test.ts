@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { formatAmount, parseAmount, parseDecimal, parseJsonNumber } from './decimal.ts';
+
+const sum = (xs: string[]) => formatAmount(xs.reduce((acc, x) => acc + parseAmount(x)!, 0n));
+
+describe('exact decimal amounts', () => {
+  it.each([
+    ['ten times 0.1 is exactly 1', Array(10).fill('0.1'), '1.00'],
+    ['0.1 + 0.2 is 0.3', ['0.1', '0.2'], '0.30'],
+    ['large values keep every digit', ['999999999999999.99999999', '0.00000001'], '1000000000000000.00'],
+    ['debits', ['100.00', '-12.34567891'], '87.65432109'],
+    ['to zero', ['5', '-5'], '0.00'],
+    ['negative totals', ['-0.5', '-0.25'], '-0.75'],
+  ])('%s', (_n, xs, expected) => {
+    expect(sum(xs)).toBe(expected);
+  });
+
+  it.each(['1.123456789', '1e5', '01', '1.', '.5', '', '-', '1000000000000000', '+1', ' 1', '1,5', 'NaN'])(
+    'refuses %j',
+    (text) => {
+      expect(parseAmount(text)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['100.00', '100.00'],
+    ['1e-2', '0.01'],
+    ['-0.5E1', '-5.00'],
+    ['12345678901234.12345678', '12345678901234.12345678'],
+    ['0.000000010', '0.00000001'],
+  ])('reads the JSON number %s exactly', (text, expected) => {
+    expect(formatAmount(parseJsonNumber(text)!)).toBe(expected);
+  });
+
+  it.each(['1e-9', '1.123456789', '1e15'])('refuses the JSON number %s', (text) => {
+    expect(parseJsonNumber(text)).toBeUndefined();
+  });
+
+  it('round-trips what it writes', () => {
+    for (const x of ['0.00', '-0.30', '123.45678901']) expect(formatAmount(parseDecimal(x))).toBe(x);
+  });
+});

@@ -1,0 +1,59 @@
+// The bottom-up tree must equal RFC 6962's recursive definition for every size, and every
+// audit path must verify with RFC 9162's algorithm — checked against a direct transcription
+// of the RFC here, not against the module's own helpers.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalize } from './canonical-json.ts';
+import { auditPath, buildLevels, leafHash, rootFromPath, rootOf } from './merkle.ts';
+
+const sha = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
+const k = (n: number) => 2 ** Math.floor(Math.log2(n - 1)); // largest power of two < n
+
+function mth(d: Buffer[]): Buffer {
+  if (d.length === 1) return d[0]!;
+  const split = k(d.length);
+  return sha(Buffer.from([1]), mth(d.slice(0, split)), mth(d.slice(split)));
+}
+
+function path(m: number, d: Buffer[]): Buffer[] {
+  if (d.length === 1) return [];
+  const split = k(d.length);
+  return m < split ? [...path(m, d.slice(0, split)), mth(d.slice(split))] : [...path(m - split, d.slice(split)), mth(d.slice(0, split))];
+}
+
+const leaves = (n: number) => Array.from({ length: n }, (_, i) => sha(Buffer.from([0]), Buffer.from(`leaf ${i}`)));
+
+describe('RFC 6962 Merkle tree', () => {
+  it.each(Array.from({ length: 33 }, (_, i) => i + 1))('n = %i: root and every audit path match the RFC', (n) => {
+    const d = leaves(n);
+    const levels = buildLevels(d);
+    expect(rootOf(levels).toString('hex')).toBe(mth(d).toString('hex'));
+    for (let m = 0; m < n; m++) {
+      const p = auditPath(levels, m);
+      expect(p.map((b) => b.toString('hex'))).toEqual(path(m, d).map((b) => b.toString('hex')));
+      expect(rootFromPath(d[m]!, m, n, p)?.toString('hex')).toBe(mth(d).toString('hex'));
+    }
+  });
+
+  it('rejects a path for the wrong index, size or leaf', () => {
+    const d = leaves(7);
+    const levels = buildLevels(d);
+    const root = rootOf(levels).toString('hex');
+    const p = auditPath(levels, 3);
+    expect(rootFromPath(d[3]!, 4, 7, p)?.toString('hex')).not.toBe(root);
+    expect(rootFromPath(d[3]!, 3, 4, p)).toBeUndefined();
+    expect(rootFromPath(d[2]!, 3, 7, p)?.toString('hex')).not.toBe(root);
+    expect(rootFromPath(d[3]!, 7, 7, p)).toBeUndefined();
+  });
+
+  it('hashes leaves as SHA-256(0x00 || canonical JSON)', () => {
+    const leaf = { b: '2', a: null, c: { z: 'é', y: '\u2028' }, n: 1 };
+    const expected = sha(Buffer.from([0]), Buffer.from('{"a":null,"b":"2","c":{"y":"\u2028","z":"é"},"n":1}', 'utf8'));
+    expect(canonicalize(leaf)).toBe('{"a":null,"b":"2","c":{"y":"\u2028","z":"é"},"n":1}');
+    expect(leafHash(leaf).toString('hex')).toBe(expected.toString('hex'));
+  });
+
+  it('refuses an empty tree', () => {
+    expect(() => buildLevels([])).toThrow();
+  });
+});
