@@ -194,9 +194,14 @@ export interface paths {
         /**
          * Request access
          * @description Asks PacSpace for an account. PacSpace reviews each request; once it is approved, an
-         *     approval link with a single-use access token (valid 7 days) is emailed to `email`, and
-         *     `POST /dashboard/auth/register` creates the account with it. The sandbox approves every
-         *     request at once and keeps the approval email in its outbox.
+         *     approval link `https://app.pacspace.io/register?token=…` is emailed to `email`. Its
+         *     `token` is a single-use access token (valid 7 days, bound to `email`) that
+         *     `POST /dashboard/auth/register` takes as `accessToken` to create an approved account.
+         *     If the address already registered while its request was pending, approval approves that
+         *     account instead and no link is sent. A repeated request for an approved address that
+         *     has no account yet sends a new link, which supersedes the earlier ones. The sandbox
+         *     approves every request at once (unless started otherwise) and keeps the approval email
+         *     in its outbox.
          *
          *     The answer is `202` with the same body whatever the email: a new address, one with a
          *     pending request, or one that already has an account (which gets no second approval), so
@@ -220,13 +225,25 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description Creates the account and its tenant with the access token from the approval link. The
-         *     token is single use and bound to the email address of the access request: an unknown,
-         *     expired or used token, or one issued for another email, is `400 invalid_token`. The new
-         *     user is the tenant's `owner`, its email is not verified yet (`isVerified: false`), and a
-         *     verification link (valid 24 hours) is emailed; until it is followed, API keys cannot be
-         *     created. No session is started and no cookie is set: log in with
-         *     `POST /dashboard/auth/login`. Public.
+         * @description Creates the account and its tenant. The user is the tenant's `owner`, its email is not
+         *     verified yet (`isVerified: false`), and a verification link
+         *     (`https://app.pacspace.io/dashboard/auth/verify?token=…`, valid 24 hours) is emailed;
+         *     until it is followed, API keys cannot be created (`403 email_not_verified`). No session
+         *     is started and no cookie is set: log in with `POST /dashboard/auth/login`. Public.
+         *
+         *     **With `accessToken`** (the `token` of the approval link
+         *     `https://app.pacspace.io/register?token=…` emailed when the access request was approved)
+         *     the account is approved at once. The token is single use and bound to the email address
+         *     of the access request: an unknown, expired or used token, or one issued for another
+         *     email, is `400 invalid_token` and nothing is created.
+         *
+         *     **Without `accessToken`** the account is created too, but it is approved only if the
+         *     address's access request already is; otherwise it is pending (`approvalStatus: pending`
+         *     in `GET /dashboard/auth/me`, and `403 account_not_approved` on API key creation) and
+         *     becomes approved as soon as PacSpace approves the address's access request
+         *     (`POST /dashboard/auth/request-access`).
+         *
+         *     An address that already has an account is `409 account_exists`, checked after the token.
          */
         post: operations["register"];
         delete?: never;
@@ -255,10 +272,11 @@ export interface paths {
          *     (`isVerified: false`).
          *
          *     A wrong password and an unknown email get the same `401 invalid_credentials`, in the same
-         *     time. Failed attempts are counted per email address and per client address: after 5
+         *     time. Failed attempts are counted per email address (case-insensitively): after 5
          *     failures within 15 minutes, further attempts for that email (right or wrong, existing
-         *     account or not) get `429` with `Retry-After` until the window has passed. A successful
-         *     login resets the count for its email. Public.
+         *     account or not) get `429` with `Retry-After`, until that many seconds have passed (one
+         *     more attempt is allowed every 3 minutes). A successful login resets the count for its
+         *     email. Requests are also rate limited per client address. Public.
          */
         post: operations["login"];
         delete?: never;
@@ -325,11 +343,12 @@ export interface paths {
         put?: never;
         /**
          * Request a password reset
-         * @description Emails a password reset link (single use, valid 1 hour) if the email belongs to an
-         *     account; the new link supersedes every earlier one. The password does not change until
-         *     `POST /dashboard/auth/reset-password`. The answer is `202` with the same body whether or
-         *     not the email exists, so the route cannot be used to discover accounts. Public; rate
-         *     limited per client address and email (`429` with `Retry-After`).
+         * @description Emails a password reset link `https://app.pacspace.io/reset-password?token=…` (single
+         *     use, valid 1 hour) if the email belongs to an account; the new link supersedes every
+         *     earlier one. The password does not change until `POST /dashboard/auth/reset-password`.
+         *     The answer is `202` with the same body whether or not the email exists, so the route
+         *     cannot be used to discover accounts. Public; rate limited per client address and email
+         *     (`429` with `Retry-After`).
          */
         post: operations["requestPasswordReset"];
         delete?: never;
@@ -1431,8 +1450,14 @@ export interface components {
          */
         NewPassword: string;
         RegisterRequest: {
-            /** @description The access token from the approval link PacSpace emailed after approving the access request. Single use, valid 7 days, bound to the email address the request was made with. */
-            accessToken: components["schemas"]["EmailToken"];
+            /**
+             * @description Optional. The access token from the approval link PacSpace emailed after approving the
+             *     access request (the `token` query parameter of the link). Single use, valid 7 days,
+             *     bound to the email address the request was made with. With it the account is approved
+             *     at once; without it the account is created pending approval (see
+             *     `POST /dashboard/auth/register`).
+             */
+            accessToken?: components["schemas"]["EmailToken"];
             /** @description The email address the access request was made with. */
             email: components["schemas"]["EmailAddress"];
             password: components["schemas"]["NewPassword"];
@@ -2980,8 +3005,8 @@ export interface operations {
                 };
             };
             /**
-             * @description An account with this email already exists. Only a valid access token for this email
-             *     reaches this check, so it reveals nothing to anyone else. Nothing was created.
+             * @description An account with this email already exists (checked after the access token, if one
+             *     is given). Nothing was created.
              */
             409: {
                 headers: {

@@ -192,7 +192,9 @@ function parseBody(raw: Buffer | undefined, contentType: string | undefined, sta
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
   } catch (error) {
-    state.bodyError = fail('invalid_json', `The request body is not valid JSON: ${(error as Error).message.slice(0, 120)}`);
+    // Never quote the parser's message: it echoes parts of the body, which may hold a secret.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    state.bodyError = fail('invalid_json', `The request body is not valid JSON${position ? ` (at position ${position})` : ''}.`);
     return undefined;
   }
 }

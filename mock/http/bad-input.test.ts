@@ -49,6 +49,16 @@ describe('bad input', () => {
     expect(sb.services.store.eventCount).toBe(before);
   });
 
+  it('an unparsable body is never echoed back (it may hold a password)', async () => {
+    const res = await sb.dashboard.post('/dashboard/auth/login', {
+      headers: { 'content-type': 'application/json' },
+      raw: '{"email":"a@b.co","password": hunter2-secret}',
+    });
+    expectProblem(res, 400, 'invalid_json');
+    expect(res.text).not.toContain('hunter2');
+    expect(res.body.detail).toMatch(/^The request body is not valid JSON( \(at position \d+\))?\.$/);
+  });
+
   it('422 lists every violation with its location', async () => {
     const res = await sb.sandboxApi.post('/api/v1/balance/delta', { headers: key, json: { delta: true, reason: 'usage', extra: 1 } });
     expectProblem(res, 422, 'validation_failed');

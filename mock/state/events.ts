@@ -6,7 +6,10 @@ export type Network = 'testnet' | 'mainnet';
 export type Permission = 'balance:read' | 'balance:write';
 export type EmailTokenKind = 'access' | 'verify' | 'reset';
 
+import type { LedgerEvent } from './ledger.ts';
+
 export type SandboxEvent =
+  | LedgerEvent
   | { type: 'access.requested'; at: number; email: string; name: string; organization: string; buyerMode: string; useCase: string }
   /** Approves the address: its access request, and its account if one was registered while pending. */
   | { type: 'access.approved'; at: number; email: string }

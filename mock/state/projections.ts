@@ -2,6 +2,7 @@
 // Time-dependent facts (token expiry, an environment becoming active) are stored as instants
 // and judged against the clock when read, never by timers.
 import type { EmailTokenKind, KeyEnvironment, Network, Permission, SandboxEvent } from './events.ts';
+import { applyLedgerEvent, createLedgerProjection } from './ledger.ts';
 
 export type User = {
   id: string;
@@ -66,6 +67,7 @@ export function createProjections() {
     sessionsByRefresh: new Map<string, Session>(),
     emailTokens: new Map<string, EmailToken>(),
     outbox: [] as OutboxMessage[],
+    ledger: createLedgerProjection(),
   };
 }
 
@@ -75,6 +77,10 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function applyEvent(s: Projections, e: SandboxEvent): void {
   switch (e.type) {
+    case 'delta.recorded':
+    case 'checkpoint.created':
+      applyLedgerEvent(s.ledger, e);
+      return;
     case 'access.requested':
       s.accessRequests.set(normalizeEmail(e.email), {
         email: e.email,
