@@ -20,6 +20,8 @@ export type SandboxOptions = {
   seed?: number;
   control?: boolean;
   provisioningMs?: number;
+  /** Approve access requests at once (default true); false leaves them pending. */
+  autoApprove?: boolean;
   rateLimits?: { client?: { capacity: number; refillPerSecond: number }; apiKey?: { capacity: number; refillPerSecond: number } };
 };
 
@@ -52,10 +54,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const config: SandboxConfig = {
     productionUrl: '',
     sandboxUrl: '',
-    autoApprove: true,
+    autoApprove: options.autoApprove ?? true,
     provisioningMs: options.provisioningMs ?? 5_000,
     loginFailures: { limit: 5, windowMs: 15 * 60_000 },
     control: options.control ?? true,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
   };
   const services = await createServices(config, options);
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });

@@ -16,6 +16,8 @@ export type SandboxConfig = {
   loginFailures: { limit: number; windowMs: number };
   /** Whether the /__sandbox/ control surface is served. */
   control: boolean;
+  /** The `--seed` of the demo account, re-created by `POST /__sandbox/reset`; absent for none. */
+  seed?: number;
 };
 
 export type Services = {

@@ -5,7 +5,9 @@
 import { createLogger } from '@stoplight/prism-core';
 import { createInstance, ProblemJsonError, type IHttpRequest, type IHttpResponse } from '@stoplight/prism-http';
 import type { IHttpOperation } from '@stoplight/types';
+import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
+import { createRequire } from 'node:module';
 
 export type Diagnostic = { path?: string[]; code?: string | number; message: string; severity: number };
 
@@ -48,12 +50,25 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
       }
     },
   });
-  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger });
+  // Prism's mock, with header values as strings, as they are on the wire: Prism's own output
+  // validation drops falsy values, so a mocked `RateLimit-Remaining: 0` (a number) would be
+  // reported missing from a response that is in fact correct.
+  // (required, not imported: Node and Vite disagree on the default export of a CommonJS module)
+  const prismMock = (createRequire(import.meta.url)('@stoplight/prism-http/dist/mocker/index.js') as typeof import('@stoplight/prism-http/dist/mocker/index.js')).default;
+  const stringHeaderMock: typeof prismMock = (opts) => (mockLogger) =>
+    E.map((response: IHttpResponse) => ({
+      ...response,
+      headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    }))(prismMock(opts)(mockLogger));
+  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger, mock: stringHeaderMock });
 
   async function run(input: IHttpRequest, mock?: MockOptions): Promise<PipelineResult> {
     const instance = mock ? mockOnly : prism;
     const cfg = mock ? ({ ...config, isProxy: false, errors: false, mock: { dynamic: false, ...mock } } as never) : undefined;
     const result = await TE.toUnion(instance.request(input, operations, cfg) as never)() as any;
+    // A forced status or example the operation does not document cannot be produced: the
+    // preference is ignored (RFC 7240) and the request is answered as usual.
+    if (mock && result instanceof Error && result.name.endsWith('#NOT_FOUND')) return run(input);
     if (result instanceof Error) {
       if (result.name.endsWith('#NO_PATH_MATCHED_ERROR')) return { kind: 'no-route', status: 404 };
       if (result.name.endsWith('#NO_METHOD_MATCHED_ERROR')) return { kind: 'no-route', status: 405 };

@@ -25,7 +25,7 @@ let counter = 0;
 
 beforeAll(async () => {
   // The control surface is not needed: the tests read the outbox and move the clock in-process.
-  sandbox = await startTestSandbox({ control: false });
+  sandbox = await startTestSandbox();
   work = await mkdtemp(join(tmpdir(), 'pacspace-accounts-'));
 });
 

@@ -10,7 +10,7 @@ const DERIVE = '/api/v1/balance/derive/customer_001';
 const FULL_KEY = /^pk_(test|live)_([A-Za-z0-9]+)\.sk_\1_([A-Za-z0-9]+)$/;
 
 beforeAll(async () => {
-  sb = await startTestSandbox({ control: false, provisioningMs: 30_000 });
+  sb = await startTestSandbox({ provisioningMs: 30_000 });
   await loginDemo(sb);
 });
 afterAll(() => sb.close());

@@ -9,7 +9,7 @@ let sb: TestSandbox;
 let tenantId: string;
 
 beforeAll(async () => {
-  sb = await startTestSandbox({ control: false, provisioningMs: 20_000 });
+  sb = await startTestSandbox({ provisioningMs: 20_000 });
   tenantId = (await loginDemo(sb)).tenantId;
 });
 afterAll(() => sb.close());

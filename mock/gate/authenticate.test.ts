@@ -14,7 +14,7 @@ const DERIVE = '/api/v1/balance/derive/customer_001';
 const withoutRequestId = (body: any) => ({ ...body, requestId: undefined });
 
 beforeAll(async () => {
-  sb = await startTestSandbox({ control: false });
+  sb = await startTestSandbox();
   testKey = sb.demo!.apiKey;
   const tenantId = sb.demo!.tenantId;
   // Set-up shortcut: the dashboard's key lifecycle has its own tests (domain/api-keys.test.ts).
@@ -97,7 +97,7 @@ describe('Balance API keys', () => {
 
 describe('per-key rate limit', () => {
   it('answers 429 with Retry-After and RateLimit headers once the bucket is empty, then recovers', async () => {
-    const limited = await startTestSandbox({ control: false, rateLimits: { apiKey: { capacity: 3, refillPerSecond: 0.5 } } });
+    const limited = await startTestSandbox({ rateLimits: { apiKey: { capacity: 3, refillPerSecond: 0.5 } } });
     try {
       const key = limited.demo!.apiKey;
       for (let i = 0; i < 3; i++) {

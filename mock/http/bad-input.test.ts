@@ -8,7 +8,7 @@ let sb: TestSandbox;
 let key: Record<string, string>;
 
 beforeAll(async () => {
-  sb = await startTestSandbox({ control: false });
+  sb = await startTestSandbox();
   key = { 'X-Api-Key': sb.demo!.apiKey };
 });
 afterAll(() => sb.close());
