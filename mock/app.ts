@@ -33,6 +33,7 @@ type RequestState = {
   environment: KeyEnvironment;
   cookies: Record<string, string>;
   bodyError?: ProblemError;
+  rawBody?: string;
 };
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -101,6 +102,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
         query: (input.url.query ?? {}) as Record<string, string | string[]>,
         headers: input.headers ?? {},
         body: input.body,
+        rawBody: state.rawBody,
         requestId: state.requestId,
       });
       return toResponse(reply, state);
@@ -190,7 +192,8 @@ function parseBody(raw: Buffer | undefined, contentType: string | undefined, sta
     return undefined;
   }
   try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+    state.rawBody = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    return JSON.parse(state.rawBody);
   } catch (error) {
     // Never quote the parser's message: it echoes parts of the body, which may hold a secret.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];

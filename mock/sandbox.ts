@@ -9,6 +9,7 @@ import { apiHandlers } from './domain/index.ts';
 import { createRateLimiter } from './gate/rate-limiter.ts';
 import { createListener, listen } from './http/listener.ts';
 import type { SandboxConfig, Services } from './services.ts';
+import { createScheduler } from './scheduler.ts';
 import { createClock } from './state/clock.ts';
 import { createStore } from './state/store.ts';
 
@@ -23,6 +24,11 @@ export type SandboxOptions = {
   /** Approve access requests at once (default true); false leaves them pending. */
   autoApprove?: boolean;
   rateLimits?: { client?: { capacity: number; refillPerSecond: number }; apiKey?: { capacity: number; refillPerSecond: number } };
+  confirmationMs?: number;
+  freePlanDeltas?: number;
+  webhooks?: { timeoutMs?: number; retryDelaysMs?: number[] };
+  /** Keep an append-only journal in this folder and replay it on start. */
+  dataDir?: string;
 };
 
 export type RunningSandbox = {
@@ -35,7 +41,12 @@ export type RunningSandbox = {
 
 export async function createServices(config: SandboxConfig, options: SandboxOptions = {}): Promise<Services> {
   const clock = createClock();
+  const scheduler = createScheduler(clock, (error) => console.error(`[sandbox] scheduled job failed: ${(error as Error)?.name ?? 'Error'}`));
+  clock.onAdvance(() => scheduler.poke());
   return {
+    scheduler,
+    // Replaced by the webhook dispatcher once endpoints exist (see mock/webhooks/).
+    webhooks: { announce: () => [], flush: () => {} },
     store: createStore(),
     clock,
     faults: createFaults(),
@@ -59,6 +70,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     loginFailures: { limit: 5, windowMs: 15 * 60_000 },
     control: options.control ?? true,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    confirmationMs: options.confirmationMs ?? 2_000,
+    freePlanDeltas: options.freePlanDeltas ?? 100,
+    webhooks: {
+      timeoutMs: options.webhooks?.timeoutMs ?? 5_000,
+      // Fast in the sandbox; the contract documents production's 1 min … 6 h schedule.
+      retryDelaysMs: options.webhooks?.retryDelaysMs ?? [1_000, 2_000, 4_000, 8_000, 16_000],
+    },
   };
   const services = await createServices(config, options);
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
@@ -80,6 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     services,
     demo,
     close: async () => {
+      services.scheduler.stop();
       await Promise.all([close(production), close(sandbox)]);
     },
   };

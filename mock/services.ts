@@ -1,7 +1,9 @@
 // Everything a request may touch, built once per sandbox and passed down explicitly.
 import type { Faults } from './control/faults.ts';
 import type { RateLimiter } from './gate/rate-limiter.ts';
+import type { Scheduler } from './scheduler.ts';
 import type { Clock } from './state/clock.ts';
+import type { KeyEnvironment, SandboxEvent } from './state/events.ts';
 import type { Store } from './state/store.ts';
 
 export type SandboxConfig = {
@@ -18,6 +20,12 @@ export type SandboxConfig = {
   control: boolean;
   /** The `--seed` of the demo account, re-created by `POST /__sandbox/reset`; absent for none. */
   seed?: number;
+  /** How long after recording a delta becomes `confirmed` (verified) on the sandbox clock. */
+  confirmationMs: number;
+  /** Verified deltas a month the Free plan allows in the Sandbox (testnet). */
+  freePlanDeltas: number;
+  /** Webhook delivery: per-attempt timeout and the waits between attempts (its length + 1 = max attempts). */
+  webhooks: { timeoutMs: number; retryDelaysMs: number[] };
 };
 
 export type Services = {
@@ -28,4 +36,20 @@ export type Services = {
   limits: { client: RateLimiter; apiKey: RateLimiter; login: RateLimiter };
   /** Secrets revealed while the `secret-in-list` fault is on, so the fault can leak them. */
   leakedSecrets: Map<string, string>;
+  /** Work due at instants of the sandbox clock (confirmations, activations, webhook retries). */
+  scheduler: Scheduler;
+  webhooks: WebhookOutbound;
+};
+
+/** Something that happened which webhook endpoints may subscribe to (the contract's `webhooks`). */
+export type Announcement = { type: string; tenantId: string; environment: KeyEnvironment; data: unknown };
+
+export type WebhookOutbound = {
+  /**
+   * The journal events that announce `a` to every subscribed endpoint (none when nobody
+   * listens). Commit them together with the events that caused them, then call `flush`.
+   */
+  announce(a: Announcement): SandboxEvent[];
+  /** Starts delivering whatever is due; never awaited by a request. */
+  flush(): void;
 };

@@ -40,6 +40,7 @@ export const controlHandlers: Handlers = {
   async resetSandbox(ctx) {
     const { services } = ctx;
     services.store.reset();
+    services.scheduler.clear();
     services.faults.clear();
     services.leakedSecrets.clear();
     for (const limiter of Object.values(services.limits)) limiter.reset();

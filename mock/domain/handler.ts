@@ -14,6 +14,8 @@ export type HandlerContext<Body = any> = {
   query: Record<string, string | string[]>;
   headers: Record<string, string>;
   body: Body;
+  /** The body as received, for exact amounts: JSON numbers are read from their text, never via a double. */
+  rawBody: string | undefined;
   requestId: string;
 };
 
