@@ -10,6 +10,7 @@ const usage = `Usage: pacspace-sandbox [options]
   --sandbox-port N      sandbox listener: pk_test_ keys (default 4011)
   --seed N              create the deterministic demo account N (default 1; --seed none for none)
   --provisioning-ms N   how long provisioning an environment takes (default 5000)
+  --data DIR            keep an append-only journal in DIR; a restart replays it (default: memory only)
   --no-control          do not serve the /__sandbox/ control surface
   --log-level LEVEL     silent | error | info (default info)
   -h, --help            show this help`;
@@ -23,6 +24,7 @@ function main() {
       seed: { type: 'string', default: '1' },
       'provisioning-ms': { type: 'string', default: '5000' },
       'no-control': { type: 'boolean', default: false },
+      data: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -43,6 +45,7 @@ function main() {
     ...(values.seed === 'none' ? {} : { seed: int('seed', values.seed!) }),
     provisioningMs: int('provisioning-ms', values['provisioning-ms']!),
     control: !values['no-control'],
+    ...(values.data ? { dataDir: values.data } : {}),
   }).then((sandbox) => {
     if (values['log-level'] !== 'silent') {
       const lines = [
@@ -51,6 +54,15 @@ function main() {
         `  Sandbox Balance API (pk_test_):                     ${sandbox.sandboxUrl}`,
         ...(sandbox.services.config.control ? [`  Control surface:                                    ${sandbox.productionUrl}/__sandbox/`] : []),
       ];
+      if (sandbox.restoredDemo) {
+        lines.push(
+          '',
+          `Demo account (restored from ${values.data}):`,
+          `  email:     ${sandbox.restoredDemo.email}`,
+          `  password:  ${sandbox.restoredDemo.password}`,
+          '  (its API key was shown when it was created; create another in the dashboard API)',
+        );
+      }
       if (sandbox.demo) {
         lines.push(
           '',

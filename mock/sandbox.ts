@@ -4,14 +4,15 @@ import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { controlHandlers } from './control/handlers.ts';
 import { createFaults } from './control/faults.ts';
-import { seedDemoAccount, type DemoAccount } from './demo/seed-demo.ts';
+import { demoIdentity, seedDemoAccount, type DemoAccount, type DemoIdentity } from './demo/seed-demo.ts';
 import { apiHandlers } from './domain/index.ts';
 import { createRateLimiter } from './gate/rate-limiter.ts';
 import { createListener, listen } from './http/listener.ts';
 import type { SandboxConfig, Services } from './services.ts';
 import { createScheduler } from './scheduler.ts';
 import { createClock } from './state/clock.ts';
-import { createStore } from './state/store.ts';
+import { openJournal } from './state/journal.ts';
+import { createStore, type Store } from './state/store.ts';
 
 export type SandboxOptions = {
   host?: string;
@@ -36,10 +37,12 @@ export type RunningSandbox = {
   sandboxUrl: string;
   services: Services;
   demo: DemoAccount | undefined;
+  /** The demo account found in a replayed journal (its key was shown when it was first seeded). */
+  restoredDemo: DemoIdentity | undefined;
   close(): Promise<void>;
 };
 
-export async function createServices(config: SandboxConfig, options: SandboxOptions = {}): Promise<Services> {
+export async function createServices(config: SandboxConfig, options: SandboxOptions = {}, store: Store = createStore()): Promise<Services> {
   const clock = createClock();
   const scheduler = createScheduler(clock, (error) => console.error(`[sandbox] scheduled job failed: ${(error as Error)?.name ?? 'Error'}`));
   clock.onAdvance(() => scheduler.poke());
@@ -47,7 +50,7 @@ export async function createServices(config: SandboxConfig, options: SandboxOpti
     scheduler,
     // Replaced by the webhook dispatcher once endpoints exist (see mock/webhooks/).
     webhooks: { announce: () => [], flush: () => {} },
-    store: createStore(),
+    store,
     clock,
     faults: createFaults(),
     config,
@@ -78,7 +81,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       retryDelaysMs: options.webhooks?.retryDelaysMs ?? [1_000, 2_000, 4_000, 8_000, 16_000],
     },
   };
-  const services = await createServices(config, options);
+  const store = await openStore(options.dataDir);
+  const services = await createServices(config, options, store);
+  // The clock never runs backwards across a restart: resume from the latest journaled instant.
+  const lastAt = store.state.lastEventAt;
+  if (lastAt > services.clock.now()) services.clock.advance(lastAt - services.clock.now());
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
   const production = createListener('live', app.handle);
   const sandbox = createListener('test', app.handle);
@@ -86,7 +93,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const sandboxPort = await listen(sandbox, host, options.sandboxPort ?? 4011);
   config.productionUrl = `http://${host}:${productionPort}`;
   config.sandboxUrl = `http://${host}:${sandboxPort}`;
-  const demo = options.seed === undefined ? undefined : await seedDemoAccount(services, options.seed);
+  const { demo, restoredDemo } = options.seed === undefined ? {} : await demoAccount(services, options.seed);
   const close = (server: Server) =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -97,9 +104,24 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     sandboxUrl: config.sandboxUrl,
     services,
     demo,
+    restoredDemo,
     close: async () => {
       services.scheduler.stop();
       await Promise.all([close(production), close(sandbox)]);
+      await services.store.close();
     },
   };
+}
+
+async function openStore(dataDir: string | undefined): Promise<Store> {
+  if (!dataDir) return createStore();
+  const { history, journal } = await openJournal(dataDir, (message) => console.warn(`[sandbox] warning: ${message}`));
+  return createStore(journal, history);
+}
+
+/** Seeds the demo account, unless a replayed journal already has it (its key was shown then). */
+async function demoAccount(services: Services, seed: number): Promise<{ demo?: DemoAccount; restoredDemo?: DemoIdentity }> {
+  const who = demoIdentity(seed);
+  if (services.store.state.usersByEmail.has(who.email)) return { restoredDemo: who };
+  return { demo: await seedDemoAccount(services, seed) };
 }

@@ -39,7 +39,7 @@ const allFaults = (services: Services) => (Object.keys(FAULTS) as FaultName[]).m
 export const controlHandlers: Handlers = {
   async resetSandbox(ctx) {
     const { services } = ctx;
-    services.store.reset();
+    await services.store.reset();
     services.scheduler.clear();
     services.faults.clear();
     services.leakedSecrets.clear();

@@ -12,11 +12,13 @@ export type DemoAccount = {
   organization: string;
   tenantId: string;
   userId: string;
-  /** The full pk_test_ key: shown once, when the sandbox starts. */
+  /** The full pk_test_ key: shown once, when the account is seeded. */
   apiKey: string;
 };
 
-export function demoIdentity(seed: number) {
+export type DemoIdentity = Omit<DemoAccount, 'apiKey'>;
+
+export function demoIdentity(seed: number): DemoIdentity {
   const faker = new Faker({ locale: [en] });
   faker.seed(seed);
   const first = faker.person.firstName();

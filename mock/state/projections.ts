@@ -68,6 +68,8 @@ export function createProjections() {
     emailTokens: new Map<string, EmailToken>(),
     outbox: [] as OutboxMessage[],
     ledger: createLedgerProjection(),
+    /** The latest event instant, so a restarted clock never runs backwards. */
+    lastEventAt: 0,
   };
 }
 
@@ -76,6 +78,7 @@ export type Projections = ReturnType<typeof createProjections>;
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 export function applyEvent(s: Projections, e: SandboxEvent): void {
+  if (e.at > s.lastEventAt) s.lastEventAt = e.at;
   switch (e.type) {
     case 'delta.recorded':
     case 'checkpoint.created':

@@ -5,13 +5,16 @@ import { applyEvent, createProjections, type Projections } from './projections.t
 
 export type Journal = {
   append(events: SandboxEvent[]): Promise<void>;
+  /** Empties the journal (control-surface reset). */
+  truncate(): Promise<void>;
   close(): Promise<void>;
 };
 
 export type Store = {
   readonly state: Projections;
   commit(...events: SandboxEvent[]): Promise<void>;
-  reset(): void;
+  reset(): Promise<void>;
+  close(): Promise<void>;
   /** Events applied since start (or reset); for the control surface and tests. */
   readonly eventCount: number;
 };
@@ -39,9 +42,11 @@ export function createStore(journal?: Journal, history: SandboxEvent[] = []): St
       }
       if (journal && events.length) await journal.append(events);
     },
-    reset() {
+    async reset() {
       state = createProjections();
       count = 0;
+      await journal?.truncate();
     },
+    close: async () => journal?.close(),
   };
 }

@@ -8,7 +8,11 @@ export async function login(client: HttpClient, email: string, password: string)
   return res.body.data as { id: string; tenantId: string; email: string };
 }
 
-export const loginDemo = (sb: TestSandbox, client: HttpClient = sb.dashboard) => login(client, sb.demo!.email, sb.demo!.password);
+export function loginDemo(sb: TestSandbox, client: HttpClient = sb.dashboard) {
+  const demo = sb.demo ?? sb.restoredDemo;
+  if (!demo) throw new Error('this sandbox has no demo account (started without a seed)');
+  return login(client, demo.email, demo.password);
+}
 
 /** A second, approved and verified tenant, signed up the way an integrator does it. */
 export async function signUp(sb: TestSandbox, email: string, password = 'correct horse battery staple') {
