@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pacspace-sandbox` / `npm start`: starts the stateful sandbox and prints where it is.
 import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { startSandbox } from './sandbox.ts';
 
 const usage = `Usage: pacspace-sandbox [options]
@@ -12,7 +13,7 @@ const usage = `Usage: pacspace-sandbox [options]
   --provisioning-ms N   how long provisioning an environment takes (default 5000)
   --data DIR            keep an append-only journal in DIR; a restart replays it (default: memory only)
   --no-control          do not serve the /__sandbox/ control surface
-  --log-level LEVEL     silent | error | info (default info)
+  --log-level LEVEL     silent | error | warn | info | debug (default info; debug logs one line per request)
   -h, --help            show this help`;
 
 function main() {
@@ -34,6 +35,8 @@ function main() {
     console.log(usage);
     return;
   }
+  const level = values['log-level'] as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const int = (name: string, value: string) => {
     if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a whole number, got "${value}"`);
     return Number(value);
@@ -46,6 +49,7 @@ function main() {
     provisioningMs: int('provisioning-ms', values['provisioning-ms']!),
     control: !values['no-control'],
     ...(values.data ? { dataDir: values.data } : {}),
+    logLevel: level,
   }).then((sandbox) => {
     if (values['log-level'] !== 'silent') {
       const lines = [

@@ -9,6 +9,7 @@ import { apiHandlers } from './domain/index.ts';
 import { createRateLimiter } from './gate/rate-limiter.ts';
 import { createListener, listen } from './http/listener.ts';
 import type { SandboxConfig, Services } from './services.ts';
+import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { createScheduler } from './scheduler.ts';
 import { createClock } from './state/clock.ts';
 import { openJournal } from './state/journal.ts';
@@ -30,6 +31,7 @@ export type SandboxOptions = {
   webhooks?: { timeoutMs?: number; retryDelaysMs?: number[] };
   /** Keep an append-only journal in this folder and replay it on start. */
   dataDir?: string;
+  logLevel?: LogLevel;
 };
 
 export type RunningSandbox = {
@@ -81,14 +83,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       retryDelaysMs: options.webhooks?.retryDelaysMs ?? [1_000, 2_000, 4_000, 8_000, 16_000],
     },
   };
-  const store = await openStore(options.dataDir);
+  const log = createLogger(options.logLevel ?? 'warn');
+  const store = await openStore(options.dataDir, log);
   const services = await createServices(config, options, store);
   // The clock never runs backwards across a restart: resume from the latest journaled instant.
   const lastAt = store.state.lastEventAt;
   if (lastAt > services.clock.now()) services.clock.advance(lastAt - services.clock.now());
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
-  const production = createListener('live', app.handle);
-  const sandbox = createListener('test', app.handle);
+  const production = createListener('live', app.handle, log);
+  const sandbox = createListener('test', app.handle, log);
   const productionPort = await listen(production, host, options.port ?? 4010);
   const sandboxPort = await listen(sandbox, host, options.sandboxPort ?? 4011);
   config.productionUrl = `http://${host}:${productionPort}`;
@@ -113,9 +116,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   };
 }
 
-async function openStore(dataDir: string | undefined): Promise<Store> {
+async function openStore(dataDir: string | undefined, log: Logger): Promise<Store> {
   if (!dataDir) return createStore();
-  const { history, journal } = await openJournal(dataDir, (message) => console.warn(`[sandbox] warning: ${message}`));
+  const { history, journal } = await openJournal(dataDir, log.warn);
   return createStore(journal, history);
 }
 

@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_BODY_BYTES, type IncomingRequest, type OutgoingResponse } from '../app.ts';
+import type { Logger } from '../logger.ts';
 import type { KeyEnvironment } from '../state/events.ts';
 
 type Handle = (req: IncomingRequest) => Promise<OutgoingResponse>;
@@ -30,8 +31,9 @@ function readBody(req: IncomingMessage): Promise<IncomingRequest['body']> {
   });
 }
 
-export function createListener(environment: KeyEnvironment, handle: Handle): Server {
+export function createListener(environment: KeyEnvironment, handle: Handle, log?: Logger): Server {
   const server = createServer(async (req, res) => {
+    const started = performance.now();
     try {
       const body = await readBody(req);
       const out = await handle({
@@ -46,6 +48,8 @@ export function createListener(environment: KeyEnvironment, handle: Handle): Ser
       res.writeHead(out.status, unread ? { ...out.headers, connection: 'close' } : out.headers);
       res.end(out.body);
       if (unread) res.on('finish', () => req.destroy());
+      // Path only: query strings can carry tokens.
+      log?.debug(`${environment} ${req.method} ${(req.url ?? '/').split('?')[0]} ${out.status} ${(performance.now() - started).toFixed(1)}ms ${out.headers['x-request-id'] ?? ''}`);
     } catch {
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
       res.end();

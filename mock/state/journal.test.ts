@@ -80,7 +80,7 @@ describe('restart with --data', () => {
     const count = sb.services.store.eventCount;
     await sb.close();
     await appendFile(join(data, 'journal.ndjson'), '0123456789abcdef {"type":"api_key.toggled","at":1,"keyId":"key_');
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const warn = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const again = await startTestSandbox({ dataDir: data });
     try {
       expect(warn).toHaveBeenCalledWith(expect.stringMatching(/journal: record \d+ is torn .*replayed the \d+ records before it/));
