@@ -1,0 +1,81 @@
+// `npm run conformance:mutants`: proves the suite catches broken servers. One local sandbox
+// is started; the suite runs once against it clean (it must pass) and once per fault of the
+// sandbox's registry (it must fail, and the table shows which checks caught each fault).
+// Exits non-zero if the clean run fails or any fault survives.
+import { FAULTS, type FaultName } from '../mock/control/faults.ts';
+import { startSandbox } from '../mock/sandbox.ts';
+import type { ConformanceConfig } from './config.ts';
+import { totals, type RunReport } from './report/format.ts';
+import { runConformance } from './run.ts';
+
+type Outcome = { fault: FaultName | 'none (clean)'; failed: string[]; report: RunReport };
+
+async function main() {
+  const sandbox = await startSandbox({
+    port: 0,
+    sandboxPort: 0,
+    seed: 1,
+    provisioningMs: 0,
+    confirmationMs: 0,
+    logLevel: 'silent',
+    webhooks: { timeoutMs: 1_000, retryDelaysMs: [50, 100] },
+  });
+  const control = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${sandbox.productionUrl}/__sandbox${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status}`);
+    return res.json() as Promise<any>;
+  };
+
+  async function runWith(fault?: FaultName): Promise<Outcome> {
+    const reset = await control('POST', '/reset');
+    if (fault) await control('PUT', `/faults/${fault}`, { active: true });
+    const demo = reset.data.demo;
+    const config: ConformanceConfig = {
+      baseUrl: sandbox.sandboxUrl,
+      apiKey: demo.fullKey,
+      dashboardUrl: sandbox.productionUrl,
+      email: demo.email,
+      password: demo.password,
+      otherEnvBaseUrl: sandbox.productionUrl,
+      allowWrites: true,
+      probeRateLimit: true,
+      webhookHost: '127.0.0.1',
+      only: [],
+      skip: [],
+    };
+    const report = await runConformance(config);
+    return { fault: fault ?? 'none (clean)', failed: report.results.filter((r) => r.status === 'failed').map((r) => r.id), report };
+  }
+
+  const outcomes: Outcome[] = [];
+  try {
+    const clean = await runWith();
+    outcomes.push(clean);
+    if (clean.failed.length) {
+      console.error('The suite fails against the clean sandbox:');
+      for (const r of clean.report.results.filter((x) => x.status === 'failed')) console.error(`  ${r.id}: ${r.message}`);
+    }
+    for (const fault of Object.keys(FAULTS) as FaultName[]) outcomes.push(await runWith(fault));
+  } finally {
+    await sandbox.close();
+  }
+
+  const width = Math.max(...outcomes.map((o) => o.fault.length));
+  console.log(`${'fault'.padEnd(width)}  caught by`);
+  for (const o of outcomes) {
+    const t = totals(o.report);
+    const verdict = o.fault === 'none (clean)' ? (o.failed.length ? `FAILS: ${o.failed.join(', ')}` : `passes (${t.passed} passed, ${t.skipped} skipped)`) : o.failed.length ? o.failed.join(', ') : 'SURVIVED';
+    console.log(`${o.fault.padEnd(width)}  ${verdict}`);
+  }
+  const survivors = outcomes.slice(1).filter((o) => o.failed.length === 0).map((o) => o.fault);
+  const cleanFailed = outcomes[0]!.failed.length > 0;
+  const seconds = (outcomes[0]!.report.durationMs / 1000).toFixed(1);
+  console.log(`\nclean run: ${seconds} s; faults: ${outcomes.length - 1}, caught: ${outcomes.length - 1 - survivors.length}, survived: ${survivors.length}`);
+  if (cleanFailed || survivors.length) process.exit(1);
+}
+
+await main();
