@@ -51,6 +51,9 @@ export function createContext(config: ConformanceConfig) {
     /** The shared dashboard session, logged in once per run. */
     dashboard: () => (session ??= loginClient()),
     loginClient,
+    /** One login attempt that is expected to fail (it does not touch the shared session). */
+    loginAttempt: (email: string, password: string) =>
+      createClient(recorder, config.dashboardUrl!).post('/dashboard/auth/login', { json: { email, password } }),
 
     /** Creates an API key (deleted again at the end of the run) and records its secret. */
     async createKey(input: { name?: string; environment?: 'test' | 'live'; permissions?: string[] } = {}): Promise<CreatedKey> {

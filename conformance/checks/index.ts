@@ -2,9 +2,20 @@
 // target after, and the whole-run checks (contract, secret scan) last.
 import type { Check } from '../check.ts';
 import { authChecks } from './auth/index.ts';
+import { errorChecks } from './errors/index.ts';
+import { keyChecks } from './keys/index.ts';
+import { sessionChecks } from './session/index.ts';
 import { runChecks } from './run/index.ts';
 
-export const catalogue: Check[] = [...authChecks, ...runChecks];
+export const catalogue: Check[] = [
+  ...authChecks,
+  ...keyChecks,
+  ...sessionChecks,
+  ...errorChecks.filter((c) => c.id !== 'ERR-007'),
+  // The rate-limit probe exhausts the key's bucket, so it runs after every other request.
+  ...errorChecks.filter((c) => c.id === 'ERR-007'),
+  ...runChecks,
+];
 
 const ids = new Set<string>();
 for (const c of catalogue) {
