@@ -4,13 +4,17 @@ import type { Check } from '../check.ts';
 import { authChecks } from './auth/index.ts';
 import { errorChecks } from './errors/index.ts';
 import { keyChecks } from './keys/index.ts';
+import { ledgerChecks } from './ledger/index.ts';
 import { sessionChecks } from './session/index.ts';
+import { webhookChecks } from './webhooks/index.ts';
 import { runChecks } from './run/index.ts';
 
 export const catalogue: Check[] = [
   ...authChecks,
   ...keyChecks,
   ...sessionChecks,
+  ...ledgerChecks,
+  ...webhookChecks,
   ...errorChecks.filter((c) => c.id !== 'ERR-007'),
   // The rate-limit probe exhausts the key's bucket, so it runs after every other request.
   ...errorChecks.filter((c) => c.id === 'ERR-007'),

@@ -1,0 +1,109 @@
+// Outbound webhooks (PRODUCT.md "Webhooks", seed 002 "Webhook Authentication", the
+// contract's Events section). The suite starts its own receiver and verifies every delivery
+// with its own HMAC code.
+import { defineCheck } from '../../check.ts';
+import { CSRF, type CheckContext } from '../../context.ts';
+import { ensure, expectStatus } from '../../lib/assert.ts';
+import { startReceiver, type Receiver } from '../../lib/receiver.ts';
+import { signaturesOf, signedBy } from '../../lib/signature.ts';
+
+const EVENTS = ['delta.recorded', 'delta.confirmed', 'checkpoint.created', 'api_key.created', 'api_key.regenerated', 'api_key.disabled', 'api_key.enabled', 'api_key.deleted'];
+
+type Endpoint = { id: string; secret: string; receiver: Receiver };
+let shared: Promise<Endpoint> | undefined;
+
+/** One receiver and one endpoint for the run, removed at the end. */
+function endpoint(ctx: CheckContext): Promise<Endpoint> {
+  shared ??= (async () => {
+    const receiver = await startReceiver(ctx.config.webhookHost!);
+    const dash = await ctx.dashboard();
+    const res = await dash.post('/dashboard/webhooks', {
+      headers: CSRF,
+      json: { url: receiver.url, events: EVENTS, description: 'pacspace conformance', environment: ctx.keyEnvironment ?? 'test' },
+    });
+    expectStatus(res, 201, 'creating a webhook endpoint');
+    const secret = res.body?.data?.secret;
+    ensure(typeof secret === 'string' && /^whsec_/.test(secret), 'the create response must reveal the whsec_ signing secret');
+    ctx.secrets.add(secret, 'the webhook signing secret', res.id);
+    ctx.onCleanup(async () => {
+      await dash.delete(`/dashboard/webhooks/${res.body.data.id}`, { headers: CSRF });
+      await receiver.close();
+    });
+    return { id: res.body.data.id, secret, receiver };
+  })();
+  return shared;
+}
+
+function verified(e: Endpoint, d: { headers: Record<string, string>; raw: string }, secret = e.secret) {
+  return signedBy(secret, d.headers['x-pacspace-timestamp'] ?? '', d.raw, d.headers['x-pacspace-signature']);
+}
+
+export const webhookChecks = [
+  defineCheck({
+    id: 'WEBHOOK-001',
+    rule: 'A test event is delivered with X-PacSpace-Signature, -Timestamp, -Event-Id and -Delivery-Id; the signature verifies and the timestamp is within 300 s.',
+    source: 'PRODUCT.md Webhooks; seed 002 Webhook Authentication; openapi.yaml Events',
+    needs: ['dashboard', 'writes', 'webhooks'],
+    async run(ctx) {
+      const e = await endpoint(ctx);
+      const dash = await ctx.dashboard();
+      const sent = await dash.post(`/dashboard/webhooks/${e.id}/test`, { headers: CSRF, json: {} });
+      expectStatus(sent, 202, 'sending a test event');
+      const d = await e.receiver.waitFor((x) => x.headers['x-pacspace-event-id'] === sent.body.data.eventId);
+      for (const h of ['x-pacspace-signature', 'x-pacspace-timestamp', 'x-pacspace-event-id', 'x-pacspace-delivery-id']) ensure(d.headers[h], `the delivery lacks ${h}`);
+      ensure(verified(e, d), 'the delivery\'s signature does not verify with the endpoint\'s secret');
+      const ts = Number(d.headers['x-pacspace-timestamp']);
+      ensure(Number.isInteger(ts) && Math.abs(Date.now() / 1000 - ts) <= 300, `X-PacSpace-Timestamp ${d.headers['x-pacspace-timestamp']} is not Unix seconds within 300 s of now`);
+    },
+  }),
+  defineCheck({
+    id: 'WEBHOOK-002',
+    rule: 'The signature binds body and timestamp: a tampered body or a replayed older timestamp no longer verifies.',
+    source: 'seed 002 (reject timestamps older than five minutes); openapi.yaml Events',
+    needs: ['dashboard', 'writes', 'webhooks'],
+    async run(ctx) {
+      const e = await endpoint(ctx);
+      const d = await e.receiver.waitFor(() => true);
+      ensure(verified(e, d), 'the untampered delivery must verify');
+      ensure(!verified(e, { ...d, raw: d.raw.replace(/}$/, ',"tampered":true}') }), 'a tampered body still verifies');
+      const old = String(Number(d.headers['x-pacspace-timestamp']) - 301);
+      ensure(!verified(e, { headers: { ...d.headers, 'x-pacspace-timestamp': old }, raw: d.raw }), 'the signature does not cover the timestamp');
+    },
+  }),
+  defineCheck({
+    id: 'WEBHOOK-003',
+    rule: 'Recording a delta delivers delta.recorded with the receipt, signed, and without any secret in the payload.',
+    source: 'PRODUCT.md Webhooks; openapi webhooks/delta.recorded',
+    needs: ['apiKey', 'dashboard', 'writes', 'webhooks'],
+    async run(ctx) {
+      const e = await endpoint(ctx);
+      const customerId = `conf-hook-${Date.now().toString(36)}`;
+      const res = await ctx.api.post('/api/v1/balance/delta', { headers: ctx.keyHeaders(), json: { customerId, delta: '3.00', reason: 'conformance' } });
+      expectStatus(res, 201, 'recording a delta');
+      const d = await e.receiver.waitFor((x) => x.body?.type === 'delta.recorded' && x.body?.data?.receiptId === res.body.data.receiptId);
+      ensure(verified(e, d), 'the delta.recorded delivery does not verify');
+      for (const s of ctx.secrets.all()) ensure(!d.raw.includes(s.value) && !JSON.stringify(d.headers).includes(s.value), `the delivery carries ${s.label}`);
+    },
+  }),
+  defineCheck({
+    id: 'WEBHOOK-004',
+    rule: 'During a secret rotation deliveries carry two signatures, one by the new and one by the previous secret.',
+    source: 'PRODUCT.md Webhooks (both signatures are sent); openapi.yaml Events',
+    needs: ['dashboard', 'writes', 'webhooks'],
+    async run(ctx) {
+      const e = await endpoint(ctx);
+      const dash = await ctx.dashboard();
+      const rotated = await dash.post(`/dashboard/webhooks/${e.id}/rotate-secret`, { headers: CSRF, json: { overlapSeconds: 3600 } });
+      expectStatus(rotated, 200, 'rotating the signing secret');
+      const fresh = rotated.body?.data?.secret;
+      ensure(typeof fresh === 'string' && fresh !== e.secret, 'rotation must reveal a new secret');
+      ctx.secrets.add(fresh, 'the rotated webhook signing secret', rotated.id);
+      const sent = await dash.post(`/dashboard/webhooks/${e.id}/test`, { headers: CSRF, json: {} });
+      const d = await e.receiver.waitFor((x) => x.headers['x-pacspace-event-id'] === sent.body?.data?.eventId);
+      ensure(signaturesOf(d.headers['x-pacspace-signature']).length === 2, 'a delivery during the overlap must carry two v1 signatures');
+      ensure(verified(e, d, fresh), 'no signature verifies with the new secret');
+      ensure(verified(e, d, e.secret), 'no signature verifies with the previous secret');
+      e.secret = fresh;
+    },
+  }),
+];
