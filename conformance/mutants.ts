@@ -8,6 +8,17 @@ import type { ConformanceConfig } from './config.ts';
 import { totals, type RunReport } from './report/format.ts';
 import { runConformance } from './run.ts';
 
+/** `--faults a,b` runs only those faults (for working on one); the default is all of them. */
+function selectedFaults(): FaultName[] {
+  const i = process.argv.indexOf('--faults');
+  const all = Object.keys(FAULTS) as FaultName[];
+  if (i < 0) return all;
+  const wanted = (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+  const unknown = wanted.filter((w) => !all.includes(w as FaultName));
+  if (unknown.length) throw new Error(`unknown faults: ${unknown.join(', ')}`);
+  return wanted as FaultName[];
+}
+
 type Outcome = { fault: FaultName | 'none (clean)'; failed: string[]; report: RunReport };
 
 async function main() {
@@ -59,7 +70,7 @@ async function main() {
       console.error('The suite fails against the clean sandbox:');
       for (const r of clean.report.results.filter((x) => x.status === 'failed')) console.error(`  ${r.id}: ${r.message}`);
     }
-    for (const fault of Object.keys(FAULTS) as FaultName[]) outcomes.push(await runWith(fault));
+    for (const fault of selectedFaults()) outcomes.push(await runWith(fault));
   } finally {
     await sandbox.close();
   }

@@ -1088,7 +1088,9 @@ export interface components {
         /**
          * @description An exact decimal amount: a decimal string (recommended, exact at any size) or a JSON number.
          *     At most 8 decimal places and at most 15 integer digits; negative amounts are debits.
-         *     Numbers are read from their decimal text, never summed as binary floats.
+         *     Numbers are read from their decimal text, never summed as binary floats: a number past 8
+         *     decimal places or the bounds is a `422` (`multipleOf`, `maximum` or `minimum`) even when a
+         *     double would round it into range.
          */
         Amount: string | number;
         /**
@@ -1196,7 +1198,7 @@ export interface components {
          *
          *     | code | status | meaning |
          *     |---|---|---|
-         *     | `invalid_json` | 400 | The body is not parsable JSON. |
+         *     | `invalid_json` | 400 | The body is not parsable JSON, or (where amounts are read exactly) it repeats a member name with different values. |
          *     | `invalid_token` | 400 | A verification, access or reset token is unknown, expired or already used. |
          *     | `unauthenticated` | 401 | Missing or invalid credentials: API key, session cookie or refresh cookie. The cause is deliberately not told. |
          *     | `invalid_credentials` | 401 | Login failed. The same answer whether or not the email exists. |
@@ -2628,7 +2630,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The delta was recorded. A replay of an idempotent request answers the same, with `Idempotent-Replayed: true`. */
+            /** @description The delta was recorded; the receipt is as recorded (`status` `recorded`, not yet checkpointed). A replay of an idempotent request answers the same, with `Idempotent-Replayed: true`. */
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

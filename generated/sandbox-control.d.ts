@@ -307,7 +307,7 @@ export interface components {
          *
          *     | code | status | meaning |
          *     |---|---|---|
-         *     | `invalid_json` | 400 | The body is not parsable JSON. |
+         *     | `invalid_json` | 400 | The body is not parsable JSON, or (where amounts are read exactly) it repeats a member name with different values. |
          *     | `invalid_token` | 400 | A verification, access or reset token is unknown, expired or already used. |
          *     | `unauthenticated` | 401 | Missing or invalid credentials: API key, session cookie or refresh cookie. The cause is deliberately not told. |
          *     | `invalid_credentials` | 401 | Login failed. The same answer whether or not the email exists. |

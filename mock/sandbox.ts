@@ -14,6 +14,8 @@ import { createScheduler } from './scheduler.ts';
 import { createClock } from './state/clock.ts';
 import { openJournal } from './state/journal.ts';
 import { createStore, type Store } from './state/store.ts';
+import { createWebhookDispatcher, resumeWebhooks } from './webhooks/dispatcher.ts';
+import { resumeLedger } from './domain/ledger.ts';
 
 export type SandboxOptions = {
   host?: string;
@@ -48,9 +50,9 @@ export async function createServices(config: SandboxConfig, options: SandboxOpti
   const clock = createClock();
   const scheduler = createScheduler(clock, (error) => console.error(`[sandbox] scheduled job failed: ${(error as Error)?.name ?? 'Error'}`));
   clock.onAdvance(() => scheduler.poke());
-  return {
+  const services: Services = {
     scheduler,
-    // Replaced by the webhook dispatcher once endpoints exist (see mock/webhooks/).
+    // Replaced just below: the dispatcher needs the services it is part of.
     webhooks: { announce: () => [], flush: () => {} },
     store,
     clock,
@@ -63,6 +65,8 @@ export async function createServices(config: SandboxConfig, options: SandboxOpti
     },
     leakedSecrets: new Map(),
   };
+  services.webhooks = createWebhookDispatcher(services, (message) => console.error(`[sandbox] ${message}`));
+  return services;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
@@ -89,6 +93,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   // The clock never runs backwards across a restart: resume from the latest journaled instant.
   const lastAt = store.state.lastEventAt;
   if (lastAt > services.clock.now()) services.clock.advance(lastAt - services.clock.now());
+  // Work still due in the replayed state is re-armed: confirmations, deliveries, activations.
+  resumeLedger(services);
+  resumeWebhooks(services);
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
   const production = createListener('live', app.handle, log);
   const sandbox = createListener('test', app.handle, log);
@@ -109,6 +116,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     demo,
     restoredDemo,
     close: async () => {
+      services.webhooks.stop?.();
       services.scheduler.stop();
       await Promise.all([close(production), close(sandbox)]);
       await services.store.close();

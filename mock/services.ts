@@ -42,7 +42,14 @@ export type Services = {
 };
 
 /** Something that happened which webhook endpoints may subscribe to (the contract's `webhooks`). */
-export type Announcement = { type: string; tenantId: string; environment: KeyEnvironment; data: unknown };
+export type Announcement = {
+  type: string;
+  tenantId: string;
+  environment: KeyEnvironment;
+  data: unknown;
+  /** When it happened (the envelope's `createdAt`); default now. */
+  at?: number;
+};
 
 export type WebhookOutbound = {
   /**
@@ -52,4 +59,6 @@ export type WebhookOutbound = {
   announce(a: Announcement): SandboxEvent[];
   /** Starts delivering whatever is due; never awaited by a request. */
   flush(): void;
+  /** Stops delivering (sandbox shutdown): attempts in flight are aborted and not recorded. */
+  stop?(): void;
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAmount, parseAmount, parseDecimal, parseJsonNumber } from './decimal.ts';
+import { checkJsonNumber, formatAmount, parseAmount, parseDecimal, parseJsonNumber } from './decimal.ts';
 
 const sum = (xs: string[]) => formatAmount(xs.reduce((acc, x) => acc + parseAmount(x)!, 0n));
 
@@ -34,6 +34,39 @@ describe('exact decimal amounts', () => {
 
   it.each(['1e-9', '1.123456789', '1e15'])('refuses the JSON number %s', (text) => {
     expect(parseJsonNumber(text)).toBeUndefined();
+  });
+
+  it.each([
+    ['1.123456789', 'precision'],
+    ['1e-9', 'precision'],
+    ['1e-999999999', 'precision'],
+    ['1000000000000000', 'range'],
+    ['-1000000000000000.00000001', 'range'],
+    ['1e999999999', 'range'],
+    ['12345678901234567.123456789', 'range'],
+    ['0x10', 'syntax'],
+  ])('tells why the JSON number %s is refused: %s', (text, violation) => {
+    expect(checkJsonNumber(text)).toEqual({ violation });
+  });
+
+  it.each([
+    ['0e999999999', '0.00'],
+    ['-0', '0.00'],
+    ['999999999999999.99999999', '999999999999999.99999999'],
+    ['-99999999999999999999999e-8', '-999999999999999.99999999'],
+    ['0.00000000000000000001e12', '0.00000001'],
+    ['100E-2', '1.00'],
+  ])('never expands the exponent, yet reads %s exactly as %s', (text, expected) => {
+    const checked = checkJsonNumber(text);
+    expect('units' in checked && formatAmount(checked.units)).toBe(expected);
+  });
+
+  it('stays linear on a body-sized number with a long run of inner zeros', () => {
+    const started = performance.now();
+    expect(checkJsonNumber(`1.${'0'.repeat(500_000)}1`)).toEqual({ violation: 'precision' });
+    expect(checkJsonNumber(`1${'0'.repeat(500_000)}1`)).toEqual({ violation: 'range' });
+    expect(checkJsonNumber(`0.${'0'.repeat(500_000)}`)).toEqual({ units: 0n });
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('round-trips what it writes', () => {

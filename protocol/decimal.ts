@@ -20,18 +20,34 @@ export function parseAmount(text: string): Units | undefined {
  * going through a double; undefined past 8 decimal places or 15 integer digits.
  */
 export function parseJsonNumber(text: string): Units | undefined {
+  const checked = checkJsonNumber(text);
+  return 'units' in checked ? checked.units : undefined;
+}
+
+/**
+ * Like `parseJsonNumber`, but tells why a number is refused: `precision` past 8 decimal
+ * places, `range` past 15 integer digits (|x| > 999999999999999.99999999), `syntax` when it
+ * is not a JSON number. The exponent is never expanded digit by digit, so `1e-999999999`
+ * or `0e999999999` cost no more than `1`.
+ */
+export function checkJsonNumber(text: string): { units: Units } | { violation: 'precision' | 'range' | 'syntax' } {
   const m = /^(-)?([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
-  if (!m) return undefined;
-  let digits = `${m[2]}${m[3] ?? ''}`;
-  let point = m[2]!.length + Number(m[4] ?? 0);
-  if (point < 0) {
-    digits = '0'.repeat(-point) + digits;
-    point = 0;
-  }
-  if (point > digits.length) digits += '0'.repeat(point - digits.length);
-  const int = digits.slice(0, point).replace(/^0+(?=\d)/, '') || '0';
-  const frac = digits.slice(point).replace(/0+$/, '');
-  return parseAmount(`${m[1] ?? ''}${int}${frac ? `.${frac}` : ''}`);
+  if (!m) return { violation: 'syntax' };
+  const frac = m[3] ?? '';
+  // value = digits × 10^exp, with digits free of leading and trailing zeros. Scanned by
+  // hand: a /0+$/ regex is quadratic on a long run of inner zeros (a 1 MiB body).
+  const all = `${m[2]}${frac}`;
+  let start = 0;
+  while (start < all.length && all.charCodeAt(start) === 0x30) start++;
+  if (start === all.length) return { units: 0n };
+  let end = all.length;
+  while (all.charCodeAt(end - 1) === 0x30) end--;
+  const exp = Number(m[4] ?? '0') - frac.length + (all.length - end);
+  const digits = all.slice(start, end);
+  if (digits.length + exp > 15) return { violation: 'range' };
+  if (exp < -SCALE_DIGITS) return { violation: 'precision' };
+  const units = BigInt(digits) * 10n ** BigInt(exp + SCALE_DIGITS);
+  return { units: m[1] ? -units : units };
 }
 
 function toUnits(sign: string | undefined, int: string, frac: string): Units {

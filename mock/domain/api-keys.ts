@@ -1,10 +1,12 @@
 // API keys (seed 001): create, list, get, regenerate, toggle, delete. Secrets are generated
-// here, shown once in the create/regenerate reply, and stored only as hashes.
+// here, shown once in the create/regenerate reply, and stored only as hashes. Every change is
+// announced to webhook endpoints (api_key.*) in the same commit; `data` is the key as listed,
+// never its secret.
 import type { components } from '../../generated/openapi.d.ts';
 import { fail } from '../http/problem.ts';
 import { hashSecret, randomBase62 } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
-import type { KeyEnvironment, Permission } from '../state/events.ts';
+import type { KeyEnvironment, Permission, SandboxEvent } from '../state/events.ts';
 import { environmentStatus, type ApiKey, type User } from '../state/projections.ts';
 import { callerOf, iso, ok, paginate, type HandlerContext, type Handlers } from './handler.ts';
 
@@ -27,6 +29,13 @@ export function view(key: ApiKey): ApiKeyView {
   };
 }
 
+/** Commits a key event together with its webhook announcement, then starts the deliveries. */
+async function commitAnnounced(services: Services, event: SandboxEvent, type: string, key: ApiKey) {
+  const announced = services.webhooks.announce({ type, tenantId: key.tenantId, environment: key.environment, data: view(key), at: event.at });
+  await services.store.commit(event, ...announced);
+  if (announced.length) services.webhooks.flush();
+}
+
 /** A new secret: `sk_{env}_` + 32 base62 characters (about 190 bits). */
 function newSecret(environment: KeyEnvironment) {
   const secretKey = `sk_${environment}_${randomBase62(32)}`;
@@ -42,17 +51,10 @@ export async function issueApiKey(
   const keyId = `key_${randomBase62(16)}`;
   const publicId = randomBase62(16);
   const { secretKey, secretHash } = newSecret(input.environment);
-  await services.store.commit({
-    type: 'api_key.created',
-    at: services.clock.now(),
-    keyId,
-    tenantId,
-    environment: input.environment,
-    name: input.name,
-    publicId,
-    secretHash,
-    permissions: input.permissions,
-  });
+  const at = services.clock.now();
+  const fields = { tenantId, environment: input.environment, name: input.name, publicId, secretHash, permissions: input.permissions };
+  const created: ApiKey = { id: keyId, ...fields, active: true, createdAt: at, lastUsedAt: null };
+  await commitAnnounced(services, { type: 'api_key.created', at, keyId, ...fields }, 'api_key.created', created);
   const key = services.store.state.apiKeys.get(keyId)!;
   if (services.faults.has('secret-in-list')) services.leakedSecrets.set(keyId, secretKey);
   return { key, secretKey, fullKey: `pk_${input.environment}_${publicId}.${secretKey}` };
@@ -108,7 +110,7 @@ export const apiKeyHandlers: Handlers = {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
     const { secretKey, secretHash } = newSecret(key.environment);
-    await ctx.services.store.commit({ type: 'api_key.regenerated', at: ctx.services.clock.now(), keyId: key.id, secretHash });
+    await commitAnnounced(ctx.services, { type: 'api_key.regenerated', at: ctx.services.clock.now(), keyId: key.id, secretHash }, 'api_key.regenerated', key);
     if (ctx.services.faults.has('secret-in-list')) ctx.services.leakedSecrets.set(key.id, secretKey);
     const publicKey = `pk_${key.environment}_${key.publicId}`;
     return ok(200, { id: key.id, publicKey, secretKey, fullKey: `${publicKey}.${secretKey}` });
@@ -117,14 +119,16 @@ export const apiKeyHandlers: Handlers = {
   async toggleApiKey(ctx) {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
-    await ctx.services.store.commit({ type: 'api_key.toggled', at: ctx.services.clock.now(), keyId: key.id, active: !key.active });
+    const active = !key.active;
+    const event = { type: 'api_key.toggled', at: ctx.services.clock.now(), keyId: key.id, active } as const;
+    await commitAnnounced(ctx.services, event, active ? 'api_key.enabled' : 'api_key.disabled', { ...key, active });
     return ok(200, { id: key.id, active: key.active, message: key.active ? 'API key has been enabled.' : 'API key has been disabled.' });
   },
 
   async deleteApiKey(ctx) {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
-    await ctx.services.store.commit({ type: 'api_key.deleted', at: ctx.services.clock.now(), keyId: key.id });
+    await commitAnnounced(ctx.services, { type: 'api_key.deleted', at: ctx.services.clock.now(), keyId: key.id }, 'api_key.deleted', key);
     ctx.services.leakedSecrets.delete(key.id);
     return { status: 200, body: { statusCode: 200, message: 'API key deleted successfully.' } };
   },

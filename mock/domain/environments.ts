@@ -1,5 +1,6 @@
 // Environments (seed 004): Sandbox = testnet, Production = mainnet. Provisioning becomes
-// active after a configurable delay on the sandbox clock; status is derived when read.
+// active after a configurable delay on the sandbox clock; status is derived when read, and
+// the `environment.activated` webhook is announced when the delay has passed.
 import { fail } from '../http/problem.ts';
 import { randomBase62 } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
@@ -17,6 +18,27 @@ function describe(services: Services, tenant: Tenant, network: Network) {
   const env = tenant.environments[network];
   const status = environmentStatus(env, services.clock.now());
   return { env, status, provisionedAt: env && status === 'active' ? iso(env.activeAt) : null };
+}
+
+/**
+ * Announces `environment.activated` when a provisioned environment becomes active (at
+ * `activeAt` on the sandbox clock); re-armed after a journal replay (mock/webhooks/dispatcher.ts).
+ */
+export function scheduleActivation(services: Services, tenantId: string, network: Network, activeAt: number) {
+  services.scheduler.at(activeAt, async () => {
+    // Gone (reset) or provisioned anew since: this activation is not the current one.
+    if (services.store.state.tenants.get(tenantId)?.environments[network]?.activeAt !== activeAt) return;
+    const events = services.webhooks.announce({
+      type: 'environment.activated',
+      tenantId,
+      environment: META[network].keyEnvironment,
+      at: activeAt,
+      data: { tenantId, environment: network, status: 'active', provisionedAt: iso(activeAt) },
+    });
+    if (events.length === 0) return;
+    await services.store.commit(...events);
+    services.webhooks.flush();
+  });
 }
 
 function ownTenant(services: Services, tenantId: string) {
@@ -52,14 +74,16 @@ export const environmentHandlers: Handlers = {
       throw fail('environment_already_provisioned', `The ${network} environment is already ${status}.`);
     }
     const now = ctx.services.clock.now();
+    const activeAt = now + ctx.services.config.provisioningMs;
     await ctx.services.store.commit({
       type: 'environment.provisioning',
       at: now,
       tenantId: tenant.id,
       network,
       contractId: `ctr_${randomBase62(16)}`,
-      activeAt: now + ctx.services.config.provisioningMs,
+      activeAt,
     });
+    scheduleActivation(ctx.services, tenant.id, network, activeAt);
     return ok(201, {
       tenantId: tenant.id,
       environment: network,

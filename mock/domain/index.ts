@@ -3,10 +3,16 @@
 import type { Handlers } from './handler.ts';
 import { accountHandlers } from './accounts.ts';
 import { apiKeyHandlers } from './api-keys.ts';
+import { billingHandlers } from './billing.ts';
 import { environmentHandlers } from './environments.ts';
+import { ledgerHandlers } from './ledger.ts';
+import { webhookHandlers } from './webhooks.ts';
 
 export const apiHandlers: Handlers = {
   ...accountHandlers,
   ...apiKeyHandlers,
   ...environmentHandlers,
+  ...ledgerHandlers,
+  ...billingHandlers,
+  ...webhookHandlers,
 };

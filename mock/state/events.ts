@@ -7,9 +7,11 @@ export type Permission = 'balance:read' | 'balance:write';
 export type EmailTokenKind = 'access' | 'verify' | 'reset';
 
 import type { LedgerEvent } from './ledger.ts';
+import type { WebhookEvent } from './webhooks.ts';
 
 export type SandboxEvent =
   | LedgerEvent
+  | WebhookEvent
   | { type: 'access.requested'; at: number; email: string; name: string; organization: string; buyerMode: string; useCase: string }
   /** Approves the address: its access request, and its account if one was registered while pending. */
   | { type: 'access.approved'; at: number; email: string }

@@ -3,6 +3,7 @@
 // and judged against the clock when read, never by timers.
 import type { EmailTokenKind, KeyEnvironment, Network, Permission, SandboxEvent } from './events.ts';
 import { applyLedgerEvent, createLedgerProjection } from './ledger.ts';
+import { applyWebhookEvent, createWebhookProjection } from './webhooks.ts';
 
 export type User = {
   id: string;
@@ -68,6 +69,7 @@ export function createProjections() {
     emailTokens: new Map<string, EmailToken>(),
     outbox: [] as OutboxMessage[],
     ledger: createLedgerProjection(),
+    webhooks: createWebhookProjection(),
     /** The latest event instant, so a restarted clock never runs backwards. */
     lastEventAt: 0,
   };
@@ -83,6 +85,14 @@ export function applyEvent(s: Projections, e: SandboxEvent): void {
     case 'delta.recorded':
     case 'checkpoint.created':
       applyLedgerEvent(s.ledger, e);
+      return;
+    case 'webhook.endpoint.created':
+    case 'webhook.endpoint.updated':
+    case 'webhook.endpoint.deleted':
+    case 'webhook.secret.rotated':
+    case 'webhook.event.announced':
+    case 'webhook.delivery.attempted':
+      applyWebhookEvent(s.webhooks, e);
       return;
     case 'access.requested':
       s.accessRequests.set(normalizeEmail(e.email), {

@@ -1,0 +1,216 @@
+// The webhook dispatcher, the sandbox's `WebhookOutbound`. `announce` turns a domain event into
+// the journal event that creates one delivery per receiving endpoint (active, same tenant,
+// same environment, subscribed to the type); the caller commits it with its own events and
+// calls `flush`, which starts every due delivery in the background: a request never waits for
+// a receiver. Each attempt is signed afresh (protocol/webhook-signature.ts), POSTed with a
+// timeout, and recorded as an event; a non-2xx answer, a redirect, a timeout or a connection
+// error is retried after `retryDelaysMs[attempt - 1]` on the sandbox clock until
+// `retryDelaysMs.length + 1` attempts (at most the contract's 6) have failed.
+import { performance } from 'node:perf_hooks';
+import { signatureHeader } from '../../protocol/webhook-signature.ts';
+import { scheduleActivation } from '../domain/environments.ts';
+import type { Announcement, Services, WebhookOutbound } from '../services.ts';
+import type { Network } from '../state/events.ts';
+import { signingSecrets, type WebhookDeliveryAttempted } from '../state/webhooks.ts';
+import { announcement, isWebhookEventType } from './envelope.ts';
+
+/** The contract's ceiling: a delivery is `failed` after at most 6 attempts. */
+export const MAX_ATTEMPTS = 6;
+/** Bytes of a receiver's answer read (and thrown away) before the connection is let go. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+const USER_AGENT = 'PacSpace-Webhooks/1 (sandbox)';
+
+export type WebhookDispatcher = WebhookOutbound & {
+  stop(): void;
+  /** Deliveries with an attempt in flight (for tests). */
+  inFlight(): number;
+};
+
+export function createWebhookDispatcher(services: Services, onError: (message: string) => void = () => {}): WebhookDispatcher {
+  const inFlight = new Set<string>();
+  /** Deliveries with a retry armed on the scheduler, and for when. */
+  const armed = new Map<string, number>();
+  const stopping = new AbortController();
+  const webhooks = () => services.store.state.webhooks;
+
+  function announce(a: Announcement) {
+    if (!isWebhookEventType(a.type)) throw new Error(`announce: ${a.type} is not an event type of the contract`);
+    const eventType = a.type;
+    const w = webhooks();
+    const endpointIds = [...(w.endpointsByTenant.get(a.tenantId) ?? [])].filter((id) => {
+      const endpoint = w.endpoints.get(id)!;
+      return endpoint.active && endpoint.environment === a.environment && endpoint.events.includes(eventType);
+    });
+    if (endpointIds.length === 0) return [];
+    return [
+      announcement({
+        eventType,
+        tenantId: a.tenantId,
+        environment: a.environment,
+        data: a.data,
+        at: a.at ?? services.clock.now(),
+        endpointIds,
+      }),
+    ];
+  }
+
+  function flush() {
+    if (stopping.signal.aborted) return;
+    const w = webhooks();
+    const now = services.clock.now();
+    for (const id of armed.keys()) if (!w.pending.has(id)) armed.delete(id);
+    for (const id of w.pending) {
+      if (inFlight.has(id)) continue;
+      const due = w.deliveries.get(id)!.nextAttemptAt ?? now;
+      if (due <= now) {
+        inFlight.add(id);
+        armed.delete(id);
+        // Off the caller's stack: even signing happens after the request has been answered.
+        setImmediate(() => void attempt(id));
+      } else if (armed.get(id) !== due) {
+        armed.set(id, due);
+        services.scheduler.at(due, () => {
+          if (armed.get(id) === due) armed.delete(id);
+          flush();
+        });
+      }
+    }
+  }
+
+  async function attempt(id: string) {
+    try {
+      const w = webhooks();
+      const delivery = w.deliveries.get(id);
+      const endpoint = delivery && w.endpoints.get(delivery.endpointId);
+      const event = delivery && w.events.get(delivery.eventId);
+      if (!delivery || !endpoint || !event || delivery.status !== 'pending' || stopping.signal.aborted) return;
+
+      const { timeoutMs, retryDelaysMs } = services.config.webhooks;
+      const number = delivery.attempts.length + 1;
+      const attemptedAt = services.clock.now();
+      // The signature's timestamp is real time, not the sandbox clock: it guards the wire against
+      // replays and receivers judge it by their own clock, so moving the sandbox clock (say, to
+      // end a rotation's overlap) must not make them reject deliveries. What a delivery records
+      // (attemptedAt, nextAttemptAt) and which secrets sign are judged on the sandbox clock.
+      const timestamp = Math.floor(Date.now() / 1000);
+      const headers = {
+        'Content-Type': 'application/json',
+        'User-Agent': USER_AGENT,
+        'X-PacSpace-Signature': signatureHeader(signingSecrets(endpoint, attemptedAt), timestamp, event.body),
+        'X-PacSpace-Timestamp': String(timestamp),
+        'X-PacSpace-Event-Id': event.id,
+        'X-PacSpace-Event-Type': event.type,
+        'X-PacSpace-Delivery-Id': delivery.id,
+      };
+      const started = performance.now();
+      let responseStatus: number | null = null;
+      let error: string | null = null;
+      try {
+        const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]);
+        // Redirects are not followed: they count as failed attempts (the contract's 5XX note).
+        const response = await fetch(endpoint.url, { method: 'POST', headers, body: event.body, redirect: 'manual', signal });
+        responseStatus = response.status;
+        await discard(response);
+        if (response.status < 200 || response.status > 299) error = `non-2xx response status ${response.status}`;
+      } catch (failure) {
+        error = describeFailure(failure, timeoutMs);
+      }
+      const durationMs = Math.max(0, Math.round(performance.now() - started));
+      if (stopping.signal.aborted) return;
+      // Deleted (or the sandbox reset) while the attempt was in flight: nothing to record.
+      if (webhooks().deliveries.get(id) !== delivery) return;
+
+      const maxAttempts = Math.min(retryDelaysMs.length + 1, MAX_ATTEMPTS);
+      const endedAt = services.clock.now();
+      const outcome = error === null ? 'succeeded' : number >= maxAttempts ? 'failed' : 'retry';
+      const recorded: WebhookDeliveryAttempted = {
+        type: 'webhook.delivery.attempted',
+        at: endedAt,
+        deliveryId: id,
+        attempt: number,
+        attemptedAt,
+        responseStatus,
+        durationMs,
+        error,
+        outcome,
+        nextAttemptAt: outcome === 'retry' ? endedAt + (retryDelaysMs[number - 1] ?? 0) : null,
+      };
+      await services.store.commit(recorded);
+    } catch (failure) {
+      onError(`webhook delivery ${id} failed: ${(failure as Error)?.name ?? 'Error'}`);
+    } finally {
+      inFlight.delete(id);
+      flush();
+    }
+  }
+
+  return {
+    announce,
+    flush,
+    stop() {
+      stopping.abort();
+      armed.clear();
+    },
+    inFlight: () => inFlight.size,
+  };
+}
+
+/** Reads and drops the answer (bounded); its content is never stored or logged. */
+async function discard(response: Response) {
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  let read = 0;
+  try {
+    while (read < MAX_RESPONSE_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The status decided the attempt; an unreadable body does not change it.
+  }
+}
+
+/** Why no usable response arrived, in the contract's words; never quotes the receiver. */
+function describeFailure(failure: unknown, timeoutMs: number): string {
+  const name = (failure as Error)?.name;
+  if (name === 'TimeoutError') return `timeout after ${timeoutMs} ms`;
+  const code = (failure as { cause?: { code?: unknown } })?.cause?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'connection reset';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connection timed out';
+    case undefined:
+      return 'connection failed';
+    default:
+      return typeof code === 'string' && /^[A-Z_]+$/.test(code) ? `connection failed (${code})` : 'connection failed';
+  }
+}
+
+const KEY_ENVIRONMENT: Record<Network, 'test' | 'live'> = { testnet: 'test', mainnet: 'live' };
+
+/**
+ * Re-arms webhook work after a journal replay: every pending delivery (a due one is attempted at
+ * once; one that was in flight when the sandbox stopped is sent again, as the contract allows),
+ * and every environment activation that had not happened by the last journaled instant.
+ */
+export function resumeWebhooks(services: Services) {
+  const state = services.store.state;
+  for (const tenant of state.tenants.values()) {
+    for (const network of Object.keys(KEY_ENVIRONMENT) as Network[]) {
+      const env = tenant.environments[network];
+      // Nothing after lastEventAt was journaled, so an activation past it has not been announced.
+      if (env && env.activeAt > state.lastEventAt) scheduleActivation(services, tenant.id, network, env.activeAt);
+    }
+  }
+  services.webhooks.flush();
+}
