@@ -11,6 +11,8 @@ const usage = `Usage: pacspace-sandbox [options]
   --sandbox-port N      sandbox listener: pk_test_ keys (default 4011)
   --seed N              create the deterministic demo account N (default 1; --seed none for none)
   --provisioning-ms N   how long provisioning an environment takes (default 5000)
+  --confirmation-ms N   how long until a recorded delta is confirmed (default 2000)
+  --free-plan-deltas N  verified deltas a month on the Free plan in the sandbox (default 100)
   --data DIR            keep an append-only journal in DIR; a restart replays it (default: memory only)
   --no-control          do not serve the /__sandbox/ control surface
   --log-level LEVEL     silent | error | warn | info | debug (default info; debug logs one line per request)
@@ -24,6 +26,8 @@ function main() {
       'sandbox-port': { type: 'string', default: '4011' },
       seed: { type: 'string', default: '1' },
       'provisioning-ms': { type: 'string', default: '5000' },
+      'confirmation-ms': { type: 'string', default: '2000' },
+      'free-plan-deltas': { type: 'string', default: '100' },
       'no-control': { type: 'boolean', default: false },
       data: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
@@ -47,6 +51,8 @@ function main() {
     sandboxPort: int('sandbox-port', values['sandbox-port']!),
     ...(values.seed === 'none' ? {} : { seed: int('seed', values.seed!) }),
     provisioningMs: int('provisioning-ms', values['provisioning-ms']!),
+    confirmationMs: int('confirmation-ms', values['confirmation-ms']!),
+    freePlanDeltas: int('free-plan-deltas', values['free-plan-deltas']!),
     control: !values['no-control'],
     ...(values.data ? { dataDir: values.data } : {}),
     logLevel: level,
