@@ -86,6 +86,9 @@ async function main() {
   const cleanFailed = outcomes[0]!.failed.length > 0;
   const seconds = (outcomes[0]!.report.durationMs / 1000).toFixed(1);
   console.log(`\nclean run: ${seconds} s; faults: ${outcomes.length - 1}, caught: ${outcomes.length - 1 - survivors.length}, survived: ${survivors.length}`);
+  // One line in the plain "N passed, N failed" form: the clean run and each caught fault pass.
+  const passed = (cleanFailed ? 0 : 1) + outcomes.length - 1 - survivors.length;
+  console.log(`mutants: ${passed} passed, ${survivors.length + (cleanFailed ? 1 : 0)} failed`);
   if (cleanFailed || survivors.length) process.exit(1);
 }
 
