@@ -3,18 +3,16 @@
 // verify, resend, password reset, login (no enumeration, throttling), refresh (rotation,
 // reuse), logout and me, with the exact status, code and body, and that a refused request
 // changed nothing. The test client fails on any response that violates the contract.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCurl } from '../testing/curl.ts';
 import { startTestSandbox, CSRF, type TestSandbox } from '../testing/test-sandbox.ts';
 import type { HttpClient, TestResponse } from '../testing/http-client.ts';
 import type { EmailTokenKind } from '../state/events.ts';
 import { approveAccess } from './accounts.ts';
 
-const run = promisify(execFile);
 const FULL_KEY = /^pk_test_[A-Za-z0-9]+\.sk_test_[A-Za-z0-9]+$/;
 const REQUEST_ID = /^req_[A-Za-z0-9]{8,64}$/;
 const PASSWORD = 'correct-horse-battery';
@@ -114,15 +112,7 @@ describe('quick start steps 1–2, verbatim with curl', () => {
   const jarName = 'pacspace-dashboard-cookies.txt';
   let fullKey: string;
 
-  /** Runs curl with the guide's arguments; `-D` only records the response headers. */
-  async function curl(args: string[]) {
-    const headerFile = join(work, `headers-${++counter}.txt`);
-    const { stdout } = await run('curl', [...args, '-sS', '-D', headerFile], { cwd: work });
-    const head = await readFile(headerFile, 'utf8');
-    const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(head)?.[1]);
-    expect(head.toLowerCase()).not.toContain('sl-violations');
-    return { status, head, body: JSON.parse(stdout) };
-  }
+  const curl = createCurl(() => work);
 
   it('Step 1: requests access; the sandbox approves it and mails the approval link', async () => {
     const BASE = sandbox.productionUrl;

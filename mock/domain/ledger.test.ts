@@ -7,19 +7,17 @@
 // checkpoint.created announcements, and 200 parallel deltas. The test client fails on any
 // response that violates the contract.
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Announcement } from '../services.ts';
 import { loginDemo, signUp } from '../testing/accounts.ts';
 import type { HttpClient, TestResponse } from '../testing/http-client.ts';
+import { createCurl } from '../testing/curl.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
 import { resumeLedger } from './ledger.ts';
 
-const run = promisify(execFile);
 const REQUEST_ID = /^req_[A-Za-z0-9]{8,64}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
 const RECEIPT_ID = /^rcpt_[A-Za-z0-9]{8,64}$/;
@@ -122,14 +120,7 @@ describe('quick start steps 1–6, with curl', () => {
   let PACSPACE_API_BASE_URL: string;
   let first: any;
 
-  async function curl(args: string[]) {
-    const headerFile = join(work, `headers-${++counter}.txt`);
-    const { stdout } = await run('curl', [...args, '-sS', '-D', headerFile], { cwd: work });
-    const head = await readFile(headerFile, 'utf8');
-    const status = Number(/^HTTP\/[\d.]+ (\d{3})/.exec(head)?.[1]);
-    expect(head.toLowerCase()).not.toContain('sl-violations');
-    return { status, head, body: JSON.parse(stdout) };
-  }
+  const curl = createCurl(() => work);
   /** The guide's `-H "X-Api-Key: pk_test_PUBLIC.SECRET"`, with the key step 2 revealed. */
   const apiKeyHeader = () => `X-Api-Key: ${KEY_PLACEHOLDER}`.replace(KEY_PLACEHOLDER, fullKey);
 
