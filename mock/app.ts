@@ -61,8 +61,13 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   }
 
   function problemReply(error: ProblemError, state: RequestState, instance: string): Reply {
-    return { status: statusOf(error.code), body: problemBody(error, state.requestId, instance), headers: error.headers };
+    const body = problemBody(error, state.requestId, instance);
+    if (error.code === 'not_found' && services.faults.has('stack-trace-in-errors')) Object.assign(body, { stack: error.stack });
+    return { status: statusOf(error.code), body, headers: error.headers };
   }
+
+  /** The largest body read and parsed; larger ones get 413 unread. */
+  const maxBodyBytes = () => (services.faults.has('body-limit-missing') ? 64 * MAX_BODY_BYTES : MAX_BODY_BYTES);
 
   async function buildSurface(bundle: string, surfaceHandlers: Handlers): Promise<Surface> {
     const table = await loadOperations(readBundle(bundle));
@@ -78,7 +83,11 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     const state = requests.get(input)!;
     const info = surface.table.byId.get(operation.iid!)!;
     try {
-      const caller = authenticate(info.auth, { headers: input.headers ?? {}, cookies: state.cookies, environment: state.environment }, services);
+      const caller = authenticate(
+        info.auth,
+        { headers: input.headers ?? {}, cookies: state.cookies, environment: state.environment, query: (input.url.query ?? {}) as Record<string, string | string[]> },
+        services,
+      );
       if (info.hasBody && state.bodyError) throw state.bodyError;
       // Prism's own security check only sees that a credential is present; the gate decided.
       const invalid = violations.filter((v) => v.severity === 0 && v.code !== 401);
@@ -118,6 +127,8 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
     const requestId = `req_${randomBase62(16)}`;
     const headers = normalizeHeaders(req.headers);
+    // Whatever the client declared, the body is taken for JSON (415 is never answered).
+    if (req.body && services.faults.has('content-type-not-enforced')) headers['content-type'] = 'application/json';
     const { path, query } = splitUrl(req.url);
     const state: RequestState = { requestId, environment: req.environment, cookies: parseCookies(headers.cookie) };
     const finish = (response: IHttpResponse, violations: Diagnostic[] = []): OutgoingResponse => {
@@ -146,21 +157,22 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
         const decision = services.limits.client.take(req.clientAddress);
         if (!decision.allowed) return bare(rateLimited(services, decision));
       }
-      if (req.body === 'too-large' || (req.body && req.body.length > MAX_BODY_BYTES)) return bare(fail('payload_too_large'));
+      if (req.body === 'too-large' || (req.body && req.body.length > maxBodyBytes())) return bare(fail('payload_too_large'));
       const input: IHttpRequest = {
         method: req.method.toLowerCase() as IHttpRequest['method'],
         url: { path, query },
         headers,
-        body: parseBody(req.body as Buffer | undefined, headers['content-type'], state),
+        body: parseBody(req.body as Buffer | undefined, headers['content-type'], state, services),
       };
       requests.set(input, state);
       const result = await surface.pipeline.run(input, services.config.control && !isControl ? preferredMock(headers.prefer) : undefined);
       if (result.kind === 'no-route') {
         if (result.status === 404) return bare(fail('not_found'));
         const allowed = surface.table.allowedMethods(path);
-        return bare(fail('method_not_allowed', `${req.method.toUpperCase()} is not allowed here; use ${allowed.join(', ')}.`, { allowedMethods: allowed }), {
-          allow: allowed.join(', '),
-        });
+        return bare(
+          fail('method_not_allowed', `${req.method.toUpperCase()} is not allowed here; use ${allowed.join(', ')}.`, { allowedMethods: allowed }),
+          services.faults.has('allow-header-missing') ? {} : { allow: allowed.join(', ') },
+        );
       }
       return finish(result.response, result.violations);
     } catch (error) {
@@ -181,10 +193,10 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     }
   }
 
-  return { handle, api, control };
+  return { handle, api, control, maxBodyBytes };
 }
 
-function parseBody(raw: Buffer | undefined, contentType: string | undefined, state: RequestState): unknown {
+function parseBody(raw: Buffer | undefined, contentType: string | undefined, state: RequestState, services: Services): unknown {
   if (!raw || raw.length === 0) return undefined;
   const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (media !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(media)) {
@@ -197,7 +209,8 @@ function parseBody(raw: Buffer | undefined, contentType: string | undefined, sta
   } catch (error) {
     // Never quote the parser's message: it echoes parts of the body, which may hold a secret.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    state.bodyError = fail('invalid_json', `The request body is not valid JSON${position ? ` (at position ${position})` : ''}.`);
+    const echo = services.faults.has('invalid-json-echoed') ? `: ${raw.toString('utf8')}` : '';
+    state.bodyError = fail('invalid_json', `The request body is not valid JSON${position ? ` (at position ${position})` : ''}${echo}.`);
     return undefined;
   }
 }

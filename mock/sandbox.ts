@@ -97,8 +97,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   resumeLedger(services);
   resumeWebhooks(services);
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
-  const production = createListener('live', app.handle, log);
-  const sandbox = createListener('test', app.handle, log);
+  const production = createListener('live', app.handle, log, app.maxBodyBytes);
+  const sandbox = createListener('test', app.handle, log, app.maxBodyBytes);
   const productionPort = await listen(production, host, options.port ?? 4010);
   const sandboxPort = await listen(sandbox, host, options.sandboxPort ?? 4011);
   config.productionUrl = `http://${host}:${productionPort}`;

@@ -34,7 +34,7 @@ export type Services = {
   faults: Faults;
   config: SandboxConfig;
   limits: { client: RateLimiter; apiKey: RateLimiter; login: RateLimiter };
-  /** Secrets revealed while the `secret-in-list` fault is on, so the fault can leak them. */
+  /** Secrets revealed while the `secret-in-list` or `secret-in-get` fault is on, so the fault can leak them. */
   leakedSecrets: Map<string, string>;
   /** Work due at instants of the sandbox clock (confirmations, activations, webhook retries). */
   scheduler: Scheduler;

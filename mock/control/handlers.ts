@@ -7,6 +7,7 @@ import { seedDemoAccount } from '../demo/seed-demo.ts';
 import { fail } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { normalizeEmail, type OutboxMessage } from '../state/projections.ts';
+import { leaksSecrets } from '../domain/api-keys.ts';
 import { iso, ok, type Handlers } from '../domain/handler.ts';
 import { FAULTS, isFaultName, type FaultName } from './faults.ts';
 
@@ -107,8 +108,8 @@ export const controlHandlers: Handlers = {
     if (!isFaultName(name)) throw fail('not_found', `No fault named "${name}"; GET /__sandbox/faults lists them.`);
     const { active } = ctx.body as FaultUpdateBody;
     ctx.services.faults.set(name, active);
-    // A leaked secret must not outlive the fault that leaked it.
-    if (name === 'secret-in-list' && !active) ctx.services.leakedSecrets.clear();
+    // A leaked secret must not outlive the faults that leak it.
+    if (!leaksSecrets(ctx.services)) ctx.services.leakedSecrets.clear();
     return ok(200, faultView(ctx.services, name));
   },
 

@@ -116,10 +116,14 @@ export function approveAccess(services: Services, email: string): SandboxEvent[]
 
 /** Both session cookies for a new access/refresh pair. */
 function sessionCookies(services: Services, access: string, refresh: string): string[] {
-  const httpOnly = !services.faults.has('cookie-without-httponly');
+  const attributes = {
+    httpOnly: !services.faults.has('cookie-without-httponly'),
+    secure: !services.faults.has('cookie-without-secure'),
+    sameSite: !services.faults.has('cookie-without-samesite'),
+  };
   return [
-    serializeCookie(ACCESS_COOKIE, access, { path: COOKIE_PATHS[ACCESS_COOKIE], maxAgeSeconds: ACCESS_TTL_MS / 1000, httpOnly }),
-    serializeCookie(REFRESH_COOKIE, refresh, { path: COOKIE_PATHS[REFRESH_COOKIE], maxAgeSeconds: REFRESH_TTL_MS / 1000, httpOnly }),
+    serializeCookie(ACCESS_COOKIE, access, { path: COOKIE_PATHS[ACCESS_COOKIE], maxAgeSeconds: ACCESS_TTL_MS / 1000, ...attributes }),
+    serializeCookie(REFRESH_COOKIE, refresh, { path: COOKIE_PATHS[REFRESH_COOKIE], maxAgeSeconds: REFRESH_TTL_MS / 1000, ...attributes }),
   ];
 }
 
@@ -219,6 +223,7 @@ export const accountHandlers: Handlers = {
     const { services } = ctx;
     const user = services.store.state.usersByEmail.get(normalizeEmail((ctx.body as EmailBody).email));
     if (user) await services.store.commit(...mailToken(services, 'reset', user.email));
+    else if (services.faults.has('reset-tells-unknown-email')) throw fail('not_found', 'No account uses this email address.');
     return received('reset');
   },
 
@@ -248,23 +253,25 @@ export const accountHandlers: Handlers = {
     // Constant time whether or not the user exists (a dummy hash stands in).
     if (!verifyPassword(body.password, user?.passwordHash) || !user) {
       services.limits.login.take(email);
-      throw fail('invalid_credentials');
+      throw fail('invalid_credentials', !user && services.faults.has('login-tells-unknown-email') ? 'No account uses this email address.' : undefined);
     }
     services.limits.login.forget(email);
     const { access, refresh, fields } = newSessionTokens(services);
     await services.store.commit({ type: 'session.started', familyId: `ses_${randomBase62(16)}`, userId: user.id, ...fields });
-    return { status: 200, body: { success: true, data: userView(user) }, cookies: sessionCookies(services, access, refresh) };
+    const data = services.faults.has('login-returns-token') ? { ...userView(user), accessToken: access } : userView(user);
+    return { status: 200, body: { success: true, data }, cookies: sessionCookies(services, access, refresh) };
   },
 
   async refreshSession(ctx) {
     const { services } = ctx;
     const { session, refreshHash } = callerOf(ctx, 'refresh');
-    if (session.rotated.has(refreshHash)) {
+    const reused = session.rotated.has(refreshHash);
+    if (reused && !services.faults.has('refresh-reuse-undetected')) {
       // A spent refresh value came back: someone holds a copy. End the whole family.
       await services.store.commit({ type: 'session.revoked', at: services.clock.now(), familyId: session.familyId, reason: 'refresh_reuse' });
       throw fail('unauthenticated');
     }
-    if (refreshHash !== session.refreshHash || session.refreshExpiresAt <= services.clock.now()) throw fail('unauthenticated');
+    if ((refreshHash !== session.refreshHash && !reused) || session.refreshExpiresAt <= services.clock.now()) throw fail('unauthenticated');
     const { access, refresh, fields } = newSessionTokens(services);
     await services.store.commit({ type: 'session.refreshed', familyId: session.familyId, ...fields });
     return {
@@ -276,7 +283,9 @@ export const accountHandlers: Handlers = {
   async logout(ctx) {
     const { services } = ctx;
     const { session } = callerOf(ctx, 'session');
-    await services.store.commit({ type: 'session.revoked', at: services.clock.now(), familyId: session.familyId, reason: 'logout' });
+    if (!services.faults.has('logout-keeps-session')) {
+      await services.store.commit({ type: 'session.revoked', at: services.clock.now(), familyId: session.familyId, reason: 'logout' });
+    }
     return { ...ok(200, { message: 'You have been logged out.' }), cookies: clearedCookies() };
   },
 

@@ -37,10 +37,13 @@ async function commitAnnounced(services: Services, event: SandboxEvent, type: st
 }
 
 /** A new secret: `sk_{env}_` + 32 base62 characters (about 190 bits). */
-function newSecret(environment: KeyEnvironment) {
-  const secretKey = `sk_${environment}_${randomBase62(32)}`;
+function newSecret(services: Services, environment: KeyEnvironment) {
+  const secretKey = `sk_${environment}_${randomBase62(services.faults.has('weak-key-secrets') ? 12 : 32)}`;
   return { secretKey, secretHash: hashSecret(secretKey) };
 }
+
+/** Whether a fault that shows stored secrets again is on (they are kept while it is). */
+export const leaksSecrets = (services: Services) => services.faults.has('secret-in-list') || services.faults.has('secret-in-get');
 
 /** Creates a key for a tenant; shared by the dashboard and the demo account. */
 export async function issueApiKey(
@@ -50,13 +53,13 @@ export async function issueApiKey(
 ) {
   const keyId = `key_${randomBase62(16)}`;
   const publicId = randomBase62(16);
-  const { secretKey, secretHash } = newSecret(input.environment);
+  const { secretKey, secretHash } = newSecret(services, input.environment);
   const at = services.clock.now();
   const fields = { tenantId, environment: input.environment, name: input.name, publicId, secretHash, permissions: input.permissions };
   const created: ApiKey = { id: keyId, ...fields, active: true, createdAt: at, lastUsedAt: null };
   await commitAnnounced(services, { type: 'api_key.created', at, keyId, ...fields }, 'api_key.created', created);
   const key = services.store.state.apiKeys.get(keyId)!;
-  if (services.faults.has('secret-in-list')) services.leakedSecrets.set(keyId, secretKey);
+  if (leaksSecrets(services)) services.leakedSecrets.set(keyId, secretKey);
   return { key, secretKey, fullKey: `pk_${input.environment}_${publicId}.${secretKey}` };
 }
 
@@ -84,6 +87,10 @@ export const apiKeyHandlers: Handlers = {
       environment,
       permissions: body.permissions ? [...new Set(body.permissions)] : ALL_PERMISSIONS,
     });
+    // Display only: the key that works is the one issued; the revealed halves disagree on the environment.
+    if (ctx.services.faults.has('key-env-parts-disagree') && environment === 'test') {
+      return ok(201, { ...view(key), secretKey: secretKey.replace('sk_test_', 'sk_live_'), fullKey: fullKey.replace('.sk_test_', '.sk_live_') });
+    }
     return ok(201, { ...view(key), secretKey, fullKey });
   },
 
@@ -103,15 +110,18 @@ export const apiKeyHandlers: Handlers = {
 
   getApiKey(ctx) {
     const { user } = callerOf(ctx, 'session');
-    return ok(200, view(ownKey(ctx, user)));
+    const key = ownKey(ctx, user);
+    const { services } = ctx;
+    if (services.faults.has('secret-in-get') && services.leakedSecrets.has(key.id)) return ok(200, { ...view(key), secretKey: services.leakedSecrets.get(key.id) });
+    return ok(200, view(key));
   },
 
   async regenerateApiKey(ctx) {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
-    const { secretKey, secretHash } = newSecret(key.environment);
+    const { secretKey, secretHash } = newSecret(ctx.services, key.environment);
     await commitAnnounced(ctx.services, { type: 'api_key.regenerated', at: ctx.services.clock.now(), keyId: key.id, secretHash }, 'api_key.regenerated', key);
-    if (ctx.services.faults.has('secret-in-list')) ctx.services.leakedSecrets.set(key.id, secretKey);
+    if (leaksSecrets(ctx.services)) ctx.services.leakedSecrets.set(key.id, secretKey);
     const publicKey = `pk_${key.environment}_${key.publicId}`;
     return ok(200, { id: key.id, publicKey, secretKey, fullKey: `${publicKey}.${secretKey}` });
   },

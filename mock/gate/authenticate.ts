@@ -19,6 +19,8 @@ export type GateRequest = {
   headers: Record<string, string>;
   cookies: Record<string, string>;
   environment: KeyEnvironment;
+  /** The query string; never a credential (read only by the key-in-query-accepted fault). */
+  query?: Record<string, string | string[]>;
 };
 
 export const KEY_GRAMMAR = /^pk_(test|live)_([A-Za-z0-9]{8,64})\.sk_(test|live)_([A-Za-z0-9]{12,128})$/;
@@ -52,7 +54,7 @@ export function authenticate(requirement: AuthRequirement, req: GateRequest, ser
       const key = apiKeyCaller(req, services);
       const decision = services.limits.apiKey.take(key.id);
       if (!decision.allowed) throw rateLimited(services, decision);
-      if (!requirement.permissions.every((p) => (key.permissions as string[]).includes(p))) {
+      if (!requirement.permissions.every((p) => (key.permissions as string[]).includes(p)) && !services.faults.has('permission-not-enforced')) {
         throw fail('insufficient_permission', `This API key does not have the ${requirement.permissions.join(', ')} permission.`);
       }
       key.lastUsedAt = services.clock.now();
@@ -76,16 +78,28 @@ export function authenticate(requirement: AuthRequirement, req: GateRequest, ser
 }
 
 function apiKeyCaller(req: GateRequest, services: Services): ApiKey {
-  const refuse = () =>
-    services.faults.has('bad-key-403') ? fail('insufficient_permission') : fail('unauthenticated');
-  const match = KEY_GRAMMAR.exec(req.headers['x-api-key'] ?? '');
-  if (!match || match[1] !== match[3]) throw refuse();
+  // `cause` is never sent, except by the auth-errors-tell-cause fault.
+  const refuse = (cause: string) =>
+    services.faults.has('bad-key-403')
+      ? fail('insufficient_permission')
+      : fail('unauthenticated', services.faults.has('auth-errors-tell-cause') ? cause : undefined);
+  const query = services.faults.has('key-in-query-accepted') ? req.query?.api_key : undefined;
+  const presented = req.headers['x-api-key'] ?? (Array.isArray(query) ? query[0] : query);
+  const match = KEY_GRAMMAR.exec(presented ?? '');
+  if (!match || match[1] !== match[3]) throw refuse('The API key is malformed.');
   const [, env, publicId, , secret] = match;
-  const key = services.store.state.apiKeysByPublicId.get(publicId!);
-  const secretOk = key ? safeEqual(hashSecret(`sk_${env}_${secret}`), key.secretHash) : safeEqual('', 'x');
-  if (!key || !secretOk || key.environment !== env) throw refuse();
-  if (env !== req.environment && !services.faults.has('wrong-environment-key-accepted')) throw refuse();
-  if (!key.active && !services.faults.has('disabled-key-accepted')) throw refuse();
+  const { state } = services.store;
+  const key = state.apiKeysByPublicId.get(publicId!) ?? (services.faults.has('deleted-key-accepted') ? state.deletedApiKeysByPublicId.get(publicId!) : undefined);
+  const presentedHash = hashSecret(`sk_${env}_${secret}`);
+  const secretOk = key
+    ? safeEqual(presentedHash, key.secretHash) ||
+      (services.faults.has('regenerated-secret-still-valid') && safeEqual(presentedHash, key.previousSecretHash ?? ''))
+    : safeEqual('', 'x');
+  if (!key) throw refuse('No API key has this public id.');
+  if (!secretOk) throw refuse('The secret does not match this API key.');
+  if (key.environment !== env) throw refuse('The API key names the wrong environment.');
+  if (env !== req.environment && !services.faults.has('wrong-environment-key-accepted')) throw refuse('This API key belongs to the other environment.');
+  if (!key.active && !services.faults.has('disabled-key-accepted')) throw refuse('This API key is disabled.');
   return key;
 }
 

@@ -10,7 +10,7 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
-export type CookieOptions = { path: string; maxAgeSeconds: number; httpOnly?: boolean };
+export type CookieOptions = { path: string; maxAgeSeconds: number; httpOnly?: boolean; secure?: boolean; sameSite?: boolean };
 
 export function serializeCookie(name: string, value: string, o: CookieOptions): string {
   return [
@@ -18,7 +18,7 @@ export function serializeCookie(name: string, value: string, o: CookieOptions): 
     `Path=${o.path}`,
     `Max-Age=${o.maxAgeSeconds}`,
     ...(o.httpOnly === false ? [] : ['HttpOnly']),
-    'Secure',
-    'SameSite=Strict',
+    ...(o.secure === false ? [] : ['Secure']),
+    ...(o.sameSite === false ? [] : ['SameSite=Strict']),
   ].join('; ');
 }

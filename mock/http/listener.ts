@@ -1,4 +1,4 @@
-// One node:http server per environment. It reads at most MAX_BODY_BYTES + 1 bytes of a body
+// One node:http server per environment. It reads at most the app's body limit (MAX_BODY_BYTES) + 1 bytes of a body
 // (so an oversized upload is refused without being buffered), hands the request to the app
 // and writes its answer. A broken connection or a handler bug never takes the process down.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -9,21 +9,21 @@ import type { KeyEnvironment } from '../state/events.ts';
 
 type Handle = (req: IncomingRequest) => Promise<OutgoingResponse>;
 
-function readBody(req: IncomingMessage): Promise<IncomingRequest['body']> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<IncomingRequest['body']> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     // A declared length past the limit is refused at once (and the connection closed);
     // past the limit in a chunked upload, the rest is read and discarded, never buffered,
     // so the client gets its 413 instead of a reset connection.
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) {
       resolve('too-large');
       return;
     }
     let oversized = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) oversized = true;
+      if (size > maxBytes) oversized = true;
       if (!oversized) chunks.push(chunk);
     });
     req.on('end', () => resolve(oversized ? 'too-large' : size ? Buffer.concat(chunks) : undefined));
@@ -31,11 +31,11 @@ function readBody(req: IncomingMessage): Promise<IncomingRequest['body']> {
   });
 }
 
-export function createListener(environment: KeyEnvironment, handle: Handle, log?: Logger): Server {
+export function createListener(environment: KeyEnvironment, handle: Handle, log?: Logger, maxBodyBytes: () => number = () => MAX_BODY_BYTES): Server {
   const server = createServer(async (req, res) => {
     const started = performance.now();
     try {
-      const body = await readBody(req);
+      const body = await readBody(req, maxBodyBytes());
       const out = await handle({
         method: req.method ?? 'GET',
         url: req.url ?? '/',

@@ -31,6 +31,8 @@ export type ApiKey = {
   name: string;
   publicId: string;
   secretHash: string;
+  /** The hash a regenerate replaced; never accepted (kept for the regenerated-secret-still-valid fault). */
+  previousSecretHash?: string;
   permissions: Permission[];
   active: boolean;
   createdAt: number;
@@ -63,6 +65,8 @@ export function createProjections() {
     tenants: new Map<string, Tenant>(),
     apiKeys: new Map<string, ApiKey>(),
     apiKeysByPublicId: new Map<string, ApiKey>(),
+    /** Deleted keys by public id; never accepted (kept for the deleted-key-accepted fault). */
+    deletedApiKeysByPublicId: new Map<string, ApiKey>(),
     sessions: new Map<string, Session>(),
     sessionsByAccess: new Map<string, Session>(),
     sessionsByRefresh: new Map<string, Session>(),
@@ -199,9 +203,12 @@ export function applyEvent(s: Projections, e: SandboxEvent): void {
       s.apiKeysByPublicId.set(key.publicId, key);
       return;
     }
-    case 'api_key.regenerated':
-      s.apiKeys.get(e.keyId)!.secretHash = e.secretHash;
+    case 'api_key.regenerated': {
+      const key = s.apiKeys.get(e.keyId)!;
+      key.previousSecretHash = key.secretHash;
+      key.secretHash = e.secretHash;
       return;
+    }
     case 'api_key.toggled':
       s.apiKeys.get(e.keyId)!.active = e.active;
       return;
@@ -210,6 +217,7 @@ export function applyEvent(s: Projections, e: SandboxEvent): void {
       if (!key) return;
       s.apiKeys.delete(key.id);
       s.apiKeysByPublicId.delete(key.publicId);
+      s.deletedApiKeysByPublicId.set(key.publicId, key);
       return;
     }
     case 'environment.provisioning':

@@ -6,6 +6,7 @@
 // timeout, and recorded as an event; a non-2xx answer, a redirect, a timeout or a connection
 // error is retried after `retryDelaysMs[attempt - 1]` on the sandbox clock until
 // `retryDelaysMs.length + 1` attempts (at most the contract's 6) have failed.
+import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { signatureHeader } from '../../protocol/webhook-signature.ts';
 import { scheduleActivation } from '../domain/environments.ts';
@@ -93,10 +94,11 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
       // end a rotation's overlap) must not make them reject deliveries. What a delivery records
       // (attemptedAt, nextAttemptAt) and which secrets sign are judged on the sandbox clock.
       const timestamp = Math.floor(Date.now() / 1000);
+      const body = services.faults.has('webhook-secret-in-payload') ? withSecret(event.body, endpoint.secret) : event.body;
       const headers = {
         'Content-Type': 'application/json',
         'User-Agent': USER_AGENT,
-        'X-PacSpace-Signature': signatureHeader(signingSecrets(endpoint, attemptedAt), timestamp, event.body),
+        'X-PacSpace-Signature': signature(services, signingSecrets(endpoint, attemptedAt), timestamp, body),
         'X-PacSpace-Timestamp': String(timestamp),
         'X-PacSpace-Event-Id': event.id,
         'X-PacSpace-Event-Type': event.type,
@@ -108,7 +110,7 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
       try {
         const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]);
         // Redirects are not followed: they count as failed attempts (the contract's 5XX note).
-        const response = await fetch(endpoint.url, { method: 'POST', headers, body: event.body, redirect: 'manual', signal });
+        const response = await fetch(endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal });
         responseStatus = response.status;
         await discard(response);
         if (response.status < 200 || response.status > 299) error = `non-2xx response status ${response.status}`;
@@ -154,6 +156,19 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
     inFlight: () => inFlight.size,
   };
 }
+
+/**
+ * The X-PacSpace-Signature value. Faults: `webhook-single-signature-during-rotation` signs with
+ * the newest secret only; `webhook-signature-without-timestamp` signs the body alone.
+ */
+function signature(services: Services, secrets: string[], timestamp: number, body: string): string {
+  const signing = services.faults.has('webhook-single-signature-during-rotation') ? secrets.slice(0, 1) : secrets;
+  if (!services.faults.has('webhook-signature-without-timestamp')) return signatureHeader(signing, timestamp, body);
+  return signing.map((secret) => `v1=${createHmac('sha256', Buffer.from(secret, 'utf8')).update(body, 'utf8').digest('hex')}`).join(',');
+}
+
+/** The `webhook-secret-in-payload` fault: the envelope carries the endpoint's signing secret. */
+const withSecret = (body: string, secret: string) => JSON.stringify({ ...JSON.parse(body), signingSecret: secret });
 
 /** Reads and drops the answer (bounded); its content is never stored or logged. */
 async function discard(response: Response) {

@@ -44,7 +44,12 @@ export const ledgerChecks = [
       const d2 = await derive(ctx, sum);
       ensure(d2.body?.data?.computedBalance === '0.30', `0.1 + 0.2 derived ${d2.body?.data?.computedBalance}, not "0.30"`);
       const big = customer('big');
-      expectStatus(await record(ctx, {}, {}, `{"customerId":"${big}","delta":999999999999999.99999999,"reason":"conformance"}`), 201, 'the largest amount as a JSON number');
+      const largest = await record(ctx, {}, {}, `{"customerId":"${big}","delta":999999999999999.99999999,"reason":"conformance"}`);
+      expectStatus(largest, 201, 'the largest amount as a JSON number');
+      // As a double it is 1e15 exactly: a server summing doubles shows 1000000000000000.00 here.
+      ensure(largest.body?.data?.balanceAfter === '999999999999999.99999999', `the largest amount recorded balanceAfter ${largest.body?.data?.balanceAfter}`);
+      const d0 = await derive(ctx, big);
+      ensure(d0.body?.data?.computedBalance === '999999999999999.99999999', `the largest amount derived ${d0.body?.data?.computedBalance}, not every digit`);
       await record(ctx, { customerId: big, delta: '0.00000001', reason: 'conformance' });
       const d3 = await derive(ctx, big);
       ensure(d3.body?.data?.computedBalance === '1000000000000000.00', `999999999999999.99999999 + 0.00000001 derived ${d3.body?.data?.computedBalance}`);
