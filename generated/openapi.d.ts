@@ -1600,7 +1600,7 @@ export interface components {
              * @description Defaults to `test`. A `live` key needs the `mainnet` environment to be active (`409 environment_not_active` otherwise).
              * @default test
              */
-            environment: components["schemas"]["KeyEnvironment"];
+            environment?: components["schemas"]["KeyEnvironment"];
             /**
              * @description Defaults to both permissions.
              * @default [
@@ -1608,7 +1608,7 @@ export interface components {
              *       "balance:write"
              *     ]
              */
-            permissions: components["schemas"]["ApiKeyPermission"][];
+            permissions?: components["schemas"]["ApiKeyPermission"][];
         };
         /**
          * @description The secret half of an API key, `sk_{environment}_{secret}`, with the same environment as its
@@ -1865,7 +1865,7 @@ export interface components {
              * @description Whose events the endpoint receives, Sandbox (`test`) or Production (`live`). Defaults to `test`; it cannot be changed later.
              * @default test
              */
-            environment: components["schemas"]["KeyEnvironment"];
+            environment?: components["schemas"]["KeyEnvironment"];
         };
         /**
          * @description The endpoint's signing secret, `whsec_` followed by base62 characters. It is the HMAC-SHA256
@@ -1906,7 +1906,7 @@ export interface components {
              * @default 86400
              * @example 86400
              */
-            overlapSeconds: number;
+            overlapSeconds?: number;
         };
         /** @description The result of a secret rotation, the only response besides creation that shows a signing secret. */
         WebhookSecretRotated: {
@@ -1924,7 +1924,7 @@ export interface components {
              * @description The kind of sample event to send. Defaults to `delta.recorded`; it need not be one of the endpoint's `events`.
              * @default delta.recorded
              */
-            eventType: components["schemas"]["WebhookEventType"];
+            eventType?: components["schemas"]["WebhookEventType"];
         };
         /**
          * @description An event's id, `evt_` followed by base62 characters. The same event keeps its id across

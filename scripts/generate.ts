@@ -28,7 +28,13 @@ export async function renderBundle(api: string, name: string): Promise<Map<strin
   });
   const document = parse(stdout) as Record<string, unknown>;
   const types = astToString(
-    await openapiTS(document as never, { rootTypes: true, rootTypesNoSchemaPrefix: true, alphabetize: false }),
+    await openapiTS(document as never, {
+      rootTypes: true,
+      rootTypesNoSchemaPrefix: true,
+      alphabetize: false,
+      // A field with a default is optional in requests: `{ name: "quickstart-key" }` must compile.
+      defaultNonNullable: false,
+    }),
   );
   const out = join(root, 'generated');
   return new Map([

@@ -1,4 +1,5 @@
-// Prism's HTTP core, configured as the sandbox's request pipeline: Prism routes, checks
+// Prism's HTTP core, configured as the sandbox's request pipeline: Prism routes (with our
+// compiled router, router.ts, in place of Prism's scoring one), checks
 // security, validates the request, hands the validated input to `produce` (the stateful
 // engine, plugged in as Prism's proxy `forward` component) and validates the response.
 // `produce` may decline an operation; Prism then answers with its own mock.
@@ -8,6 +9,7 @@ import type { IHttpOperation } from '@stoplight/types';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
 import { createRequire } from 'node:module';
+import { createRouter } from './router.ts';
 
 export type Diagnostic = { path?: string[]; code?: string | number; message: string; severity: number };
 
@@ -38,8 +40,10 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
     validateResponse: true,
     mock: { dynamic: false },
   };
+  const route = createRouter(operations);
   const prism = createInstance(config, {
     logger,
+    route,
     forward: ({ data, validations }, _baseUrl, _proxy, resource) => () => async () => {
       try {
         const out = await produce(data, resource as IHttpOperation, validations as Diagnostic[]);
@@ -60,7 +64,7 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
       ...response,
       headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])),
     }))(prismMock(opts)(mockLogger));
-  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger, mock: stringHeaderMock });
+  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger, route, mock: stringHeaderMock });
 
   async function run(input: IHttpRequest, mock?: MockOptions): Promise<PipelineResult> {
     const instance = mock ? mockOnly : prism;

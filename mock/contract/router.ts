@@ -1,0 +1,31 @@
+// A compiled router for Prism's pipeline. Prism's own router scores and sorts every
+// operation of the contract on every request, which made routing most of a request's cost;
+// this one compiles each path template to a regular expression once, indexes them by
+// method, and tries concrete templates before parameterised ones — the same answers
+// (including 404 vs 405) at a fraction of the cost.
+import { ProblemJsonError, NO_METHOD_MATCHED_ERROR, NO_PATH_MATCHED_ERROR, type IHttpRequest } from '@stoplight/prism-http';
+import type { IHttpOperation } from '@stoplight/types';
+import * as E from 'fp-ts/lib/Either.js';
+
+type Compiled = { operation: IHttpOperation; pattern: RegExp; parameters: number };
+
+const compile = (path: string) =>
+  new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`);
+
+export function createRouter(operations: IHttpOperation[]) {
+  const all: Compiled[] = operations
+    .map((operation) => ({ operation, pattern: compile(operation.path), parameters: (operation.path.match(/\{/g) ?? []).length }))
+    .sort((a, b) => a.parameters - b.parameters);
+  const byMethod = new Map<string, Compiled[]>();
+  for (const c of all) {
+    const method = c.operation.method.toLowerCase();
+    byMethod.set(method, [...(byMethod.get(method) ?? []), c]);
+  }
+  return ({ input }: { resources: IHttpOperation[]; input: IHttpRequest }): E.Either<Error, IHttpOperation> => {
+    const path = input.url.path;
+    const match = byMethod.get(input.method.toLowerCase())?.find((c) => c.pattern.test(path));
+    if (match) return E.right(match.operation);
+    const known = all.some((c) => c.pattern.test(path));
+    return E.left(ProblemJsonError.fromTemplate(known ? NO_METHOD_MATCHED_ERROR : NO_PATH_MATCHED_ERROR));
+  };
+}
