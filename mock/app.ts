@@ -70,7 +70,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   const maxBodyBytes = () => (services.faults.has('body-limit-missing') ? 64 * MAX_BODY_BYTES : MAX_BODY_BYTES);
 
   async function buildSurface(bundle: string, surfaceHandlers: Handlers): Promise<Surface> {
-    const table = await loadOperations(readBundle(bundle));
+    const table = await loadOperations(readBundle(bundle), readBundle(`${bundle}.prism`));
     for (const id of Object.keys(surfaceHandlers)) {
       if (!table.byId.has(id)) throw new Error(`handler ${id} has no operation in generated/${bundle}.json`);
     }

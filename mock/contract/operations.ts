@@ -4,7 +4,6 @@
 // not at request time.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHttpOperationsFromSpec } from '@stoplight/prism-http';
 import type { IHttpOperation } from '@stoplight/types';
 
 export type AuthRequirement =
@@ -75,7 +74,8 @@ function authOf(id: string, security: Array<Record<string, string[]>>, documentS
   }
 }
 
-export async function loadOperations(document: any): Promise<OperationTable> {
+/** `document` is a bundle of generated/; `prism` its Prism operations (generated/<name>.prism.json). */
+export async function loadOperations(document: any, prism: IHttpOperation[]): Promise<OperationTable> {
   const byId = new Map<string, OperationInfo>();
   const schemes = document.components?.securitySchemes ?? {};
   for (const [path, item] of Object.entries<any>(document.paths ?? {})) {
@@ -105,7 +105,6 @@ export async function loadOperations(document: any): Promise<OperationTable> {
       });
     }
   }
-  const prism = (await getHttpOperationsFromSpec(document)) as IHttpOperation[];
   for (const op of prism) {
     if (!op.iid || !byId.has(op.iid)) throw new Error(`Prism operation ${op.method} ${op.path} has no operationId`);
   }

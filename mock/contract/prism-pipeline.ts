@@ -3,13 +3,23 @@
 // security, validates the request, hands the validated input to `produce` (the stateful
 // engine, plugged in as Prism's proxy `forward` component) and validates the response.
 // `produce` may decline an operation; Prism then answers with its own mock.
-import { createLogger } from '@stoplight/prism-core';
-import { createInstance, ProblemJsonError, type IHttpRequest, type IHttpResponse } from '@stoplight/prism-http';
+import type { IHttpConfig, IHttpRequest, IHttpResponse, PrismHttpComponents } from '@stoplight/prism-http';
 import type { IHttpOperation } from '@stoplight/types';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import { createRequire } from 'node:module';
+import { createLogger, factory, ProblemJsonError, prismMock, validateInput, validateOutput, validateSecurity } from './prism.ts';
 import { createRouter } from './router.ts';
+
+/** Prism's HTTP instance (what its `createInstance` builds), from explicitly chosen components. */
+const createInstance = (config: unknown, components: Partial<PrismHttpComponents>) =>
+  factory<IHttpOperation, IHttpRequest, IHttpResponse, IHttpConfig>(config as IHttpConfig, {
+    validateInput,
+    validateOutput,
+    validateSecurity,
+    mock: (opts) => prismMock()(opts),
+    forward: () => () => async () => ({ _tag: 'Left', left: new Error('no forward component') }),
+    ...components,
+  } as PrismHttpComponents);
 
 export type Diagnostic = { path?: string[]; code?: string | number; message: string; severity: number };
 
@@ -41,9 +51,18 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
     mock: { dynamic: false },
   };
   const route = createRouter(operations);
+  // Prism's mock, with header values as strings, as they are on the wire: Prism's own output
+  // validation drops falsy values, so a mocked `RateLimit-Remaining: 0` (a number) would be
+  // reported missing from a response that is in fact correct.
+  const stringHeaderMock: PrismHttpComponents['mock'] = (opts) => (mockLogger) =>
+    E.map((response: IHttpResponse) => ({
+      ...response,
+      headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    }))(prismMock()(opts)(mockLogger));
   const prism = createInstance(config, {
     logger,
     route,
+    mock: stringHeaderMock,
     forward: ({ data, validations }, _baseUrl, _proxy, resource) => () => async () => {
       try {
         const out = await produce(data, resource as IHttpOperation, validations as Diagnostic[]);
@@ -54,16 +73,6 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
       }
     },
   });
-  // Prism's mock, with header values as strings, as they are on the wire: Prism's own output
-  // validation drops falsy values, so a mocked `RateLimit-Remaining: 0` (a number) would be
-  // reported missing from a response that is in fact correct.
-  // (required, not imported: Node and Vite disagree on the default export of a CommonJS module)
-  const prismMock = (createRequire(import.meta.url)('@stoplight/prism-http/dist/mocker/index.js') as typeof import('@stoplight/prism-http/dist/mocker/index.js')).default;
-  const stringHeaderMock: typeof prismMock = (opts) => (mockLogger) =>
-    E.map((response: IHttpResponse) => ({
-      ...response,
-      headers: Object.fromEntries(Object.entries(response.headers ?? {}).map(([k, v]) => [k, String(v)])),
-    }))(prismMock(opts)(mockLogger));
   const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger, route, mock: stringHeaderMock });
 
   async function run(input: IHttpRequest, mock?: MockOptions): Promise<PipelineResult> {

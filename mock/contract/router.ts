@@ -3,9 +3,10 @@
 // this one compiles each path template to a regular expression once, indexes them by
 // method, and tries concrete templates before parameterised ones — the same answers
 // (including 404 vs 405) at a fraction of the cost.
-import { ProblemJsonError, NO_METHOD_MATCHED_ERROR, NO_PATH_MATCHED_ERROR, type IHttpRequest } from '@stoplight/prism-http';
+import type { IHttpRequest } from '@stoplight/prism-http';
 import type { IHttpOperation } from '@stoplight/types';
 import * as E from 'fp-ts/lib/Either.js';
+import { NO_METHOD_MATCHED_ERROR, NO_PATH_MATCHED_ERROR, ProblemJsonError } from './prism.ts';
 
 type Compiled = { operation: IHttpOperation; pattern: RegExp; parameters: number };
 

@@ -36,9 +36,11 @@ export function hashPassword(password: string): string {
 
 export function verifyPassword(password: string, stored: string | undefined): boolean {
   // Unknown users are checked against a dummy hash, so both paths take the same time.
-  const [, salt, key] = (stored ?? DUMMY_HASH).split('$');
+  const [, salt, key] = (stored ?? dummyHash()).split('$');
   const actual = scryptSync(password, Buffer.from(salt ?? '', 'base64url'), 32, SCRYPT);
   return timingSafeEqual(actual, Buffer.from(key ?? '', 'base64url')) && stored !== undefined;
 }
 
-const DUMMY_HASH = hashPassword(randomToken());
+let dummy: string | undefined;
+// Made on first use, not at start-up (scrypt is deliberately slow).
+const dummyHash = () => (dummy ??= hashPassword(randomToken()));
