@@ -69,7 +69,10 @@ export const authChecks = [
     source: 'seed 002 Environment Routing; PRODUCT.md Keys',
     needs: ['apiKey', 'otherEnv'],
     async run(ctx) {
-      expectProblem(await ctx.other!.get(DERIVE, { headers: ctx.keyHeaders() }), 401, 'unauthenticated', 'a key at the other environment');
+      const res = await ctx.other!.get(DERIVE, { headers: ctx.keyHeaders() });
+      expectProblem(res, 401, 'unauthenticated', 'a key at the other environment');
+      const reference = await ctx.other!.get(DERIVE, { headers: { 'X-Api-Key': 'not-a-key' } });
+      ensure(JSON.stringify(withoutRequestId(res.body)) === JSON.stringify(withoutRequestId(reference.body)), 'the 401 for a key of the other environment differs from the 401 for a malformed key');
     },
   }),
   defineCheck({

@@ -1,10 +1,19 @@
 // API key format and life cycle (seed 001, PRODUCT.md "Keys"; OWASP API2:2023).
 import { defineCheck } from '../../check.ts';
 import { CSRF } from '../../context.ts';
-import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
+import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
+import type { CheckContext } from '../../context.ts';
+import type { Exchange } from '../../lib/http.ts';
 
 const DERIVE = '/api/v1/balance/derive/customer_001';
 const GRAMMAR = /^pk_(test|live)_([A-Za-z0-9]+)\.sk_(test|live)_([A-Za-z0-9]+)$/;
+/** A 401 that must be indistinguishable from the one for a malformed key (the cause is not told). */
+async function expectSameUnauthenticated(ctx: CheckContext, res: Exchange, why: string) {
+  expectProblem(res, 401, 'unauthenticated', why);
+  const reference = await ctx.api.get(DERIVE, { headers: { 'X-Api-Key': 'not-a-key' } });
+  ensure(JSON.stringify(withoutRequestId(res.body)) === JSON.stringify(withoutRequestId(reference.body)), `the 401 for ${why} differs from the 401 for a malformed key: the cause must not be told`);
+}
+
 /** Bits of randomness a base62 string of this length can carry at most. */
 const bits = (s: string) => s.length * Math.log2(62);
 
@@ -55,7 +64,7 @@ export const keyChecks = [
   }),
   defineCheck({
     id: 'KEY-003',
-    rule: 'Regenerate keeps the id and public key, reveals a new secret, and the old secret is rejected at once.',
+    rule: 'Regenerate keeps the id and public key, reveals a new secret, and the old secret is rejected at once with the same 401 as any bad key.',
     source: 'seed 001 Regenerate an API Key; PRODUCT.md Keys',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
@@ -69,13 +78,13 @@ export const keyChecks = [
       ctx.secrets.add(String(d.fullKey ?? '').split('.')[1], `the regenerated secret of ${key.id}`, res.id);
       ensure(d.id === key.id && d.publicKey === key.publicKey, 'regenerate must keep the id and the public key');
       ensure(typeof d.fullKey === 'string' && GRAMMAR.test(d.fullKey) && d.secretKey !== key.secretKey, 'regenerate must reveal a new, well-formed secret');
-      expectProblem(await ctx.api.get(DERIVE, { headers: ctx.keyHeaders(key.fullKey) }), 401, 'unauthenticated', 'the old secret after regenerating');
+      await expectSameUnauthenticated(ctx, await ctx.api.get(DERIVE, { headers: ctx.keyHeaders(key.fullKey) }), 'the old secret after regenerating');
       expectStatus(await ctx.api.get(DERIVE, { headers: ctx.keyHeaders(d.fullKey) }), 200, 'the new secret');
     },
   }),
   defineCheck({
     id: 'KEY-004',
-    rule: 'A disabled key gets 401; enabling it again restores it.',
+    rule: 'A disabled key gets the same 401 as any bad key; enabling it again restores it.',
     source: 'seed 001 Toggle an API Key; PRODUCT.md Keys',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
@@ -84,7 +93,7 @@ export const keyChecks = [
       const off = await dash.post(`/dashboard/api-keys/${key.id}/toggle`, { headers: CSRF });
       expectStatus(off, 200, 'disable');
       ensure(off.body?.data?.active === false, 'toggle must report active: false after disabling');
-      expectProblem(await ctx.api.get(DERIVE, { headers: ctx.keyHeaders(key.fullKey) }), 401, 'unauthenticated', 'a disabled key');
+      await expectSameUnauthenticated(ctx, await ctx.api.get(DERIVE, { headers: ctx.keyHeaders(key.fullKey) }), 'a disabled key');
       const on = await dash.post(`/dashboard/api-keys/${key.id}/toggle`, { headers: CSRF });
       ensure(on.body?.data?.active === true, 'toggle again must report active: true');
       expectStatus(await ctx.api.get(DERIVE, { headers: ctx.keyHeaders(key.fullKey) }), 200, 'the key enabled again');
@@ -92,14 +101,14 @@ export const keyChecks = [
   }),
   defineCheck({
     id: 'KEY-005',
-    rule: 'A deleted key gets 401 on the Balance API and 404 in the dashboard.',
+    rule: 'A deleted key gets the same 401 as any bad key on the Balance API, and 404 in the dashboard.',
     source: 'seed 001 Delete an API Key; PRODUCT.md Keys',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
       const key = await ctx.createKey({ name: 'conformance-delete' });
       const dash = await ctx.dashboard();
       expectStatus(await dash.delete(`/dashboard/api-keys/${key.id}`, { headers: CSRF }), 200, 'delete');
-      expectProblem(await ctx.api.get(DERIVE, { headers: ctx.keyHeaders(key.fullKey) }), 401, 'unauthenticated', 'a deleted key');
+      await expectSameUnauthenticated(ctx, await ctx.api.get(DERIVE, { headers: ctx.keyHeaders(key.fullKey) }), 'a deleted key');
       expectProblem(await dash.get(`/dashboard/api-keys/${key.id}`), 404, 'not_found', 'reading a deleted key');
     },
   }),
