@@ -7,6 +7,7 @@ import { loadOperations, readBundle, type OperationTable } from './contract/oper
 import { createPipeline, type Diagnostic, type MockOptions } from './contract/prism-pipeline.ts';
 import { authenticate, rateLimited } from './gate/authenticate.ts';
 import { parseCookies } from './http/cookies.ts';
+import { createDocsSite } from './http/docs-site.ts';
 import { fail, problemBody, ProblemError, statusOf } from './http/problem.ts';
 import { randomBase62 } from './security/secrets.ts';
 import type { Services } from './services.ts';
@@ -122,6 +123,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   }
 
   const api = await buildSurface('openapi', handlers.api);
+  const docsSite = createDocsSite();
   const control = services.config.control ? await buildSurface('sandbox-control', handlers.control) : undefined;
 
   async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
@@ -149,6 +151,10 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     };
 
     try {
+      // /docs/ (the built docs site), /openapi.json and /openapi.yaml: not part of the public
+      // contract, production listener only (mock/http/docs-site.ts).
+      const site = req.environment === 'live' ? await docsSite(req.method, path, requestId) : undefined;
+      if (site) return site;
       const isControl = path.startsWith('/__sandbox/');
       const surface = isControl ? control : api;
       // The Dashboard API lives on the production listener only.
