@@ -5,6 +5,7 @@ import type { IHttpRequest, IHttpResponse } from '@stoplight/prism-http';
 import type { IHttpOperation } from '@stoplight/types';
 import { loadOperations, readBundle, type OperationTable } from './contract/operations.ts';
 import { createPipeline, type Diagnostic, type MockOptions } from './contract/prism-pipeline.ts';
+import { isMediaType } from './contract/validators.ts';
 import { authenticate, rateLimited } from './gate/authenticate.ts';
 import { parseCookies } from './http/cookies.ts';
 import { createDocsSite } from './http/docs-site.ts';
@@ -91,7 +92,9 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       );
       if (info.hasBody && state.bodyError) throw state.bodyError;
       // Prism's own security check only sees that a credential is present; the gate decided.
-      const invalid = violations.filter((v) => v.severity === 0 && v.code !== 401);
+      // Content sent to an operation that takes none has no meaning (RFC 9110 §9.3.1) and is
+      // ignored, rather than answered with a status the operation does not document.
+      const invalid = violations.filter((v) => v.severity === 0 && v.code !== 401 && !(v.code === 415 && !info.hasBody));
       if (invalid.length) {
         throw fail('validation_failed', undefined, {
           validation: invalid.map((v) => ({
@@ -158,7 +161,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       const isControl = path.startsWith('/__sandbox/');
       const surface = isControl ? control : api;
       // The Dashboard API lives on the production listener only.
-      if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/')) || !isDecodable(path)) return bare(fail('not_found'));
+      if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/'))) return bare(fail('not_found'));
       if (!isControl) {
         const decision = services.limits.client.take(req.clientAddress);
         if (!decision.allowed) return bare(rateLimited(services, decision));
@@ -167,11 +170,14 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       const input: IHttpRequest = {
         method: req.method.toLowerCase() as IHttpRequest['method'],
         url: { path, query },
-        headers,
+        // A Content-Type that is not a media type at all makes Prism's validator throw: the
+        // body was already refused for it (415, parseBody), so Prism does not see it.
+        headers: headers['content-type'] === undefined || isMediaType(headers['content-type']) ? headers : withoutContentType(headers),
         body: parseBody(req.body as Buffer | undefined, headers['content-type'], state, services),
       };
       requests.set(input, state);
-      const result = await surface.pipeline.run(input, services.config.control && !isControl ? preferredMock(headers.prefer) : undefined);
+      // (A path that does not percent-decode is a 422 on its parameter, never mocked.)
+      const result = await surface.pipeline.run(input, services.config.control && !isControl && isDecodable(path) ? preferredMock(headers.prefer) : undefined);
       if (result.kind === 'no-route') {
         if (result.status === 404) return bare(fail('not_found'));
         const allowed = surface.table.allowedMethods(path);
@@ -253,6 +259,11 @@ function splitUrl(url: string): { path: string; query: Record<string, string | s
     query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
   return { path: rawPath || '/', query };
+}
+
+function withoutContentType(headers: Record<string, string>): Record<string, string> {
+  const { 'content-type': _dropped, ...rest } = headers;
+  return rest;
 }
 
 function normalizeHeaders(headers: IncomingRequest['headers']): Record<string, string> {

@@ -1,10 +1,24 @@
 // The bottom-up tree must equal RFC 6962's recursive definition for every size, and every
 // audit path must verify with RFC 9162's algorithm — checked against a direct transcription
 // of the RFC here, not against the module's own helpers.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from './canonical-json.ts';
-import { auditPath, buildLevels, leafHash, rootFromPath, rootOf } from './merkle.ts';
+import {
+  appendLeaf,
+  auditPath,
+  buildLevels,
+  buildTree,
+  emptyRange,
+  leafHash,
+  leavesFromHex,
+  nodeHash,
+  rangeRoot,
+  rootFromPath,
+  rootOf,
+  treeAuditPath,
+  treeRoot,
+} from './merkle.ts';
 
 const sha = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
 const k = (n: number) => 2 ** Math.floor(Math.log2(n - 1)); // largest power of two < n
@@ -55,5 +69,37 @@ describe('RFC 6962 Merkle tree', () => {
 
   it('refuses an empty tree', () => {
     expect(() => buildLevels([])).toThrow();
+    expect(() => buildTree(Buffer.alloc(0))).toThrow();
+    expect(() => rangeRoot(emptyRange())).toThrow();
+  });
+
+  it.each(Array.from({ length: 40 }, (_, i) => i + 1))('n = %i: the contiguous tree and the compact range give the RFC root and paths', (n) => {
+    const d = leaves(n);
+    const tree = buildTree(leavesFromHex(d.map((b) => b.toString('hex')), n));
+    const root = mth(d).toString('hex');
+    expect(treeRoot(tree).toString('hex')).toBe(root);
+    for (let m = 0; m < n; m++) expect(treeAuditPath(tree, m).map((b) => b.toString('hex'))).toEqual(path(m, d).map((b) => b.toString('hex')));
+    // The range grows one leaf at a time and knows the root of every prefix.
+    const range = emptyRange();
+    for (let i = 0; i < n; i++) {
+      appendLeaf(range, d[i]!);
+      expect(rangeRoot(range).toString('hex')).toBe(mth(d.slice(0, i + 1)).toString('hex'));
+    }
+    expect(range.peaks.length).toBe(n.toString(2).replace(/0/g, '').length);
+  });
+
+  it('hashes nodes exactly as node:crypto does: SHA-256(0x01 || left || right)', () => {
+    for (let i = 0; i < 2000; i++) {
+      const left = randomBytes(32);
+      const right = i % 100 === 0 ? Buffer.alloc(32, i % 200 ? 0xff : 0) : randomBytes(32);
+      expect(nodeHash(left, right).toString('hex')).toBe(sha(Buffer.from([1]), left, right).toString('hex'));
+    }
+    // Inputs that are not 32-byte hashes still hash the same (node:crypto does it).
+    expect(nodeHash(Buffer.from('a'), Buffer.from('bc')).toString('hex')).toBe(sha(Buffer.from([1]), Buffer.from('abc')).toString('hex'));
+  });
+
+  it('refuses leaf hashes that are not 64 hex characters', () => {
+    expect(() => leavesFromHex(['ab'], 1)).toThrow();
+    expect(() => leavesFromHex([], 1)).toThrow();
   });
 });

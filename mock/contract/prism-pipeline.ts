@@ -1,20 +1,21 @@
 // Prism's HTTP core, configured as the sandbox's request pipeline: Prism routes (with our
 // compiled router, router.ts, in place of Prism's scoring one), checks
-// security, validates the request, hands the validated input to `produce` (the stateful
-// engine, plugged in as Prism's proxy `forward` component) and validates the response.
+// security, validates the request (with compiled validators, validators.ts, that accept
+// what Prism's accept and leave every diagnostic to Prism's), hands the validated input to
+// `produce` (the stateful engine, plugged in as Prism's proxy `forward` component) and
+// validates the response.
 // `produce` may decline an operation; Prism then answers with its own mock.
 import type { IHttpConfig, IHttpRequest, IHttpResponse, PrismHttpComponents } from '@stoplight/prism-http';
 import type { IHttpOperation } from '@stoplight/types';
 import * as E from 'fp-ts/lib/Either.js';
 import * as TE from 'fp-ts/lib/TaskEither.js';
-import { createLogger, factory, ProblemJsonError, prismMock, validateInput, validateOutput, validateSecurity } from './prism.ts';
+import { createLogger, factory, ProblemJsonError, prismMock, validateSecurity } from './prism.ts';
 import { createRouter } from './router.ts';
+import { createCompiledValidators } from './validators.ts';
 
 /** Prism's HTTP instance (what its `createInstance` builds), from explicitly chosen components. */
-const createInstance = (config: unknown, components: Partial<PrismHttpComponents>) =>
+const createInstance = (config: unknown, components: Partial<PrismHttpComponents> & Pick<PrismHttpComponents, 'validateInput' | 'validateOutput'>) =>
   factory<IHttpOperation, IHttpRequest, IHttpResponse, IHttpConfig>(config as IHttpConfig, {
-    validateInput,
-    validateOutput,
     validateSecurity,
     mock: (opts) => prismMock()(opts),
     forward: () => () => async () => ({ _tag: 'Left', left: new Error('no forward component') }),
@@ -51,6 +52,7 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
     mock: { dynamic: false },
   };
   const route = createRouter(operations);
+  const { validateInput, validateOutput } = createCompiledValidators();
   // Prism's mock, with header values as strings, as they are on the wire: Prism's own output
   // validation drops falsy values, so a mocked `RateLimit-Remaining: 0` (a number) would be
   // reported missing from a response that is in fact correct.
@@ -62,6 +64,8 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
   const prism = createInstance(config, {
     logger,
     route,
+    validateInput,
+    validateOutput,
     mock: stringHeaderMock,
     forward: ({ data, validations }, _baseUrl, _proxy, resource) => () => async () => {
       try {
@@ -73,7 +77,7 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
       }
     },
   });
-  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger, route, mock: stringHeaderMock });
+  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger, route, validateInput, validateOutput, mock: stringHeaderMock });
 
   async function run(input: IHttpRequest, mock?: MockOptions): Promise<PipelineResult> {
     const instance = mock ? mockOnly : prism;

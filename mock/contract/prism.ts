@@ -9,8 +9,14 @@ const require = createRequire(import.meta.url);
 
 export const { factory } = require('@stoplight/prism-core') as typeof import('@stoplight/prism-core');
 export const { createLogger } = require('@stoplight/prism-core') as typeof import('@stoplight/prism-core');
-export const { validateInput, validateOutput, validateSecurity } =
-  require('@stoplight/prism-http/dist/validator/index.js') as typeof import('@stoplight/prism-http/dist/validator/index.js');
+export const { validateSecurity } =
+  require('@stoplight/prism-http/dist/validator/validators/security/index.js') as typeof import('@stoplight/prism-http/dist/validator/index.js');
+// Prism's request and response validators (with the six Ajv instances they create on load)
+// are needed only when a request or response fails the compiled validators (validators.ts):
+// loaded on first use.
+type Validators = typeof import('@stoplight/prism-http/dist/validator/index.js');
+let validators: Validators | undefined;
+export const prismValidators = (): Validators => (validators ??= require('@stoplight/prism-http/dist/validator/index.js') as Validators);
 export const { ProblemJsonError } = require('@stoplight/prism-http/dist/types.js') as typeof import('@stoplight/prism-http/dist/types.js');
 export const { NO_METHOD_MATCHED_ERROR, NO_PATH_MATCHED_ERROR } =
   require('@stoplight/prism-http/dist/router/errors.js') as typeof import('@stoplight/prism-http/dist/router/errors.js');

@@ -47,7 +47,9 @@ export function callerOf<K extends Caller['kind']>(ctx: HandlerContext, kind: K)
 
 /** Pagination as the seeds do it: page/limit in, {items,total,page,limit} out. */
 export function paginate<T>(all: T[], query: Record<string, string | string[]>, defaultLimit = 20) {
-  const page = Number(query.page ?? 1);
-  const limit = Number(query.limit ?? defaultLimit);
+  // An empty value (`?page=`) is an absent one, as the contract's form-style parameters read it.
+  const given = (name: string) => (query[name] === undefined || query[name] === '' ? undefined : query[name]);
+  const page = Number(given('page') ?? 1);
+  const limit = Number(given('limit') ?? defaultLimit);
   return { items: all.slice((page - 1) * limit, page * limit), total: all.length, page, limit };
 }

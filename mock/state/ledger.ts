@@ -1,8 +1,11 @@
 // The ledger's events and read model: per customer (scoped to tenant and environment) the
 // receipts in sequence order, the running balance as exact 1e-8 units, referenceIds, and
 // checkpoints; plus lookups by receipt id, checkpoint id, proof root and idempotency key.
-// Derive is O(1): the balance and counts are running aggregates, never re-summed.
+// Derive is O(1): the balance and counts are running aggregates, never re-summed. The leaves
+// recorded since the customer's last checkpoint are folded into a compact range as they
+// arrive, so a checkpoint's proof root costs O(log n), however many deltas it covers.
 import { parseDecimal } from '../../protocol/decimal.ts';
+import { appendLeaf, emptyRange, type CompactRange, type MerkleTree } from '../../protocol/merkle.ts';
 import type { KeyEnvironment } from './events.ts';
 
 export type DeltaRecorded = {
@@ -44,15 +47,15 @@ export type CheckpointCreated = {
 
 export type LedgerEvent = DeltaRecorded | CheckpointCreated;
 
+/** A recorded delta. Which checkpoint covers it follows from its sequence (checkpointOf). */
 export type Receipt = Omit<DeltaRecorded, 'type' | 'at' | 'idempotencyKey' | 'requestHash'> & {
   createdAt: number;
-  checkpointId: string | null;
 };
 
 export type Checkpoint = Omit<CheckpointCreated, 'type' | 'at'> & {
   createdAt: number;
-  /** Tree levels, built on first need (proofs) and kept. */
-  levels?: Buffer[][];
+  /** The tree, built on first need (inclusion proofs) and kept. */
+  tree?: MerkleTree;
 };
 
 export type CustomerLedger = {
@@ -60,6 +63,8 @@ export type CustomerLedger = {
   balance: bigint;
   references: Map<string, string>;
   checkpoints: Checkpoint[];
+  /** The leaves recorded since the last checkpoint (sequences lastSequence + 1 … receipts.length). */
+  open: CompactRange;
 };
 
 /** Confirmation instants of one tenant-environment, in recording order (non-decreasing). */
@@ -88,7 +93,7 @@ export const rootKey = (environment: KeyEnvironment, proofRoot: string) => `${en
 export function customerLedger(l: LedgerProjection, key: string): CustomerLedger {
   let c = l.customers.get(key);
   if (!c) {
-    c = { receipts: [], balance: 0n, references: new Map(), checkpoints: [] };
+    c = { receipts: [], balance: 0n, references: new Map(), checkpoints: [], open: emptyRange() };
     l.customers.set(key, c);
   }
   return c;
@@ -98,10 +103,11 @@ export function applyLedgerEvent(l: LedgerProjection, e: LedgerEvent): void {
   switch (e.type) {
     case 'delta.recorded': {
       const { type: _t, at, idempotencyKey, requestHash, ...rest } = e;
-      const receipt: Receipt = { ...rest, createdAt: at, checkpointId: null };
+      const receipt: Receipt = { ...rest, createdAt: at };
       const c = customerLedger(l, customerKey(e.tenantId, e.environment, e.customerId));
       c.receipts.push(receipt);
       c.balance = parseDecimal(e.balanceAfter);
+      appendLeaf(c.open, Buffer.from(e.leafHash, 'hex'));
       if (e.referenceId !== null) c.references.set(e.referenceId, e.receiptId);
       l.receipts.set(e.receiptId, receipt);
       if (idempotencyKey && requestHash) {
@@ -117,13 +123,31 @@ export function applyLedgerEvent(l: LedgerProjection, e: LedgerEvent): void {
       const { type: _t, at, ...rest } = e;
       const checkpoint: Checkpoint = { ...rest, createdAt: at };
       const c = customerLedger(l, customerKey(e.tenantId, e.environment, e.customerId));
+      // Nothing is written to the receipts it covers (O(1) however many): checkpointOf finds it.
       c.checkpoints.push(checkpoint);
-      for (let i = e.firstSequence - 1; i < e.lastSequence; i++) c.receipts[i]!.checkpointId = e.checkpointId;
+      // What the checkpoint did not cover (never, as the sandbox writes them) stays open.
+      c.open = emptyRange();
+      for (let i = e.lastSequence; i < c.receipts.length; i++) appendLeaf(c.open, Buffer.from(c.receipts[i]!.leafHash, 'hex'));
       l.checkpoints.set(e.checkpointId, checkpoint);
       l.checkpointsByRoot.set(rootKey(e.environment, e.proofRoot), checkpoint);
       return;
     }
   }
+}
+
+/** The checkpoint covering a receipt, if any: the customer's checkpoints cover consecutive sequences. */
+export function checkpointOf(l: LedgerProjection, r: Receipt): Checkpoint | undefined {
+  const checkpoints = l.customers.get(customerKey(r.tenantId, r.environment, r.customerId))?.checkpoints;
+  if (!checkpoints?.length || checkpoints[checkpoints.length - 1]!.lastSequence < r.sequence) return undefined;
+  let lo = 0;
+  let hi = checkpoints.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (checkpoints[mid]!.lastSequence < r.sequence) lo = mid + 1;
+    else hi = mid;
+  }
+  const cp = checkpoints[lo]!;
+  return cp.firstSequence <= r.sequence ? cp : undefined;
 }
 
 /** How many entries of a non-decreasing timeline fall in [from, to). */

@@ -1,0 +1,73 @@
+// The mixed Balance API workload, fired by autocannon: each connection cycles through
+// derive, delta and compare (one third each), with a key, so validation, auth and state
+// are all exercised on the sandbox.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+type AutocannonRequest = { method: string; path: string; headers?: Record<string, string>; body?: string };
+type Histogram = { average: number; mean: number; stddev: number; min: number; max: number; p50: number; p90: number; p97_5: number; p99: number; p99_9?: number };
+export type AutocannonResult = {
+  requests: Histogram & { total: number; sent: number };
+  latency: Histogram;
+  throughput: Histogram;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  duration: number;
+  statusCodeStats: Record<string, { count: number }>;
+};
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration?: number;
+  amount?: number;
+  requests: AutocannonRequest[];
+  timeout?: number;
+}) => Promise<AutocannonResult>;
+
+const autocannon = require('autocannon') as Autocannon;
+
+export const CONNECTIONS = 20;
+
+export function mixedWorkload(apiKey: string): AutocannonRequest[] {
+  const headers = { 'x-api-key': apiKey, 'content-type': 'application/json' };
+  return [
+    { method: 'GET', path: '/api/v1/balance/derive/customer_001', headers },
+    { method: 'POST', path: '/api/v1/balance/delta', headers, body: JSON.stringify({ customerId: 'customer_001', delta: '1.25', reason: 'usage' }) },
+    {
+      method: 'POST',
+      path: '/api/v1/balance/compare',
+      headers,
+      body: JSON.stringify({ customerId: 'customer_001', yourBalance: '100.00', theirBalance: '100.00' }),
+    },
+  ];
+}
+
+export type LoadResult = {
+  requestsPerSecond: number;
+  totalRequests: number;
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  durationSeconds: number;
+};
+
+/** Warms up for `warmupSeconds`, then measures for `seconds`, at `connections` connections. */
+export async function measure(baseUrl: string, apiKey: string, seconds: number, warmupSeconds: number, connections = CONNECTIONS): Promise<LoadResult> {
+  const requests = mixedWorkload(apiKey);
+  if (warmupSeconds > 0) await autocannon({ url: baseUrl, connections, duration: warmupSeconds, requests, timeout: 10 });
+  const r = await autocannon({ url: baseUrl, connections, duration: seconds, requests, timeout: 10 });
+  return {
+    requestsPerSecond: r.requests.average,
+    totalRequests: r.requests.total,
+    latencyMs: { mean: r.latency.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])),
+    durationSeconds: r.duration,
+  };
+}

@@ -1,0 +1,271 @@
+// `npm run bench`: measures the sandbox against the issue's targets, on this machine, in one
+// run, against `prism mock` on the same bundled contract, and prints a table; the JSON and
+// Markdown reports go to reports/ (git-ignored). Not part of `npm test`: no test asserts a time.
+//
+//   npm run bench                     everything (about 3 minutes on 2 cores)
+//   npm run bench -- --quick          shorter load phases and 100,000 deltas (a smoke run)
+//   npm run bench -- --only cold,load,scale,conformance
+//
+// Sections, in this order (the quiet ones first):
+//   cold         process start to first 200, sandbox binary vs `prism mock` (median of 5 each)
+//   load         mixed derive/delta/compare at 20 connections, autocannon, sandbox vs Prism
+//   conformance  the conformance suite against a local in-process sandbox, as in conformance:mutants
+//   scale        1,000,000 deltas loaded in-process; derive and checkpoint over HTTP
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { runConformance } from '../conformance/run.ts';
+import { totals } from '../conformance/report/format.ts';
+import { startSandbox } from '../mock/sandbox.ts';
+import { ledgerScale, type ScaleResult } from './ledger-scale.ts';
+import { CONNECTIONS, measure, type LoadResult } from './load.ts';
+import { ANY_KEY, coldStart, DERIVE_PATH, freePort, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyArg = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : 'cold,load,conformance,scale';
+const only = new Set(onlyArg.split(',').filter(Boolean));
+const LOAD_SECONDS = quick ? 4 : 10;
+const WARMUP_SECONDS = quick ? 1 : 3;
+const COLD_RUNS = quick ? 2 : 5;
+const DELTAS = quick ? 100_000 : 1_000_000;
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+type Target = { name: string; measured: string; target: string; met: boolean };
+type Report = {
+  startedAt: string;
+  machine: { node: string; cpu: string; cores: number; memoryGiB: number; platform: string };
+  commit: string | null;
+  spec: { file: string; sha256: string };
+  prism: string;
+  cold?: { sandboxMs: number[]; prismMs: number[]; sandboxMedianMs: number; prismMedianMs: number; ratio: number };
+  load?: { connections: number; seconds: number; warmupSeconds: number; sandbox: LoadResult; prism: LoadResult; throughputRatio: number; p99Ratio: number };
+  conformance?: { seconds: number; passed: number; failed: number; skipped: number };
+  scale?: ScaleResult;
+  targets: Target[];
+};
+
+async function cold(report: Report) {
+  log(`cold start: ${COLD_RUNS} runs each (plus one discarded warm-up each)`);
+  await coldStart('sandbox');
+  await coldStart('prism');
+  const sandboxMs: number[] = [];
+  const prismMs: number[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    sandboxMs.push(await coldStart('sandbox'));
+    prismMs.push(await coldStart('prism'));
+    log(`  run ${i + 1}: sandbox ${sandboxMs[i]!.toFixed(0)} ms, prism ${prismMs[i]!.toFixed(0)} ms`);
+  }
+  const s = median(sandboxMs);
+  const p = median(prismMs);
+  report.cold = { sandboxMs, prismMs, sandboxMedianMs: s, prismMedianMs: p, ratio: s / p };
+  report.targets.push({ name: 'Cold start (process start → first 200)', measured: `${ms(s)} vs Prism ${ms(p)} (${(s / p).toFixed(2)}×)`, target: '≤ 0.5× Prism', met: s / p <= 0.5 });
+}
+
+async function load(report: Report) {
+  log(`load: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${LOAD_SECONDS} s each, mixed derive/delta/compare`);
+  // Validation, auth and state on (as always); the Free plan limit and the rate limits are
+  // lifted for the benchmark only, through the CLI flag and the control surface.
+  const sandbox = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn']);
+  let sandboxResult: LoadResult;
+  try {
+    const limits = await fetch(`${sandbox.productionUrl}/__sandbox/rate-limits`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client: { capacity: 1_000_000, refillPerSecond: 1_000_000 }, apiKey: { capacity: 1_000_000, refillPerSecond: 1_000_000 } }),
+    });
+    if (limits.status !== 200) throw new Error(`PUT /__sandbox/rate-limits answered ${limits.status}`);
+    sandboxResult = await measure(sandbox.sandboxUrl, sandbox.apiKey, LOAD_SECONDS, WARMUP_SECONDS);
+    log(`  sandbox: ${sandboxResult.requestsPerSecond.toFixed(0)} req/s, p99 ${sandboxResult.latencyMs.p99} ms, non-2xx ${sandboxResult.non2xx}, errors ${sandboxResult.errors}`);
+  } finally {
+    await sandbox.stop();
+  }
+  const port = await freePort();
+  const prism = startPrismProcess(port);
+  let prismResult: LoadResult;
+  try {
+    await waitFor200(`http://127.0.0.1:${port}${DERIVE_PATH}`, () => ({ 'x-api-key': ANY_KEY }));
+    prismResult = await measure(`http://127.0.0.1:${port}`, ANY_KEY, LOAD_SECONDS, WARMUP_SECONDS);
+    log(`  prism:   ${prismResult.requestsPerSecond.toFixed(0)} req/s, p99 ${prismResult.latencyMs.p99} ms, non-2xx ${prismResult.non2xx}, errors ${prismResult.errors}`);
+  } finally {
+    await prism.stop();
+  }
+  const throughputRatio = sandboxResult.requestsPerSecond / prismResult.requestsPerSecond;
+  const p99Ratio = sandboxResult.latencyMs.p99 / prismResult.latencyMs.p99;
+  report.load = { connections: CONNECTIONS, seconds: LOAD_SECONDS, warmupSeconds: WARMUP_SECONDS, sandbox: sandboxResult, prism: prismResult, throughputRatio, p99Ratio };
+  const clean = (r: LoadResult) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
+  report.targets.push({
+    name: `Throughput, mixed Balance API, ${CONNECTIONS} connections`,
+    measured: `${rps(sandboxResult)} vs Prism ${rps(prismResult)} (${throughputRatio.toFixed(2)}×)`,
+    target: '≥ 3× Prism, all 2xx',
+    met: throughputRatio >= 3 && clean(sandboxResult) && clean(prismResult),
+  });
+  report.targets.push({
+    name: 'p99 latency, same run',
+    measured: `${sandboxResult.latencyMs.p99} ms vs Prism ${prismResult.latencyMs.p99} ms (${p99Ratio.toFixed(2)}×)`,
+    target: '≤ 1/3 of Prism',
+    met: p99Ratio <= 1 / 3,
+  });
+}
+
+async function conformance(report: Report) {
+  log('conformance: the suite against a local in-process sandbox (as conformance:mutants runs it)');
+  const sandbox = await startSandbox({
+    port: 0,
+    sandboxPort: 0,
+    seed: 1,
+    provisioningMs: 0,
+    confirmationMs: 0,
+    logLevel: 'silent',
+    webhooks: { timeoutMs: 1_000, retryDelaysMs: [50, 100] },
+  });
+  try {
+    const reset = (await (await fetch(`${sandbox.productionUrl}/__sandbox/reset`, { method: 'POST' })).json()) as any;
+    const demo = reset.data.demo;
+    const started = performance.now();
+    const run = await runConformance({
+      baseUrl: sandbox.sandboxUrl,
+      apiKey: demo.fullKey,
+      dashboardUrl: sandbox.productionUrl,
+      email: demo.email,
+      password: demo.password,
+      otherEnvBaseUrl: sandbox.productionUrl,
+      allowWrites: true,
+      probeRateLimit: true,
+      webhookHost: '127.0.0.1',
+      only: [],
+      skip: [],
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const t = totals(run);
+    report.conformance = { seconds, ...t };
+    log(`  ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped in ${seconds.toFixed(1)} s`);
+    report.targets.push({
+      name: 'Conformance suite vs local sandbox',
+      measured: `${seconds.toFixed(1)} s (${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped)`,
+      target: '≤ 20 s, none failed',
+      met: seconds <= 20 && t.failed === 0,
+    });
+  } finally {
+    await sandbox.close();
+  }
+}
+
+async function scale(report: Report) {
+  log(`scale: ${DELTAS.toLocaleString('en')} deltas in-process, then derive and checkpoint over HTTP`);
+  const r = await ledgerScale(DELTAS, 1_000, (line) => log(line));
+  report.scale = r;
+  const n = DELTAS.toLocaleString('en');
+  report.targets.push({
+    name: `Derive at ${n} vs 1,000 deltas`,
+    measured: `${r.derive.large.meanMs.toFixed(3)} ms vs ${r.derive.small.meanMs.toFixed(3)} ms mean (${r.derive.ratio.toFixed(2)}×)`,
+    target: '≤ 1.2×, balance exact',
+    met: r.derive.ratio <= 1.2 && r.derive.balanceExact,
+  });
+  report.targets.push({
+    name: `Checkpoint over ${n} deltas`,
+    measured: `${ms(r.checkpoint.largeMs)} (root = full-tree root: ${r.checkpoint.rootMatchesFullTree ? 'yes' : 'NO'})`,
+    target: '≤ 1 s',
+    met: r.checkpoint.largeMs <= 1_000 && r.checkpoint.rootMatchesFullTree && r.checkpoint.deltaCount === DELTAS,
+  });
+  report.targets.push({
+    name: `Memory for ${n} deltas (heap after GC)`,
+    measured: `${mib(r.memory.heapBytes + r.memory.externalBytes)} (${r.memory.bytesPerDelta.toFixed(0)} B/delta)`,
+    target: 'reported',
+    met: true,
+  });
+}
+
+const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 0)} ms`);
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const rps = (r: LoadResult) => `${r.requestsPerSecond.toFixed(0)} req/s`;
+
+function table(report: Report): string {
+  const rows = report.targets.map((t) => [t.name, t.measured, t.target, t.met ? 'met' : 'MISSED']);
+  const head = ['Target', 'Measured', 'Goal', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function markdown(report: Report): string {
+  const lines = [
+    `# PacSpace sandbox benchmark — ${report.startedAt}`,
+    '',
+    `Node ${report.machine.node}, ${report.machine.cpu} × ${report.machine.cores}, ${report.machine.memoryGiB} GiB, ${report.machine.platform}; commit ${report.commit ?? 'unknown'}; Prism ${report.prism}; spec ${report.spec.file} (sha256 ${report.spec.sha256.slice(0, 12)}…).`,
+    '',
+    '| Target | Measured | Goal | |',
+    '|---|---|---|---|',
+    ...report.targets.map((t) => `| ${t.name} | ${t.measured} | ${t.target} | ${t.met ? 'met' : '**missed**'} |`),
+    '',
+  ];
+  if (report.load) {
+    const row = (name: string, r: LoadResult) =>
+      `| ${name} | ${r.requestsPerSecond.toFixed(0)} | ${r.latencyMs.p50} | ${r.latencyMs.p90} | ${r.latencyMs.p99} | ${r.latencyMs.max} | ${r.totalRequests} | ${r.non2xx} | ${r.errors + r.timeouts} |`;
+    lines.push(
+      `## Load (${report.load.connections} connections, ${report.load.warmupSeconds} s warm-up, ${report.load.seconds} s measured)`,
+      '',
+      '| Server | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | errors |',
+      '|---|---|---|---|---|---|---|---|---|',
+      row('sandbox (binary)', report.load.sandbox),
+      row('prism mock', report.load.prism),
+      '',
+    );
+  }
+  if (report.cold) lines.push('## Cold start (ms, each run)', '', `- sandbox: ${report.cold.sandboxMs.map((x) => x.toFixed(0)).join(', ')}`, `- prism: ${report.cold.prismMs.map((x) => x.toFixed(0)).join(', ')}`, '');
+  if (report.scale) {
+    const s = report.scale;
+    lines.push(
+      `## Ledger scale (${s.deltas.large.toLocaleString('en')} + ${s.deltas.small.toLocaleString('en')} deltas)`,
+      '',
+      `- Loaded in-process through deltaRecordedEvent + store.commit: ${s.loadSeconds.toFixed(1)} s (${s.loadPerSecond.toFixed(0)} deltas/s).`,
+      `- Memory after GC: heap +${mib(s.memory.heapBytes)}, external +${mib(s.memory.externalBytes)}, RSS +${mib(s.memory.rssBytes)}; ${s.memory.bytesPerDelta.toFixed(0)} bytes per delta.`,
+      `- Derive (${s.derive.how}), ${s.derive.requestsEach} each: 1,000 deltas mean ${s.derive.small.meanMs.toFixed(3)} ms, p50 ${s.derive.small.p50Ms.toFixed(3)}, p99 ${s.derive.small.p99Ms.toFixed(3)}; ${s.deltas.large.toLocaleString('en')} deltas mean ${s.derive.large.meanMs.toFixed(3)} ms, p50 ${s.derive.large.p50Ms.toFixed(3)}, p99 ${s.derive.large.p99Ms.toFixed(3)}.`,
+      `- Checkpoint (${s.checkpoint.how}): 1,000 deltas ${ms(s.checkpoint.smallMs)}, ${s.deltas.large.toLocaleString('en')} deltas ${ms(s.checkpoint.largeMs)}.`,
+      `- The same root recomputed from scratch over all leaves in-process: ${ms(s.fullTreeBuildMs)}; the first inclusion proof (builds and keeps the checkpoint's tree): ${ms(s.firstInclusionProofMs)}.`,
+      '',
+    );
+  }
+  if (report.conformance) lines.push(`## Conformance`, '', `${report.conformance.passed} passed, ${report.conformance.failed} failed, ${report.conformance.skipped} skipped in ${report.conformance.seconds.toFixed(1)} s.`, '');
+  return `${lines.join('\n')}\n`;
+}
+
+async function main() {
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  })();
+  const report: Report = {
+    startedAt: new Date().toISOString(),
+    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${process.platform} ${process.arch}` },
+    commit,
+    spec: { file: 'generated/openapi.yaml', sha256: createHash('sha256').update(readFileSync(specFile)).digest('hex') },
+    prism: prismVersion(),
+    targets: [],
+  };
+  if (only.has('cold')) await cold(report);
+  if (only.has('load')) await load(report);
+  if (only.has('conformance')) await conformance(report);
+  if (only.has('scale')) await scale(report);
+
+  const out = join(root, 'reports');
+  mkdirSync(out, { recursive: true });
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  const md = markdown(report);
+  for (const name of [`bench-${stamp}`, 'bench-latest']) {
+    writeFileSync(join(out, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(out, `${name}.md`), md);
+  }
+  console.log(`\n${table(report)}\n\nReports: reports/bench-latest.md, reports/bench-latest.json (and reports/bench-${stamp}.*)`);
+  // Exit status 1 when a target was missed. (The conformance run's vitest may leave handles open.)
+  process.exit(report.targets.every((t) => t.met) ? 0 : 1);
+}
+
+await main();
