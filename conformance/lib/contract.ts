@@ -2,9 +2,9 @@
 // the status must be documented for the operation, the body must match the documented
 // schema of its media type, and documented required headers must be present and valid.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { generatedFile } from '../../contract/files.ts';
 import type { Exchange } from './http.ts';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
@@ -12,7 +12,7 @@ const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 type Operation = { method: string; path: string; pointer: string; pattern: RegExp; operation: any };
 
-export function loadContract(file = join(import.meta.dirname, '..', '..', 'generated', 'openapi.json')) {
+export function loadContract(file = generatedFile('openapi.json')) {
   const doc = JSON.parse(readFileSync(file, 'utf8'));
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
   addFormats.default(ajv);

@@ -3,8 +3,8 @@
 // know of each operation. Spec features the sandbox does not implement fail loudly here,
 // not at request time.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { IHttpOperation } from '@stoplight/types';
+import { generatedFile } from '../../contract/files.ts';
 
 export type AuthRequirement =
   | { kind: 'public' }
@@ -31,10 +31,8 @@ export type OperationTable = {
   pathParams(op: OperationInfo, path: string): Record<string, string>;
 };
 
-const generated = join(import.meta.dirname, '..', '..', 'generated');
-
 export function readBundle(name: string): any {
-  return JSON.parse(readFileSync(join(generated, `${name}.json`), 'utf8'));
+  return JSON.parse(readFileSync(generatedFile(`${name}.json`), 'utf8'));
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];

@@ -11,11 +11,11 @@
 import { realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { docsSiteDir, generatedFile } from '../../contract/files.ts';
 import { fail, problemBody, statusOf } from './problem.ts';
 
-export const DOCS_SITE_DIR = fileURLToPath(new URL('../../docs/site/', import.meta.url));
-const GENERATED_DIR = fileURLToPath(new URL('../../generated/', import.meta.url));
+export const DOCS_SITE_DIR = docsSiteDir;
+const GENERATED_DIR = generatedFile('.');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
