@@ -24,6 +24,7 @@ import { readBundle, ROOT, type Operation } from './build/contract.ts';
 const run = promisify(execFile);
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const SDK_ENTRY = join(ROOT, 'sdk', 'index.ts');
+const SDK_NODE_ENTRY = join(ROOT, 'sdk', 'node.ts');
 const GUIDES = join(ROOT, 'docs', 'guides');
 
 const { operations } = withCodeSamples(readBundle());
@@ -31,10 +32,18 @@ const sample = (op: Operation & { samples: CodeSample[] }, label: string) => op.
 const balanceOperations = operations.filter((op) => op.auth === 'api-key' || op.auth === 'public-balance');
 const webhookEvents = operations.filter((op) => op.kind === 'webhook');
 
-/** A folder for sample files: ESM (`"type": "module"`), the SDK import pointed at this repository's SDK. */
+/**
+ * A folder for sample files: ESM (`"type": "module"`), the SDK imports pointed at this
+ * repository's SDK: `@pacspace-io/sdk` at sdk/index.ts, `@pacspace-io/sdk/node` at sdk/node.ts.
+ */
 const work = mkdtempSync(join(tmpdir(), 'pacspace-docs-samples-'));
 writeFileSync(join(work, 'package.json'), '{ "type": "module" }\n');
-const asProgram = (source: string) => source.split(`'${SDK_PACKAGE}'`).join(`'${SDK_ENTRY}'`);
+const asProgram = (source: string) =>
+  source
+    .split(`'${SDK_PACKAGE}/node'`)
+    .join(`'${SDK_NODE_ENTRY}'`)
+    .split(`'${SDK_PACKAGE}'`)
+    .join(`'${SDK_ENTRY}'`);
 function writeSample(name: string, source: string): string {
   const file = join(work, name);
   writeFileSync(file, asProgram(source));

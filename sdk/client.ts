@@ -2,8 +2,6 @@
 // `createClient<paths>` with the generated types. Every method is one typed openapi-fetch call
 // passed through the shared transport (timeouts, retries) and `unwrap` (envelope `data` or a
 // typed error); there is no per-method request, retry or error code.
-import { randomUUID } from 'node:crypto';
-import { inspect } from 'node:util';
 import createClient, { type Client } from 'openapi-fetch';
 import type {
   Amount,
@@ -17,6 +15,7 @@ import type {
   Verification,
 } from '../generated/openapi.d.ts';
 import { ConfigurationError, noRedaction, redactorFor, type Redactor } from './errors.ts';
+import { inspectCustom, quoted, type InspectOptions } from './inspect.ts';
 import { parseApiKey, PRODUCTION_URL, normalizeBaseUrl, resolveBalanceUrl, type EndpointOptions, type KeyEnvironment } from './keys.ts';
 import { paginate } from './pagination.ts';
 import { createTransport, unwrap, type FetchLike, type RetryEvent } from './transport.ts';
@@ -152,7 +151,7 @@ export class PacSpace {
         unwrap(
           api.POST('/api/v1/balance/delta', {
             // One key per emit call, generated before the first attempt and sent on every retry.
-            params: { header: { 'Idempotency-Key': opts.idempotencyKey ?? randomUUID() } },
+            params: { header: { 'Idempotency-Key': opts.idempotencyKey ?? globalThis.crypto.randomUUID() } },
             body: {
               customerId,
               delta,
@@ -210,8 +209,8 @@ export class PacSpace {
     return { environment: this.environment, baseUrl: this.baseUrl, publicKey: this.publicKey };
   }
 
-  [inspect.custom](_depth: number, options: { stylize: (text: string, style: string) => string }) {
-    const s = (v: string) => options.stylize(`'${v}'`, 'string');
+  [inspectCustom](_depth?: number, options?: InspectOptions) {
+    const s = (v: string) => quoted(v, options);
     return `PacSpace { environment: ${s(this.environment)}, baseUrl: ${s(this.baseUrl)}, publicKey: ${s(this.publicKey)}, apiKey: [redacted] }`;
   }
 }

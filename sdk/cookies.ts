@@ -2,7 +2,7 @@
 // `Set-Cookie` and sends them back, like a browser would for a single site (RFC 6265, reduced
 // to what one API origin needs): `Path` scoping, `Max-Age`/`Expires` expiry and deletion, and
 // `Secure` cookies sent only over https or to a loopback host. Values are never printed.
-import { inspect } from 'node:util';
+import { inspectCustom } from './inspect.ts';
 
 type StoredCookie = { name: string; value: string; path: string; expiresAt: number | undefined; secure: boolean };
 
@@ -99,7 +99,7 @@ export class CookieJar {
     return { cookies: this.names() };
   }
 
-  [inspect.custom]() {
+  [inspectCustom]() {
     return `CookieJar { ${this.names().join(', ') || 'empty'} }`;
   }
 }

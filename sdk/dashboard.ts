@@ -3,7 +3,6 @@
 // stores the httpOnly session cookies from `Set-Cookie` in memory and sends them back; every
 // unsafe method also sends `X-Pacspace-CSRF: 1`. Same transport, retry rules and typed errors
 // as `PacSpace`; cookie values never appear in its output.
-import { inspect } from 'node:util';
 import createClient from 'openapi-fetch';
 import type {
   AcceptedMessage,
@@ -42,6 +41,7 @@ import type {
 import { PacSpace, transportFrom, type ListOptions, type PacSpaceOptions, type RequestOptions } from './client.ts';
 import { CookieJar } from './cookies.ts';
 import { ConfigurationError, noRedaction } from './errors.ts';
+import { inspectCustom, quoted, type InspectOptions } from './inspect.ts';
 import { normalizeBaseUrl, PRODUCTION_URL } from './keys.ts';
 import { paginate } from './pagination.ts';
 import { createTransport, unwrap } from './transport.ts';
@@ -244,7 +244,7 @@ export class PacSpaceDashboard {
     return { baseUrl: this.baseUrl, hasSession: this.hasSession };
   }
 
-  [inspect.custom](_depth: number, options: { stylize: (text: string, style: string) => string }) {
-    return `PacSpaceDashboard { baseUrl: ${options.stylize(`'${this.baseUrl}'`, 'string')}, session: ${this.hasSession ? '[cookies redacted]' : 'none'} }`;
+  [inspectCustom](_depth?: number, options?: InspectOptions) {
+    return `PacSpaceDashboard { baseUrl: ${quoted(this.baseUrl, options)}, session: ${this.hasSession ? '[cookies redacted]' : 'none'} }`;
   }
 }

@@ -12,7 +12,12 @@ import {
   type CompareReport,
   type DerivedBalance,
   type Receipt,
+  type components,
+  type operations,
+  type paths,
+  type webhooks,
 } from './index.ts';
+import { verifyWebhookSync } from './node.ts';
 
 export async function quickStart(): Promise<string> {
   const pac = new PacSpace({ apiKey: 'pk_test_PUBLIC.SECRET' });
@@ -65,7 +70,7 @@ export async function dashboardAndWebhooks(rawBody: string, headers: Record<stri
   const key = await dashboard.apiKeys.create({ name: 'quickstart-key' });
   const live = await dashboard.apiKeys.create({ name: 'billing', environment: 'live', permissions: ['balance:read'] });
   const endpoint = await dashboard.webhooks.create({ url: 'https://api.example.com/webhooks/pacspace', events: ['delta.confirmed'] });
-  const event = verifyWebhook(rawBody, headers, [endpoint.secret, 'whsec_previous']);
+  const event = await verifyWebhook(rawBody, headers, [endpoint.secret, 'whsec_previous']);
   let about = '';
   if (event.type === 'checkpoint.created') about = event.data.proofRoot;
   if (event.type === 'delta.confirmed') about = event.data.receiptId;
@@ -116,8 +121,14 @@ export async function wrongCallsDoNotCompile(pac: PacSpace, dashboard: PacSpaceD
   // @ts-expect-error login needs a password
   await dashboard.auth.login('you@example.com');
   // @ts-expect-error a signing secret is a string (or several)
-  verifyWebhook(raw, {}, 42);
-  const event = verifyWebhook(raw, {}, 'whsec_x');
+  await verifyWebhook(raw, {}, 42);
+  // @ts-expect-error verifyWebhook is async: the event is what it resolves to
+  console.log(verifyWebhook(raw, {}, 'whsec_x').type);
+  // @ts-expect-error the sync variant takes the same arguments
+  verifyWebhookSync(raw, {}, 42);
+  const event = await verifyWebhook(raw, {}, 'whsec_x');
+  const sameEvent = verifyWebhookSync(raw, new Headers(), ['whsec_x', 'whsec_y'], { now: new Date() });
+  if (sameEvent.type === 'delta.confirmed') console.log(sameEvent.data.receiptId);
   if (event.type === 'checkpoint.created') {
     // @ts-expect-error a checkpoint event carries a checkpoint, not a receipt
     console.log(event.data.receiptId);
@@ -131,4 +142,17 @@ export async function wrongCallsDoNotCompile(pac: PacSpace, dashboard: PacSpaceD
     }
   }
   console.log(balance, matches);
+}
+
+/** The generated contract types are exported whole, for what the named aliases do not cover. */
+export function contractTypes(
+  request: components['schemas']['DeltaRequest'],
+  created: paths['/api/v1/balance/delta']['post']['responses'][201]['content']['application/json'],
+  headers: NonNullable<operations['recordDelta']['parameters']['header']>,
+  event: webhooks['delta.recorded']['post']['requestBody']['content']['application/json'],
+): string {
+  const receipt: Receipt = created.data;
+  // @ts-expect-error a delta request has no receiptId
+  console.log(request.receiptId);
+  return [request.customerId, receipt.receiptId, headers['Idempotency-Key'], event.data.receiptId].join(' ');
 }

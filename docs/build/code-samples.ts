@@ -292,7 +292,7 @@ createServer(async (req, res) => {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   try {
-    const event = verifyWebhook(Buffer.concat(chunks), req.headers, secret);
+    const event = await verifyWebhook(Buffer.concat(chunks), req.headers, secret);
     if (event.type === ${quote(op.path)}) {
       console.log(event.id, event.data); // typed as the ${op.path} payload
     }
