@@ -126,12 +126,13 @@ export const DERIVE_PATH = '/api/v1/balance/derive/customer_001';
 /**
  * Cold start, process start to first 200: the time from spawn() to the first 200 for
  * `GET /api/v1/balance/derive/customer_001` with a key. The sandbox's key exists only
- * once it has started and printed it, so its clock includes creating the demo account.
+ * once it has started and printed it, so its clock includes creating the demo account. `bin` is
+ * the repository's binary (TypeScript through tsx) or an installed package's `pacspace-sandbox`.
  */
-export async function coldStart(kind: 'sandbox' | 'prism'): Promise<number> {
+export async function coldStart(kind: 'sandbox' | 'prism', bin = sandboxBin): Promise<number> {
   if (kind === 'sandbox') {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [sandboxBin, '--port', '0', '--sandbox-port', '0', '--seed', '1', '--log-level', 'warn'], {
+    const child = spawn(process.execPath, [bin, '--port', '0', '--sandbox-port', '0', '--seed', '1', '--log-level', 'warn'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'ignore'],
     });

@@ -4,8 +4,10 @@
 // Node built-in (sdk/runtime-neutral.test.ts checks it), so the main entry stays
 // runtime-neutral.
 import { createHmac } from 'node:crypto';
-import { verifyWith, type HeaderSource, type Hmac } from '../protocol/webhook-verification.ts';
-import { webhookEvent, webhookInput, type VerifyWebhookOptions, type WebhookBody, type WebhookEvent } from './webhooks.ts';
+import { verifyWith, type Hmac } from '../protocol/webhook-verification.ts';
+// Public types from the main entry, so the published declarations of this entry refer to its.
+import type { VerifyWebhookOptions, WebhookBody, WebhookEvent, WebhookHeaders } from './index.ts';
+import { webhookEvent, webhookInput } from './webhooks.ts';
 
 export * from './index.ts';
 
@@ -18,7 +20,7 @@ const nodeHmac: Hmac = (secret, message) => createHmac('sha256', Buffer.from(sec
  */
 export function verifyWebhookSync(
   rawBody: WebhookBody,
-  headers: HeaderSource,
+  headers: WebhookHeaders,
   secret: string | readonly string[],
   options: VerifyWebhookOptions = {},
 ): WebhookEvent {

@@ -1,7 +1,7 @@
 // `npm run build`: compiles the three published packages from this repository's sources into
 // their `dist/` folders; `npm run pack` also packs them into dist/packages/*.tgz.
 //
-//   @pacspace-io/sdk          sdk/dist:  ESM + CommonJS bundles of sdk/index.ts and sdk/node.ts, .d.ts/.d.cts
+//   @pacspace-io/sdk          sdk/dist:  ESM bundles of sdk/index.ts and sdk/node.ts, a CommonJS twin of each, .d.ts/.d.cts
 //   @pacspace-io/sandbox      mock/dist: ESM bundles of mock/index.ts and the bin mock/cli.ts, .d.ts,
 //                             generated/ (the bundled contract) and docs/ (the built docs site)
 //   @pacspace-io/conformance  conformance/dist: ESM bundles of conformance/index.ts and the bin, .d.ts,
@@ -12,10 +12,11 @@
 // repository once installed. dts-bundle-generator rolls each entry's declarations into one file.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { build, transform, type Metafile, type OutputFile } from 'esbuild';
 import { generateDtsBundle } from 'dts-bundle-generator';
+import ts from 'typescript';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const packsDir = join(root, 'dist', 'packages');
@@ -46,19 +47,6 @@ export const PACKAGES: PackageSpec[] = [
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
-/**
- * The SDK's `node` entry re-exports the main entry: it must load the main bundle rather than
- * a copy of it, or `instanceof PacSpaceError` would depend on which entry a class came from.
- */
-const mainEntryExternal = (extension: string): Plugin => ({
-  name: 'main-entry-external',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/index\.ts$/ }, (args) =>
-      args.importer.endsWith(`${'/'}node.ts`) ? { path: `./index${extension}`, external: true } : undefined,
-    );
-  },
-});
-
 function nodeImports(meta: Metafile, output: string): string[] {
   const found = new Set<string>();
   const visit = (file: string) => {
@@ -73,54 +61,83 @@ function nodeImports(meta: Metafile, output: string): string[] {
 const BUILTINS = new Set(['crypto', 'util', 'fs', 'path', 'http', 'https', 'net', 'os', 'url', 'stream', 'buffer', 'events', 'child_process', 'zlib']);
 const isBuiltin = (path: string) => BUILTINS.has(path.split('/')[0]!);
 
-async function bundle(spec: PackageSpec, outdir: string, format: 'esm' | 'cjs') {
-  const extension = format === 'esm' ? '.js' : '.cjs';
-  const options: BuildOptions = {
+async function bundle(spec: PackageSpec, outdir: string) {
+  const result = await build({
     absWorkingDir: root,
     entryPoints: spec.entries,
     outdir,
     bundle: true,
-    format,
-    outExtension: { '.js': extension },
+    format: 'esm',
     platform: spec.runtimeNeutral ? 'neutral' : 'node',
     mainFields: ['module', 'main'],
     target: ['es2022', 'node20'],
     packages: 'external',
     external: ['node:*'],
     define: { PACSPACE_PACKAGED: 'true' },
-    plugins: spec.cjs ? [mainEntryExternal(extension)] : [],
-    // Shared code of the Node packages' two entries (bin and API) goes to one chunk.
-    splitting: format === 'esm' && !spec.cjs,
+    // Code shared by a package's entries lives once, in a chunk: the SDK's `node` entry
+    // re-exports the main one, and `instanceof PacSpaceError` must not depend on which entry
+    // a class came from.
+    splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
     metafile: true,
+    write: !spec.cjs,
     legalComments: 'none',
     logLevel: 'warning',
-  };
-  const result = await build(options);
+  });
   for (const name of spec.runtimeNeutral ?? []) {
-    const output = relative(root, join(outdir, `${name}${extension}`));
+    const output = relative(root, join(outdir, `${name}.js`));
     const found = nodeImports(result.metafile!, output);
     if (found.length) throw new Error(`${output} must run on any JavaScript runtime but imports ${found.join(', ')}`);
   }
+  if (spec.cjs) await writeWithCommonJs(result.outputFiles!);
 }
 
+/**
+ * Writes the ESM files and a CommonJS twin (`.cjs`) of each, chunks included, so both module
+ * systems share one layout and `require` gets the same single copy of every class as `import`.
+ */
+async function writeWithCommonJs(files: OutputFile[]) {
+  for (const file of files) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileSync(file.path, file.contents);
+    const cjs = await transform(file.text, { format: 'cjs', target: 'es2022', platform: 'neutral', logLevel: 'warning' });
+    const code = cjs.code.replace(/require\("(\.{1,2}\/[^"]+)\.js"\)/g, 'require("$1.cjs")');
+    writeFileSync(file.path.replace(/\.js$/, '.cjs'), code);
+  }
+}
+
+/**
+ * One declaration file per entry. The main entries are rolled up with dts-bundle-generator (the
+ * contract's generated types included); an entry that re-exports the main one (the SDK's `node`)
+ * gets only its own declarations, importing the rest from the main entry, so every type exists
+ * once. Its own signatures must therefore take their types from `./index.ts`.
+ */
 function declarations(specs: PackageSpec[]) {
   const entries = specs.flatMap((spec) =>
     Object.entries(spec.entries)
       .filter(([name]) => name !== 'cli')
       .map(([name, source]) => ({ spec, name, source })),
   );
+  const main = entries.filter((e) => e.name === 'index');
   const texts = generateDtsBundle(
-    entries.map(({ source }) => ({ filePath: join(root, source), output: { noBanner: true, exportReferencedTypes: false } })),
+    main.map(({ source }) => ({ filePath: join(root, source), output: { noBanner: true, exportReferencedTypes: false } })),
     { preferredConfigPath: join(root, 'tsconfig.json') },
   );
-  entries.forEach(({ spec, name }, i) => {
+  const write = (spec: PackageSpec, name: string, text: string) => {
     const dist = join(root, spec.dir, 'dist');
-    // The node entry's types refer to the main entry's by its specifier, like its code does.
-    const text = texts[i]!.replace(/from '\.\/index\.ts'/g, "from './index.js'");
-    writeFileSync(join(dist, `${name}.d.ts`), text);
-    if (spec.cjs) writeFileSync(join(dist, `${name}.d.cts`), text.replace(/from '\.\/index\.js'/g, "from './index.cjs'"));
-  });
+    writeFileSync(join(dist, `${name}.d.ts`), text.replace(/from '\.\/index\.ts'/g, "from './index.js'"));
+    if (spec.cjs) writeFileSync(join(dist, `${name}.d.cts`), text.replace(/from '\.\/index\.ts'/g, "from './index.cjs'"));
+  };
+  main.forEach(({ spec, name }, i) => write(spec, name, texts[i]!));
+  for (const { spec, name, source } of entries.filter((e) => e.name !== 'index')) {
+    const { outputText } = ts.transpileDeclaration(readFileSync(join(root, source), 'utf8'), {
+      fileName: source,
+      compilerOptions: { module: ts.ModuleKind.NodeNext, allowImportingTsExtensions: true },
+    });
+    const stray = [...outputText.matchAll(/from '(\.[^']*)'/g)].map((m) => m[1]).filter((path) => path !== './index.ts');
+    if (stray.length) throw new Error(`${source}: its declarations import ${stray.join(', ')}; take those types from './index.ts'`);
+    write(spec, name, outputText);
+  }
 }
 
 function copyAssets(spec: PackageSpec) {
@@ -140,8 +157,7 @@ export async function buildPackages(specs = PACKAGES) {
   for (const spec of specs) {
     const dist = join(root, spec.dir, 'dist');
     rmSync(dist, { recursive: true, force: true });
-    await bundle(spec, dist, 'esm');
-    if (spec.cjs) await bundle(spec, dist, 'cjs');
+    await bundle(spec, dist);
     copyAssets(spec);
   }
   declarations(specs);

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envWithNode, installToolchain, npmInstall, NODE_VERSIONS, run, startInstalledSandbox, writePackageJson, type StartedSandbox, type Toolchain } from './toolchain.ts';
+import { installInFreshProject, run } from '../../scripts/packages/install.ts';
+import { envWithNode, installToolchain, NODE_VERSIONS, startInstalledSandbox, type StartedSandbox, type Toolchain } from './toolchain.ts';
 
 /** The part of edge-runtime's API used here (the package is installed by the test, not the repository). */
 type EdgeRuntimeModule = { EdgeRuntime: new (options: { initialCode: string }) => { evaluate<T>(code: string): T } };
@@ -75,10 +76,8 @@ beforeAll(async () => {
   );
   expect(Object.keys(tarballs).sort()).toEqual(['@pacspace-io/conformance', '@pacspace-io/sandbox', '@pacspace-io/sdk']);
 
-  consumer = join(work, 'consumer');
-  writePackageJson(consumer, { type: 'module' });
+  consumer = await installInFreshProject(join(work, 'consumer'), Object.values(tarballs), { type: 'module' });
   cpSync(consumerFiles, consumer, { recursive: true });
-  await npmInstall(consumer, Object.values(tarballs));
 }, 600_000);
 
 afterAll(() => {
@@ -106,9 +105,7 @@ describe('the tarballs', () => {
   it('every module a package imports at run time is one of its dependencies (strict install, no hoisting from elsewhere)', async () => {
     // Each package alone in its own project: nothing else installed beside it to lean on.
     for (const [name, file] of Object.entries(tarballs)) {
-      const dir = join(work, `alone-${name.split('/')[1]}`);
-      writePackageJson(dir, { type: 'module' });
-      await npmInstall(dir, [file]);
+      const dir = await installInFreshProject(join(work, `alone-${name.split('/')[1]}`), [file], { type: 'module' });
       const entry = `import * as m from '${name}'; if (Object.keys(m).length === 0) process.exit(3); console.log(Object.keys(m).length);`;
       const result = await run(machineNode, ['--input-type=module', '-e', entry], { cwd: dir });
       expect(result.stderr, name).toBe('');

@@ -1,10 +1,9 @@
 // The runtimes and tools the packaging test runs the installed packages with. Every one is an
 // npm package (Node builds, Bun, Deno, Vercel's edge-runtime, TypeScript, esbuild), installed
 // into a temporary folder by the test itself: nothing global, nothing downloaded elsewhere.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { npmInstall, writePackageJson } from '../../scripts/packages/install.ts';
 
 const platform = `linux-${process.arch === 'arm64' ? 'arm64' : 'x64'}`;
 const bunPlatform = process.arch === 'arm64' ? 'linux-aarch64' : 'linux-x64';
@@ -25,34 +24,6 @@ export type Toolchain = {
   esbuild: string;
   edgeRuntime: string;
 };
-
-export type RunResult = { code: number | null; stdout: string; stderr: string };
-
-/** Runs a command to its end; never throws on a non-zero exit (the caller asserts on it). */
-export async function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      timeout: options.timeoutMs ?? 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    return { code: typeof e.code === 'number' ? e.code : null, stdout: e.stdout ?? '', stderr: `${e.stderr ?? ''}${typeof e.code === 'number' ? '' : e.message}` };
-  }
-}
-
-export async function npmInstall(dir: string, specs: string[]): Promise<void> {
-  const result = await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', ...specs], { cwd: dir, timeoutMs: 300_000 });
-  if (result.code !== 0) throw new Error(`npm install ${specs.join(' ')} failed in ${dir}:\n${result.stderr.slice(-4000)}`);
-}
-
-export function writePackageJson(dir: string, extra: Record<string, unknown> = {}) {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'pacspace-consumer', version: '1.0.0', private: true, ...extra }, null, 2)}\n`);
-}
 
 export async function installToolchain(dir: string): Promise<Toolchain> {
   writePackageJson(dir, { name: 'pacspace-packaging-tools' });
