@@ -1,99 +1,45 @@
 #!/usr/bin/env node
 // `pacspace-sandbox` / `npm start`: starts the stateful sandbox and prints where it is.
-import { parseArgs } from 'node:util';
-import { LOG_LEVELS, type LogLevel } from './logger.ts';
+// Exit codes: 0 stopped by a signal (or --help, --version); 1 could not start (one line on
+// stderr: a port in use, an address not available, …); 2 a usage error (with the usage).
+import { banner } from './cli/banner.ts';
+import { parseCommandLine, usage, UsageError, type Command } from './cli/command-line.ts';
+import { listenFailure } from './cli/listen-failure.ts';
+import { stopOnSignals } from './cli/shutdown.ts';
+import { ListenError } from './http/listener.ts';
+import pkg from './package.json' with { type: 'json' };
 import { startSandbox } from './sandbox.ts';
 
-const usage = `Usage: pacspace-sandbox [options]
+/** Writes `text` to stderr and exits once it is written (a pipe may be asynchronous). */
+function exitWith(code: number, text: string): void {
+  process.stderr.write(text, () => process.exit(code));
+}
 
-  --host HOST           address to bind (default 127.0.0.1)
-  --port N              production listener: Dashboard API + pk_live_ keys (default 4010)
-  --sandbox-port N      sandbox listener: pk_test_ keys (default 4011)
-  --seed N              create the deterministic demo account N (default 1; --seed none for none)
-  --provisioning-ms N   how long provisioning an environment takes (default 5000)
-  --confirmation-ms N   how long until a recorded delta is confirmed (default 2000)
-  --free-plan-deltas N  verified deltas a month on the Free plan in the sandbox (default 100)
-  --data DIR            keep an append-only journal in DIR; a restart replays it (default: memory only)
-  --no-control          do not serve the /__sandbox/ control surface
-  --log-level LEVEL     silent | error | warn | info | debug (default info; debug logs one line per request)
-  -h, --help            show this help`;
-
-function main() {
-  const { values } = parseArgs({
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '4010' },
-      'sandbox-port': { type: 'string', default: '4011' },
-      seed: { type: 'string', default: '1' },
-      'provisioning-ms': { type: 'string', default: '5000' },
-      'confirmation-ms': { type: 'string', default: '2000' },
-      'free-plan-deltas': { type: 'string', default: '100' },
-      'no-control': { type: 'boolean', default: false },
-      data: { type: 'string' },
-      'log-level': { type: 'string', default: 'info' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(usage);
-    return;
+async function run(options: Extract<Command, { kind: 'start' }>['options']) {
+  const starting = startSandbox(options);
+  // Listening for signals from the start: one during start-up stops the sandbox once it is up.
+  const shutdown = stopOnSignals(async () => (await starting).close());
+  let sandbox;
+  try {
+    sandbox = await starting;
+  } catch (error) {
+    const message = error instanceof ListenError ? listenFailure(error) : (error as Error).message;
+    return exitWith(1, `pacspace-sandbox: ${message}\n`);
   }
-  const level = values['log-level'] as LogLevel;
-  if (!LOG_LEVELS.includes(level)) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  const int = (name: string, value: string) => {
-    if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a whole number, got "${value}"`);
-    return Number(value);
-  };
-  return startSandbox({
-    host: values.host,
-    port: int('port', values.port!),
-    sandboxPort: int('sandbox-port', values['sandbox-port']!),
-    ...(values.seed === 'none' ? {} : { seed: int('seed', values.seed!) }),
-    provisioningMs: int('provisioning-ms', values['provisioning-ms']!),
-    confirmationMs: int('confirmation-ms', values['confirmation-ms']!),
-    freePlanDeltas: int('free-plan-deltas', values['free-plan-deltas']!),
-    control: !values['no-control'],
-    ...(values.data ? { dataDir: values.data } : {}),
-    logLevel: level,
-  }).then((sandbox) => {
-    if (values['log-level'] !== 'silent') {
-      const lines = [
-        'PacSpace sandbox is running',
-        `  Dashboard API + production Balance API (pk_live_):  ${sandbox.productionUrl}`,
-        `  Sandbox Balance API (pk_test_):                     ${sandbox.sandboxUrl}`,
-        ...(sandbox.services.config.control ? [`  Control surface:                                    ${sandbox.productionUrl}/__sandbox/`] : []),
-      ];
-      if (sandbox.restoredDemo) {
-        lines.push(
-          '',
-          `Demo account (restored from ${values.data}):`,
-          `  email:     ${sandbox.restoredDemo.email}`,
-          `  password:  ${sandbox.restoredDemo.password}`,
-          '  (its API key was shown when it was created; create another in the dashboard API)',
-        );
-      }
-      if (sandbox.demo) {
-        lines.push(
-          '',
-          'Demo account (deterministic for this --seed):',
-          `  email:     ${sandbox.demo.email}`,
-          `  password:  ${sandbox.demo.password}`,
-          `  API key:   ${sandbox.demo.apiKey}`,
-          '  (the API key secret is shown only now; create more keys in the dashboard API)',
-        );
-      }
-      console.log(lines.join('\n'));
-    }
-    const stop = () => sandbox.close().then(() => process.exit(0));
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  if (options.logLevel !== 'silent' && !shutdown.stopping) console.log(banner(sandbox, options.dataDir));
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`pacspace-sandbox: ${(error as Error).message}\n\n${usage}`);
-  process.exit(2);
+async function main(): Promise<void> {
+  let command: Command;
+  try {
+    command = parseCommandLine(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return exitWith(2, `pacspace-sandbox: ${error.message}\n\n${usage}\n`);
+  }
+  if (command.kind === 'help') console.log(usage);
+  else if (command.kind === 'version') console.log(pkg.version);
+  else await run(command.options);
 }
+
+await main();

@@ -46,9 +46,14 @@ export type RunningSandbox = {
   close(): Promise<void>;
 };
 
-export async function createServices(config: SandboxConfig, options: SandboxOptions = {}, store: Store = createStore()): Promise<Services> {
+export async function createServices(
+  config: SandboxConfig,
+  options: SandboxOptions = {},
+  store: Store = createStore(),
+  log: Logger = createLogger(options.logLevel ?? 'warn'),
+): Promise<Services> {
   const clock = createClock();
-  const scheduler = createScheduler(clock, (error) => console.error(`[sandbox] scheduled job failed: ${(error as Error)?.name ?? 'Error'}`));
+  const scheduler = createScheduler(clock, (error) => log.error(`scheduled job failed: ${(error as Error)?.name ?? 'Error'}`));
   clock.onAdvance(() => scheduler.poke());
   const services: Services = {
     scheduler,
@@ -65,7 +70,7 @@ export async function createServices(config: SandboxConfig, options: SandboxOpti
     },
     leakedSecrets: new Map(),
   };
-  services.webhooks = createWebhookDispatcher(services, (message) => console.error(`[sandbox] ${message}`));
+  services.webhooks = createWebhookDispatcher(services, (message) => log.error(message));
   return services;
 }
 
@@ -89,7 +94,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   };
   const log = createLogger(options.logLevel ?? 'warn');
   const store = await openStore(options.dataDir, log);
-  const services = await createServices(config, options, store);
+  const services = await createServices(config, options, store, log);
   // The clock never runs backwards across a restart: resume from the latest journaled instant.
   const lastAt = store.state.lastEventAt;
   if (lastAt > services.clock.now()) services.clock.advance(lastAt - services.clock.now());
@@ -99,28 +104,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
   const production = createListener('live', app.handle, log, app.maxBodyBytes);
   const sandbox = createListener('test', app.handle, log, app.maxBodyBytes);
-  const productionPort = await listen(production, host, options.port ?? 4010);
-  const sandboxPort = await listen(sandbox, host, options.sandboxPort ?? 4011);
-  config.productionUrl = `http://${host}:${productionPort}`;
-  config.sandboxUrl = `http://${host}:${sandboxPort}`;
-  const { demo, restoredDemo } = options.seed === undefined ? {} : await demoAccount(services, options.seed);
-  const close = (server: Server) =>
+  const closeServer = (server: Server) =>
     new Promise<void>((resolve) => {
+      // Resolves for a server that never started listening too (its callback gets an error).
       server.close(() => resolve());
       server.closeAllConnections();
     });
+  const close = async () => {
+    services.webhooks.stop?.();
+    services.scheduler.stop();
+    await Promise.all([closeServer(production), closeServer(sandbox)]);
+    await services.store.close();
+  };
+  try {
+    const productionPort = await listen(production, host, options.port ?? 4010, 'production');
+    const sandboxPort = await listen(sandbox, host, options.sandboxPort ?? 4011, 'sandbox');
+    config.productionUrl = `http://${host}:${productionPort}`;
+    config.sandboxUrl = `http://${host}:${sandboxPort}`;
+  } catch (error) {
+    // One listener may be up (the other's port was taken): release it, the timers and the journal.
+    await close();
+    throw error;
+  }
+  const { demo, restoredDemo } = options.seed === undefined ? {} : await demoAccount(services, options.seed);
   return {
     productionUrl: config.productionUrl,
     sandboxUrl: config.sandboxUrl,
     services,
     demo,
     restoredDemo,
-    close: async () => {
-      services.webhooks.stop?.();
-      services.scheduler.stop();
-      await Promise.all([close(production), close(sandbox)]);
-      await services.store.close();
-    },
+    close,
   };
 }
 

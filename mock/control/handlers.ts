@@ -1,9 +1,10 @@
 // The /__sandbox/ control surface (openapi/sandbox-control.yaml): reset, outbox, clock,
 // rate-limit settings and the fault registry. Sandbox-only; never part of the public
 // contract. Routed and validated by Prism like the public API (mock/app.ts), so handlers get
-// well-formed input only.
+// well-formed input only. Reset, outbox and clock are also plain functions of the services,
+// shared with the package's programmatic API (mock/index.ts).
 import type { components } from '../../generated/sandbox-control.d.ts';
-import { seedDemoAccount } from '../demo/seed-demo.ts';
+import { seedDemoAccount, type DemoAccount } from '../demo/seed-demo.ts';
 import { fail } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { normalizeEmail, type OutboxMessage } from '../state/projections.ts';
@@ -12,6 +13,7 @@ import { iso, ok, type Handlers } from '../domain/handler.ts';
 import { FAULTS, isFaultName, type FaultName } from './faults.ts';
 
 type ResetResult = components['schemas']['ResetResult'];
+type DemoAccountView = components['schemas']['DemoAccount'];
 type OutboxView = components['schemas']['OutboxMessage'];
 type ClockState = components['schemas']['ClockState'];
 type ClockAdvanceBody = components['schemas']['ClockAdvanceRequest'];
@@ -24,8 +26,42 @@ function outboxView(m: OutboxMessage): OutboxView {
   return { id: m.messageId, to: m.to, kind: m.kind, subject: m.subject, text: m.text, link: m.link, token: m.token, sentAt: iso(m.at) };
 }
 
-function clockState(services: Services): ClockState {
+/**
+ * `POST /__sandbox/reset`: wipes all state (and the journal) and re-creates the demo account of
+ * the sandbox's seed, if it has one; returns it with its fresh key.
+ */
+export async function resetState(services: Services): Promise<DemoAccount | undefined> {
+  await services.store.reset();
+  services.scheduler.clear();
+  services.faults.clear();
+  services.leakedSecrets.clear();
+  for (const limiter of Object.values(services.limits)) limiter.reset();
+  // The clock and the rate-limit settings are kept (see the operation's description).
+  const seed = services.config.seed;
+  return seed === undefined ? undefined : seedDemoAccount(services, seed);
+}
+
+/** The demo account as the control contract shows it: its key as `fullKey`. */
+function demoAccountView(demo: DemoAccount): DemoAccountView {
+  const { name, email, password, organization, userId, tenantId, apiKey } = demo;
+  return { name, email, password, organization, userId, tenantId, fullKey: apiKey };
+}
+
+/** `GET /__sandbox/outbox[?to=]`: the e-mails "sent", oldest first; `to` is compared case-insensitively. */
+export function outboxMessages(services: Services, to?: string): OutboxView[] {
+  const recipient = to === undefined ? undefined : normalizeEmail(to);
+  return services.store.state.outbox.filter((m) => recipient === undefined || normalizeEmail(m.to) === recipient).map(outboxView);
+}
+
+/** `GET /__sandbox/clock`. */
+export function clockState(services: Services): ClockState {
   return { now: services.clock.iso(), offsetSeconds: services.clock.offset() / 1000 };
+}
+
+/** `POST /__sandbox/clock/advance`: moves the clock forward; work that became due runs at once. */
+export function advanceClock(services: Services, ms: number): ClockState {
+  services.clock.advance(Math.round(ms));
+  return clockState(services);
 }
 
 function rateLimitSettings(services: Services): RateLimitSettings {
@@ -39,36 +75,13 @@ const allFaults = (services: Services) => (Object.keys(FAULTS) as FaultName[]).m
 
 export const controlHandlers: Handlers = {
   async resetSandbox(ctx) {
-    const { services } = ctx;
-    await services.store.reset();
-    services.scheduler.clear();
-    services.faults.clear();
-    services.leakedSecrets.clear();
-    for (const limiter of Object.values(services.limits)) limiter.reset();
-    // The clock and the rate-limit settings are kept (see the operation's description).
-    const seed = services.config.seed;
-    const demo = seed === undefined ? undefined : await seedDemoAccount(services, seed);
-    const data: ResetResult = {
-      seed: seed ?? null,
-      demo: demo
-        ? {
-            name: demo.name,
-            email: demo.email,
-            password: demo.password,
-            organization: demo.organization,
-            userId: demo.userId,
-            tenantId: demo.tenantId,
-            fullKey: demo.apiKey,
-          }
-        : null,
-    };
+    const demo = await resetState(ctx.services);
+    const data: ResetResult = { seed: ctx.services.config.seed ?? null, demo: demo ? demoAccountView(demo) : null };
     return ok(200, data);
   },
 
   listOutbox(ctx) {
-    const to = typeof ctx.query.to === 'string' ? normalizeEmail(ctx.query.to) : undefined;
-    const messages = ctx.services.store.state.outbox.filter((m) => to === undefined || normalizeEmail(m.to) === to);
-    return ok(200, messages.map(outboxView));
+    return ok(200, outboxMessages(ctx.services, typeof ctx.query.to === 'string' ? ctx.query.to : undefined));
   },
 
   getClock(ctx) {
@@ -77,8 +90,7 @@ export const controlHandlers: Handlers = {
 
   advanceClock(ctx) {
     const { seconds } = ctx.body as ClockAdvanceBody;
-    ctx.services.clock.advance(Math.round(seconds * 1000));
-    return ok(200, clockState(ctx.services));
+    return ok(200, advanceClock(ctx.services, seconds * 1000));
   },
 
   getRateLimits(ctx) {

@@ -37,7 +37,8 @@ function view(endpoint: WebhookEndpoint, now: number): EndpointView {
   };
 }
 
-function deliveryView(delivery: WebhookDelivery): DeliveryView {
+/** A delivery with every attempt, as `GET /dashboard/webhooks/{id}/deliveries` lists it. */
+export function deliveryView(delivery: WebhookDelivery): DeliveryView {
   return {
     id: delivery.id,
     eventId: delivery.eventId,

@@ -62,11 +62,51 @@ export function createListener(environment: KeyEnvironment, handle: Handle, log?
   return server;
 }
 
-export async function listen(server: Server, host: string, port: number): Promise<number> {
+/** A TCP port a listener may be given: 0 (a free one, chosen by the system) to 65535. */
+export const isPort = (port: number) => Number.isInteger(port) && port >= 0 && port <= 65_535;
+
+/** Which of the sandbox's two listeners: production (Dashboard API, pk_live_ keys) or sandbox (pk_test_ keys). */
+export type ListenerName = 'production' | 'sandbox';
+
+/**
+ * A listener could not bind: which one, where, and the system's reason (`code`: EADDRINUSE,
+ * EACCES, EADDRNOTAVAIL, ENOTFOUND, …). The message says it in words, without a stack's worth of
+ * detail, so a command line can print it as it is.
+ */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  readonly listener: ListenerName;
+  readonly host: string;
+  readonly port: number;
+  readonly code: string | undefined;
+
+  constructor(listener: ListenerName, host: string, port: number, cause: NodeJS.ErrnoException) {
+    const address = hostPort(host, port);
+    const reasons: Record<string, string> = {
+      EADDRINUSE: `${address} is already in use`,
+      EACCES: `no permission to listen on ${address}`,
+      EADDRNOTAVAIL: `cannot listen on ${address}: the address is not available on this machine`,
+      ENOTFOUND: `cannot listen on ${address}: the host name does not resolve`,
+      EAI_AGAIN: `cannot listen on ${address}: the host name could not be resolved now`,
+    };
+    super((cause.code && reasons[cause.code]) ?? `cannot listen on ${address}: ${cause.message}`, { cause });
+    this.listener = listener;
+    this.host = host;
+    this.port = port;
+    this.code = cause.code;
+  }
+}
+
+/** `host:port`, with an IPv6 literal in brackets. */
+const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/** Binds `server`; resolves to the port it got (a free one for 0), or rejects with a ListenError. */
+export async function listen(server: Server, host: string, port: number, listener: ListenerName): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) => reject(new ListenError(listener, host, port, error));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

@@ -1,0 +1,31 @@
+// What `pacspace-sandbox` prints once it is listening: both URLs and the demo account.
+import type { RunningSandbox } from '../sandbox.ts';
+
+export function banner(sandbox: RunningSandbox, dataDir: string | undefined): string {
+  const lines = [
+    'PacSpace sandbox is running',
+    `  Dashboard API + production Balance API (pk_live_):  ${sandbox.productionUrl}`,
+    `  Sandbox Balance API (pk_test_):                     ${sandbox.sandboxUrl}`,
+    ...(sandbox.services.config.control ? [`  Control surface:                                    ${sandbox.productionUrl}/__sandbox/`] : []),
+  ];
+  if (sandbox.restoredDemo) {
+    lines.push(
+      '',
+      `Demo account (restored from ${dataDir}):`,
+      `  email:     ${sandbox.restoredDemo.email}`,
+      `  password:  ${sandbox.restoredDemo.password}`,
+      '  (its API key was shown when it was created; create another in the dashboard API)',
+    );
+  }
+  if (sandbox.demo) {
+    lines.push(
+      '',
+      'Demo account (deterministic for this --seed):',
+      `  email:     ${sandbox.demo.email}`,
+      `  password:  ${sandbox.demo.password}`,
+      `  API key:   ${sandbox.demo.apiKey}`,
+      '  (the API key secret is shown only now; create more keys in the dashboard API)',
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,108 @@
+// The command line of `pacspace-sandbox`: what to do (help, version, or start with these
+// options), or a UsageError that says what is wrong with it in one line.
+import { parseArgs } from 'node:util';
+import { isPort } from '../http/listener.ts';
+import { LOG_LEVELS, type LogLevel } from '../logger.ts';
+import type { SandboxOptions } from '../sandbox.ts';
+
+export const usage = `Usage: pacspace-sandbox [options]
+
+  --host HOST           address to bind (default 127.0.0.1)
+  --port N              production listener: Dashboard API + pk_live_ keys (default 4010; 0 for a free port)
+  --sandbox-port N      sandbox listener: pk_test_ keys (default 4011; 0 for a free port)
+  --seed N              create the deterministic demo account N (default 1; --seed none for none)
+  --provisioning-ms N   how long provisioning an environment takes (default 5000)
+  --confirmation-ms N   how long until a recorded delta is confirmed (default 2000)
+  --free-plan-deltas N  verified deltas a month on the Free plan in the sandbox (default 100)
+  --data DIR            keep an append-only journal in DIR; a restart replays it (default: memory only)
+  --no-control          do not serve the /__sandbox/ control surface
+  --log-level LEVEL     silent | error | warn | info | debug (default info; debug logs one line per request)
+  -h, --help            show this help
+  --version             print the version`;
+
+/** The command line is wrong: print the message and the usage, exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export type Command = { kind: 'help' } | { kind: 'version' } | { kind: 'start'; options: SandboxOptions & { logLevel: LogLevel } };
+
+const OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '4010' },
+  'sandbox-port': { type: 'string', default: '4011' },
+  seed: { type: 'string', default: '1' },
+  'provisioning-ms': { type: 'string', default: '5000' },
+  'confirmation-ms': { type: 'string', default: '2000' },
+  'free-plan-deltas': { type: 'string', default: '100' },
+  'no-control': { type: 'boolean', default: false },
+  data: { type: 'string' },
+  'log-level': { type: 'string', default: 'info' },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
+} as const;
+
+export function parseCommandLine(args: string[]): Command {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: negativeNumbersAsValues(args), options: OPTIONS, strict: true }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+
+  const logLevel = values['log-level'] as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"`);
+  const port = portNumber('--port', values.port);
+  const sandboxPort = portNumber('--sandbox-port', values['sandbox-port']);
+  // Two listeners cannot share a port; 0 asks the system for a free one each.
+  if (port !== 0 && port === sandboxPort) throw new UsageError(`--port and --sandbox-port must differ (both are ${port})`);
+  return {
+    kind: 'start',
+    options: {
+      host: values.host,
+      port,
+      sandboxPort,
+      ...(values.seed === 'none' ? {} : { seed: wholeNumber('--seed', values.seed) }),
+      provisioningMs: wholeNumber('--provisioning-ms', values['provisioning-ms']),
+      confirmationMs: wholeNumber('--confirmation-ms', values['confirmation-ms']),
+      freePlanDeltas: wholeNumber('--free-plan-deltas', values['free-plan-deltas']),
+      control: !values['no-control'],
+      ...(values.data ? { dataDir: values.data } : {}),
+      logLevel,
+    },
+  };
+}
+
+function wholeNumber(flag: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+function portNumber(flag: string, value: string): number {
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!isPort(port)) throw new UsageError(`${flag} must be an integer from 0 to 65535, got "${value}"`);
+  return port;
+}
+
+/**
+ * `--port -1` as `--port=-1`: parseArgs takes a value starting with `-` for an option of its
+ * own and refuses it as ambiguous; a negative number is never one of ours, so it is the value
+ * and the range check can name the problem.
+ */
+function negativeNumbersAsValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i]!.startsWith('--') ? args[i]!.slice(2) : undefined;
+    const next = args[i + 1];
+    const takesValue = name !== undefined && name in OPTIONS && OPTIONS[name as keyof typeof OPTIONS].type === 'string';
+    if (takesValue && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${args[i]}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]!);
+    }
+  }
+  return out;
+}
