@@ -1,6 +1,6 @@
 // The conformance CLI as a user runs it (the real binary against a real sandbox): skipped
-// checks say why, reports are written in each format, failures set the exit status, and no
-// report carries a secret.
+// checks say why, progress goes to stderr, reports are written in each format, failures set
+// the exit status, and no report carries a secret.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,11 +42,32 @@ describe('pacspace-conformance', () => {
     expect((await cli(['--base-url', sb.sandboxUrl, '--reporter', 'xml'])).code).toBe(2);
   });
 
+  it('answers --version with the package version', async () => {
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, 'package.json'), 'utf8'));
+    const run = await cli(['--version']);
+    expect(run).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it('refuses --only and --skip naming unknown check ids with exit status 2, naming them', async () => {
+    const only = await cli(['--base-url', sb.sandboxUrl, '--only', 'AUTH-001,AUTH-999,NOPE-1']);
+    expect(only.code).toBe(2);
+    expect(only.stderr).toContain('unknown check id(s): AUTH-999, NOPE-1\n');
+    const skip = await cli(['--base-url', sb.sandboxUrl, '--skip', 'auth-001']);
+    expect(skip.code).toBe(2);
+    expect(skip.stderr).toContain('unknown check id(s): auth-001');
+  });
+
   it('with only a base URL, runs what it can and skips the rest with the reason', async () => {
     const out = join(dir, 'report.json');
     const run = await cli(['--base-url', sb.sandboxUrl, '--reporter', 'json', '--out', out]);
     expect(run.code).toBe(0);
+    // One progress line per check on stderr, in run order; stdout has only the summary.
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^✓ AUTH-001 +A Balance API request without X-Api-Key .* \(\d+ ms\)$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^- AUTH-003 +.*\(skipped\)$/));
+    expect(run.stdout).toMatch(/^\d+ passed, 0 failed, \d+ skipped in [\d.]+ s\n$/);
     const report = JSON.parse(await readFile(out, 'utf8'));
+    expect(lines.map((l) => l.split(/ +/)[1])).toEqual(report.results.map((r: any) => r.id));
     const byId = Object.fromEntries(report.results.map((r: any) => [r.id, r]));
     expect(byId['AUTH-001'].status).toBe('passed');
     expect(byId['AUTH-003']).toMatchObject({ status: 'skipped', message: 'needs --api-key' });
@@ -63,6 +84,7 @@ describe('pacspace-conformance', () => {
       const out = join(dir, `failing.${reporter}`);
       const run = await cli(['--base-url', sb.sandboxUrl, '--api-key', key, '--only', 'AUTH-003', '--reporter', reporter, '--out', out]);
       expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^✗ AUTH-003 .*\(FAILED in \d+ ms\)\n$/);
       const text = await readFile(out, 'utf8');
       expect(text).toContain('AUTH-003');
       expect(text).not.toContain('ThisSecretMustNeverBePrinted');
@@ -70,6 +92,14 @@ describe('pacspace-conformance', () => {
     }
     const junit = await readFile(join(dir, 'failing.junit'), 'utf8');
     expect(junit).toMatch(/<testsuites [^>]*tests="1" failures="1"/);
+  });
+
+  it('prints no progress with --quiet, and the pretty report goes to stdout', async () => {
+    const run = await cli(['--base-url', sb.sandboxUrl, '--only', 'AUTH-001,AUTH-003', '--quiet']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain('✓ AUTH-001');
+    expect(run.stdout).toContain('skipped: needs --api-key');
+    expect(run.stdout).toContain('1 passed, 0 failed, 1 skipped');
   });
 });
 

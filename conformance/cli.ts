@@ -2,8 +2,9 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { configFromEnv, type ConformanceConfig } from './config.ts';
-import { json, junit, pretty, totals } from './report/format.ts';
-import { runConformance } from './run.ts';
+import pkg from './package.json' with { type: 'json' };
+import { json, junit, pretty, totals, type CheckResult } from './report/format.ts';
+import { runConformance, unknownCheckIds } from './run.ts';
 
 const usage = `Usage: pacspace-conformance --base-url URL [options]
 
@@ -21,9 +22,13 @@ Inputs (each also as an environment variable):
 Output:
   --reporter pretty|json|junit   (default pretty)
   --out FILE                 write the report to FILE instead of stdout
+  --quiet                    no progress lines on stderr
+  --version, --help
 Exit status: 0 when no check failed, 1 when one did, 2 for bad arguments.`;
 
-function parse(argv: string[]): { config: ConformanceConfig; reporter: string; out?: string } {
+type Options = { config: ConformanceConfig; reporter: string; out?: string; quiet: boolean };
+
+function parse(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -40,6 +45,8 @@ function parse(argv: string[]): { config: ConformanceConfig; reporter: string; o
       skip: { type: 'string' },
       reporter: { type: 'string', default: 'pretty' },
       out: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      version: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -48,7 +55,11 @@ function parse(argv: string[]): { config: ConformanceConfig; reporter: string; o
     console.log(usage);
     process.exit(0);
   }
-  const env = configFromEnv({ ...process.env, PACSPACE_CONFORMANCE_CONFIG: undefined });
+  if (values.version) {
+    console.log(pkg.version);
+    process.exit(0);
+  }
+  const env = configFromEnv();
   const list = (v: string | undefined, fallback: string[]) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
   const config: ConformanceConfig = {
     ...env,
@@ -68,13 +79,22 @@ function parse(argv: string[]): { config: ConformanceConfig; reporter: string; o
   for (const [name, url] of [['--base-url', config.baseUrl], ['--dashboard-url', config.dashboardUrl], ['--other-env-base-url', config.otherEnvBaseUrl]] as const) {
     if (url && !/^https?:\/\/[^/]+/.test(url)) throw new Error(`${name} must be an http(s) URL`);
   }
+  const unknown = unknownCheckIds(config);
+  if (unknown.length) throw new Error(`--only/--skip name unknown check id(s): ${unknown.join(', ')}`);
   if (!['pretty', 'json', 'junit'].includes(values.reporter!)) throw new Error('--reporter must be pretty, json or junit');
-  return { config, reporter: values.reporter!, ...(values.out ? { out: values.out } : {}) };
+  return { config, reporter: values.reporter!, ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false };
+}
+
+/** One line per finished check; stderr, so stdout carries only the report. */
+function progress(r: CheckResult) {
+  const icon = { passed: '✓', failed: '✗', skipped: '-' }[r.status];
+  const detail = r.status === 'passed' ? `${r.durationMs} ms` : r.status === 'failed' ? `FAILED in ${r.durationMs} ms` : 'skipped';
+  process.stderr.write(`${icon} ${r.id.padEnd(11)} ${r.rule} (${detail})\n`);
 }
 
 try {
-  const { config, reporter, out } = parse(process.argv.slice(2));
-  const report = await runConformance(config);
+  const { config, reporter, out, quiet } = parse(process.argv.slice(2));
+  const report = await runConformance(config, quiet ? {} : { onResult: progress });
   const text = reporter === 'json' ? json(report) : reporter === 'junit' ? junit(report) : pretty(report);
   if (out) {
     await writeFile(out, text);

@@ -1,11 +1,13 @@
 // What the suite is pointed at. Every input comes from a flag of the CLI or an environment
-// variable, and reaches the test workers as one JSON environment variable.
+// variable (or, programmatically, from the caller).
 export type ConformanceConfig = {
   /** Balance API base URL of the key's environment. */
   baseUrl: string;
+  /** A Balance API key (`pk_test_….sk_test_…`) of that environment. */
   apiKey?: string;
   /** Dashboard API base URL; with email and password it enables the key, session and webhook checks. */
   dashboardUrl?: string;
+  /** Dashboard login. */
   email?: string;
   password?: string;
   /** The other environment's Balance API base URL, for routing checks. */
@@ -16,15 +18,15 @@ export type ConformanceConfig = {
   probeRateLimit: boolean;
   /** Start a local webhook receiver that the target can reach at this host (e.g. 127.0.0.1). */
   webhookHost?: string;
+  /** Run only these check ids (empty: every check). */
   only: string[];
+  /** Leave these check ids out. */
   skip: string[];
 };
 
-export const CONFIG_ENV = 'PACSPACE_CONFORMANCE_CONFIG';
-
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ConformanceConfig {
-  const raw = env[CONFIG_ENV];
-  if (raw) return JSON.parse(raw) as ConformanceConfig;
+// A plain record rather than NodeJS.ProcessEnv, so consumers need no @types/node for this type.
+/** The configuration the PACSPACE_* environment variables describe (see `pacspace-conformance --help`). */
+export function configFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): ConformanceConfig {
   const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
   const flag = (v: string | undefined) => v === '1' || v === 'true';
   return {

@@ -1,5 +1,6 @@
 // The three report formats: a readable summary, JSON and JUnit XML. All text passes through
 // the redactor first.
+/** The outcome of one check. */
 export type CheckResult = {
   id: string;
   rule: string;
@@ -10,14 +11,17 @@ export type CheckResult = {
   durationMs: number;
 };
 
+/** A whole run: the target, when it started, how long it took, and one result per selected check in run order. */
 export type RunReport = { target: string; startedAt: string; durationMs: number; results: CheckResult[] };
 
+/** How many checks passed, failed and were skipped. */
 export const totals = (r: RunReport) => ({
   passed: r.results.filter((x) => x.status === 'passed').length,
   failed: r.results.filter((x) => x.status === 'failed').length,
   skipped: r.results.filter((x) => x.status === 'skipped').length,
 });
 
+/** A readable summary: one line per check, with the reason for each skip and failure, and the totals. */
 export function pretty(r: RunReport): string {
   const icon = { passed: '✓', failed: '✗', skipped: '-' } as const;
   const lines = [`PacSpace conformance against ${r.target}`, ''];
@@ -31,10 +35,12 @@ export function pretty(r: RunReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The report as JSON, with its totals. */
 export const json = (r: RunReport) => `${JSON.stringify({ ...r, totals: totals(r) }, null, 2)}\n`;
 
 const xml = (s: string) => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 
+/** The report as JUnit XML, for CI test views. */
 export function junit(r: RunReport): string {
   const t = totals(r);
   const cases = r.results.map((x) => {

@@ -10,28 +10,33 @@ import { signaturesOf, signedBy } from '../../lib/signature.ts';
 const EVENTS = ['delta.recorded', 'delta.confirmed', 'checkpoint.created', 'api_key.created', 'api_key.regenerated', 'api_key.disabled', 'api_key.enabled', 'api_key.deleted'];
 
 type Endpoint = { id: string; secret: string; receiver: Receiver };
-let shared: Promise<Endpoint> | undefined;
+// Keyed by the run's context: one process may run the suite many times (runConformance, the
+// mutants script), and each run needs its own endpoint.
+const shared = new WeakMap<CheckContext, Promise<Endpoint>>();
 
 /** One receiver and one endpoint for the run, removed at the end. */
 function endpoint(ctx: CheckContext): Promise<Endpoint> {
-  shared ??= (async () => {
+  const existing = shared.get(ctx);
+  if (existing) return existing;
+  const created = (async () => {
     const receiver = await startReceiver(ctx.config.webhookHost!);
+    // Registered at once so a failing step below leaks nothing into the (possibly long-lived)
+    // process; cleanups run in reverse, so the endpoint is deleted before the receiver closes.
+    ctx.onCleanup(() => receiver.close());
     const dash = await ctx.dashboard();
     const res = await dash.post('/dashboard/webhooks', {
       headers: CSRF,
       json: { url: receiver.url, events: EVENTS, description: 'pacspace conformance', environment: ctx.keyEnvironment ?? 'test' },
     });
     expectStatus(res, 201, 'creating a webhook endpoint');
+    ctx.onCleanup(() => dash.delete(`/dashboard/webhooks/${res.body.data.id}`, { headers: CSRF }));
     const secret = res.body?.data?.secret;
     ensure(typeof secret === 'string' && /^whsec_/.test(secret), 'the create response must reveal the whsec_ signing secret');
     ctx.secrets.add(secret, 'the webhook signing secret', res.id);
-    ctx.onCleanup(async () => {
-      await dash.delete(`/dashboard/webhooks/${res.body.data.id}`, { headers: CSRF });
-      await receiver.close();
-    });
     return { id: res.body.data.id, secret, receiver };
   })();
-  return shared;
+  shared.set(ctx, created);
+  return created;
 }
 
 function verified(e: Endpoint, d: { headers: Record<string, string>; raw: string }, secret = e.secret) {
