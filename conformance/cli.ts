@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // `pacspace-conformance` / `npm run conformance`: checks a deployment against the contract.
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';

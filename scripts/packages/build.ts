@@ -78,7 +78,8 @@ async function bundle(spec: PackageSpec, outdir: string) {
     // re-exports the main one, and `instanceof PacSpaceError` must not depend on which entry
     // a class came from.
     splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
+    // Beside the entries: contract/files.ts finds generated/ and docs/ relative to its module.
+    chunkNames: '[name]-[hash]',
     metafile: true,
     write: !spec.cjs,
     legalComments: 'none',
@@ -90,6 +91,10 @@ async function bundle(spec: PackageSpec, outdir: string) {
     if (found.length) throw new Error(`${output} must run on any JavaScript runtime but imports ${found.join(', ')}`);
   }
   if (spec.cjs) await writeWithCommonJs(result.outputFiles!);
+  const manifest = readJson(join(root, spec.dir, 'package.json')) as { bin?: Record<string, string> };
+  for (const bin of Object.values(manifest.bin ?? {})) {
+    if (!readFileSync(join(root, spec.dir, bin), 'utf8').startsWith('#!/usr/bin/env node\n')) throw new Error(`${spec.dir}/${bin}: a bin must start with #!/usr/bin/env node`);
+  }
 }
 
 /**
