@@ -13,7 +13,9 @@ import { fail, problemBody, ProblemError, statusOf } from './http/problem.ts';
 import { randomBase62 } from './security/secrets.ts';
 import type { Services } from './services.ts';
 import type { Handlers, Reply } from './domain/handler.ts';
-import type { KeyEnvironment } from './state/events.ts';
+import type { KeyEnvironment, SandboxEvent } from './state/events.ts';
+import { StorageUnavailableError } from './state/storage.ts';
+import type { Store } from './state/store.ts';
 
 export type IncomingRequest = {
   method: string;
@@ -84,6 +86,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   async function produce(surface: Surface, input: IHttpRequest, operation: IHttpOperation, violations: Diagnostic[]) {
     const state = requests.get(input)!;
     const info = surface.table.byId.get(operation.iid!)!;
+    const tracked = trackCommits();
     try {
       const caller = authenticate(
         info.auth,
@@ -108,7 +111,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       const handler = surface.handlers[info.operationId];
       if (!handler) return 'not-implemented' as const;
       const reply = await handler({
-        services,
+        services: tracked.services,
         caller,
         environment: state.environment,
         params: surface.table.pathParams(info, input.url.path),
@@ -118,11 +121,45 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
         rawBody: state.rawBody,
         requestId: state.requestId,
       });
+      await tracked.settled();
       return toResponse(reply, state);
     } catch (error) {
-      if (error instanceof ProblemError) return toResponse(problemReply(error, state, input.url.path), state);
-      throw error;
+      try {
+        if (error instanceof ProblemError) {
+          await tracked.settled();
+          return toResponse(problemReply(error, state, input.url.path), state);
+        }
+        throw error;
+      } catch (failure) {
+        if (failure instanceof StorageUnavailableError) return toResponse(problemReply(storageUnavailable(failure), state, input.url.path), state);
+        throw failure;
+      }
     }
+  }
+
+  /**
+   * The services a handler gets, noting whether it committed. A request that committed is
+   * answered once its events are durable (and with them everything applied before). One that
+   * only read waits until what it may have read is durable: with --data, writes are applied
+   * before their sync, and a read must never show one that is then undone.
+   */
+  function trackCommits() {
+    const store = services.store;
+    let committed = false;
+    const view: Store = Object.create(store, {
+      commit: {
+        value: (...events: SandboxEvent[]) => {
+          committed = true;
+          return store.commit(...events);
+        },
+      },
+    });
+    return {
+      services: Object.create(services, { store: { value: view } }) as Services,
+      settled: async () => {
+        if (!committed) await store.settled();
+      },
+    };
   }
 
   const api = await buildSurface('openapi', handlers.api);
@@ -206,6 +243,16 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   }
 
   return { handle, api, control, maxBodyBytes };
+}
+
+/** `503 storage_unavailable`: the change was not stored (disk full, I/O error), nothing changed. */
+function storageUnavailable(error: StorageUnavailableError): ProblemError {
+  return fail(
+    'storage_unavailable',
+    `The sandbox could not store this change (${error.reason}), so nothing was changed; retry after the Retry-After delay.`,
+    {},
+    { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) },
+  );
 }
 
 function parseBody(raw: Buffer | undefined, contentType: string | undefined, state: RequestState, services: Services): unknown {

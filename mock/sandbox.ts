@@ -33,6 +33,14 @@ export type SandboxOptions = {
   webhooks?: { timeoutMs?: number; retryDelaysMs?: number[] };
   /** Keep an append-only journal in this folder and replay it on start. */
   dataDir?: string;
+  /**
+   * With `dataDir`: start from a damaged journal by keeping every record that verifies and
+   * moving the others aside (`--repair`); without it, damage other than a torn final record
+   * refuses the start.
+   */
+  repair?: boolean;
+  /** With `dataDir`: the data key file sealing the journal's secrets (`--data-key-file`); default `DIR/data.key`. */
+  dataKeyFile?: string;
   logLevel?: LogLevel;
 };
 
@@ -93,7 +101,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     },
   };
   const log = createLogger(options.logLevel ?? 'warn');
-  const store = await openStore(options.dataDir, log);
+  const store = await openStore(options, log);
   const services = await createServices(config, options, store, log);
   // The clock never runs backwards across a restart: resume from the latest journaled instant.
   const lastAt = store.state.lastEventAt;
@@ -137,10 +145,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   };
 }
 
-async function openStore(dataDir: string | undefined, log: Logger): Promise<Store> {
-  if (!dataDir) return createStore();
-  const { history, journal } = await openJournal(dataDir, log.warn);
-  return createStore(journal, history);
+async function openStore(options: SandboxOptions, log: Logger): Promise<Store> {
+  if (!options.dataDir) return createStore();
+  const { replayed, journal } = await openJournal(options.dataDir, {
+    warn: log.warn,
+    ...(options.repair ? { repair: true } : {}),
+    ...(options.dataKeyFile === undefined ? {} : { dataKeyFile: options.dataKeyFile }),
+  });
+  return createStore(journal, replayed);
 }
 
 /** Seeds the demo account, unless a replayed journal already has it (its key was shown then). */

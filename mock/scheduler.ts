@@ -6,6 +6,7 @@
 // (by instant, then by scheduling order): scheduling and running a job are O(log n), and
 // the timer is re-armed only when a job earlier than the armed one arrives.
 import type { Clock } from './state/clock.ts';
+import { StorageUnavailableError } from './state/storage.ts';
 
 type Job = { at: number; seq: number; run: () => void | Promise<void> };
 
@@ -47,6 +48,8 @@ export function createScheduler(clock: Clock, onError: (error: unknown) => void 
   /** The instant the timer is armed for. */
   let armedAt = Number.POSITIVE_INFINITY;
   let stopped = false;
+  /** Bumped by clear(): a job waiting to run again after a storage failure is dropped with the rest. */
+  let generation = 0;
 
   function disarm() {
     if (timer) clearTimeout(timer);
@@ -67,14 +70,24 @@ export function createScheduler(clock: Clock, onError: (error: unknown) => void 
     const now = clock.now();
     const due: Job[] = [];
     while (jobs.length && jobs[0]!.at <= now) due.push(pop(jobs)!);
-    for (const job of due) {
-      try {
-        Promise.resolve(job.run()).catch(onError);
-      } catch (error) {
-        onError(error);
-      }
-    }
+    for (const job of due) run(job);
     arm();
+  }
+
+  function run(job: Job) {
+    const failed = (error: unknown) => {
+      if (!(error instanceof StorageUnavailableError)) return onError(error);
+      // Its events could not be written, so nothing changed: run it again once the journal may take them.
+      const current = generation;
+      setTimeout(() => {
+        if (!stopped && generation === current) run(job);
+      }, error.retryAfterMs).unref();
+    };
+    try {
+      Promise.resolve(job.run()).catch(failed);
+    } catch (error) {
+      failed(error);
+    }
   }
 
   return {
@@ -88,6 +101,7 @@ export function createScheduler(clock: Clock, onError: (error: unknown) => void 
     poke: () => runDue(),
     clear() {
       jobs = [];
+      generation++;
       arm();
     },
     stop() {

@@ -2,7 +2,13 @@
 // `problem()`, so the shape, the `type` URI and the title of each code never drift.
 import type { components } from '../../generated/openapi.d.ts';
 
-export type ProblemCode = components['schemas']['ProblemCode'];
+/**
+ * The contract's codes, and `storage_unavailable` (503: a change could not be written, nothing
+ * changed, retry after `Retry-After`), which the sandbox answers with `--data` when its disk is
+ * full or failing. The contract does not list it yet: until it does, Prism's response
+ * validation flags such a 503 in `sl-violations`.
+ */
+export type ProblemCode = components['schemas']['ProblemCode'] | 'storage_unavailable';
 export type ValidationViolation = components['schemas']['ValidationViolation'];
 
 const catalog: Record<ProblemCode, { status: number; title: string; detail: string }> = {
@@ -56,6 +62,11 @@ const catalog: Record<ProblemCode, { status: number; title: string; detail: stri
   },
   validation_failed: { status: 422, title: 'Validation failed', detail: 'The request does not match the contract; see validation.' },
   rate_limited: { status: 429, title: 'Too many requests', detail: 'Rate limit exceeded; retry after the Retry-After delay.' },
+  storage_unavailable: {
+    status: 503,
+    title: 'Storage unavailable',
+    detail: 'The change could not be stored, so nothing was changed; retry after the Retry-After delay.',
+  },
 };
 
 export type Problem = components['schemas']['Problem'];
@@ -82,7 +93,8 @@ export function problemBody(error: ProblemError, requestId: string, instance: st
     title: entry.title,
     status: entry.status,
     detail: error.detail ?? entry.detail,
-    code: error.code,
+    // (`storage_unavailable` is not in the contract's enum yet: see ProblemCode above.)
+    code: error.code as Problem['code'],
     requestId,
     instance,
     ...error.extra,

@@ -69,3 +69,16 @@ export type SandboxEvent =
   | { type: 'environment.provisioning'; at: number; tenantId: string; network: Network; contractId: string; activeAt: number };
 
 export type EventOf<T extends SandboxEvent['type']> = Extract<SandboxEvent, { type: T }>;
+
+/**
+ * The secrets some events carry that the sandbox must read back: webhook signing secrets (the
+ * HMAC key of every delivery) and the e-mails of the outbox (their links hold live tokens).
+ * Plain in memory; sealed with the data key in the journal (mock/state/journal.ts). Every
+ * other secret is kept as a one-way hash only (API key secrets, session and e-mailed tokens:
+ * SHA-256; passwords: scrypt).
+ */
+export const SEALED_FIELDS = {
+  'webhook.endpoint.created': ['secret'],
+  'webhook.secret.rotated': ['secret'],
+  'outbox.sent': ['text', 'link', 'token'],
+} as const satisfies { [T in SandboxEvent['type']]?: ReadonlyArray<keyof EventOf<T> & string> };

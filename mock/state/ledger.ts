@@ -135,6 +135,25 @@ export function applyLedgerEvent(l: LedgerProjection, e: LedgerEvent): void {
   }
 }
 
+/** Whether a ledger event continues the state (see checkEvent in projections.ts); why not, if it does not. */
+export function checkLedgerEvent(l: LedgerProjection, e: LedgerEvent): string | undefined {
+  const c = l.customers.get(customerKey(e.tenantId, e.environment, e.customerId));
+  const recorded = c?.receipts.length ?? 0;
+  switch (e.type) {
+    case 'delta.recorded':
+      if (l.receipts.has(e.receiptId)) return `receipt ${e.receiptId} exists already`;
+      return e.sequence === recorded + 1 ? undefined : `delta sequence ${e.sequence} does not follow the customer's ${recorded} deltas`;
+    case 'checkpoint.created': {
+      if (l.checkpoints.has(e.checkpointId)) return `checkpoint ${e.checkpointId} exists already`;
+      const covered = c?.checkpoints[c.checkpoints.length - 1]?.lastSequence ?? 0;
+      if (e.firstSequence !== covered + 1 || e.lastSequence < e.firstSequence || e.lastSequence > recorded) {
+        return `checkpoint over sequences ${e.firstSequence}…${e.lastSequence} does not follow the customer's ${recorded} deltas (${covered} covered)`;
+      }
+      return undefined;
+    }
+  }
+}
+
 /** The checkpoint covering a receipt, if any: the customer's checkpoints cover consecutive sequences. */
 export function checkpointOf(l: LedgerProjection, r: Receipt): Checkpoint | undefined {
   const checkpoints = l.customers.get(customerKey(r.tenantId, r.environment, r.customerId))?.checkpoints;

@@ -2,8 +2,8 @@
 // Time-dependent facts (token expiry, an environment becoming active) are stored as instants
 // and judged against the clock when read, never by timers.
 import type { EmailTokenKind, KeyEnvironment, Network, Permission, SandboxEvent } from './events.ts';
-import { applyLedgerEvent, createLedgerProjection } from './ledger.ts';
-import { applyWebhookEvent, createWebhookProjection } from './webhooks.ts';
+import { applyLedgerEvent, checkLedgerEvent, createLedgerProjection } from './ledger.ts';
+import { applyWebhookEvent, checkWebhookEvent, createWebhookProjection } from './webhooks.ts';
 
 export type User = {
   id: string;
@@ -228,6 +228,69 @@ export function applyEvent(s: Projections, e: SandboxEvent): void {
       };
       return;
   }
+}
+
+/**
+ * Whether `e` follows from the state built so far; why not, if it does not. A journal's
+ * records are checked with it on start-up (mock/state/journal.ts), so a record that verifies
+ * but depends on one that was lost is not applied to a state it cannot belong to. An event
+ * follows when everything it refers to exists (user, tenant, session, key, endpoint, a
+ * delivery's earlier attempts), what it creates does not exist yet (ids, e-mail addresses),
+ * and a customer's deltas and checkpoints continue its sequence without a gap. Amounts,
+ * hashes and proof roots are not recomputed: they are what was answered, and the records'
+ * checksums vouch for them.
+ */
+export function checkEvent(s: Projections, e: SandboxEvent): string | undefined {
+  const user = (id: string) => (s.users.has(id) ? undefined : `user ${id} does not exist`);
+  const tenant = (id: string) => (s.tenants.has(id) ? undefined : `tenant ${id} does not exist`);
+  switch (e.type) {
+    case 'delta.recorded':
+    case 'checkpoint.created':
+      return tenant(e.tenantId) ?? checkLedgerEvent(s.ledger, e);
+    case 'webhook.endpoint.created':
+      return tenant(e.tenantId) ?? checkWebhookEvent(s.webhooks, e);
+    case 'webhook.endpoint.updated':
+    case 'webhook.endpoint.deleted':
+    case 'webhook.secret.rotated':
+    case 'webhook.event.announced':
+    case 'webhook.delivery.attempted':
+      return checkWebhookEvent(s.webhooks, e);
+    case 'access.requested':
+    case 'access.approved':
+    case 'email.token.issued':
+    case 'outbox.sent':
+    case 'session.revoked':
+    case 'api_key.deleted':
+      // Applied to whatever exists (an unknown session or key is left alone).
+      return undefined;
+    case 'user.registered':
+      if (s.users.has(e.userId)) return `user ${e.userId} exists already`;
+      if (s.usersByEmail.has(normalizeEmail(e.email))) return 'an account with this e-mail address exists already';
+      return s.tenants.has(e.tenantId) ? `tenant ${e.tenantId} exists already` : undefined;
+    case 'email.verified':
+    case 'password.reset':
+      return user(e.userId);
+    case 'session.started':
+      return user(e.userId) ?? (s.sessions.has(e.familyId) ? `session ${e.familyId} exists already` : undefined);
+    case 'session.refreshed':
+      return s.sessions.has(e.familyId) ? undefined : `session ${e.familyId} does not exist`;
+    case 'api_key.created':
+      if (s.apiKeys.has(e.keyId) || s.apiKeysByPublicId.has(e.publicId)) return `API key ${e.keyId} exists already`;
+      return tenant(e.tenantId);
+    case 'api_key.regenerated':
+    case 'api_key.toggled':
+      return s.apiKeys.has(e.keyId) ? undefined : `API key ${e.keyId} does not exist`;
+    case 'environment.provisioning':
+      return tenant(e.tenantId);
+  }
+}
+
+/**
+ * Facts kept in memory only, never journaled (when an API key was last used), carried from
+ * `from` to `to` when the state is rebuilt from the journal after a failed write.
+ */
+export function carryOverMemoryOnly(from: Projections, to: Projections): void {
+  for (const key of to.apiKeys.values()) key.lastUsedAt = from.apiKeys.get(key.id)?.lastUsedAt ?? key.lastUsedAt;
 }
 
 function markUsed(s: Projections, tokenHash: string) {

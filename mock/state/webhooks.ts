@@ -4,10 +4,10 @@
 // every attempt. Deliveries that still await an attempt are indexed in `pending`, so the
 // dispatcher (mock/webhooks/dispatcher.ts) can re-arm them after a journal replay.
 //
-// Signing secrets are kept in plain text here and in the journal. Unlike API key secrets they
-// cannot be hashed: the sandbox needs the secret itself as the HMAC key of every delivery it
-// signs. They never leave this projection except in the create and rotate responses (and as
-// HMAC keys); the hosted service keeps them encrypted at rest.
+// Signing secrets are kept in plain text here, in memory. Unlike API key secrets they cannot
+// be hashed: the sandbox needs the secret itself as the HMAC key of every delivery it signs.
+// In the journal they are sealed with the data key (AES-256-GCM; SEALED_FIELDS in events.ts).
+// They never leave this projection except in the create and rotate responses (and as HMAC keys).
 import type { KeyEnvironment } from './events.ts';
 
 export type WebhookEventType =
@@ -103,7 +103,7 @@ export type WebhookEndpoint = {
   description: string | null;
   events: WebhookEventType[];
   active: boolean;
-  /** Signs every delivery. Plain text on purpose: see the note at the top of this file. */
+  /** Signs every delivery. Plain text in memory (sealed in the journal): see the note at the top of this file. */
   secret: string;
   /** Signs deliveries too while the clock is before `previousSecretExpiresAt`. */
   previousSecret: string | null;
@@ -182,6 +182,28 @@ function dropDelivery(w: WebhookProjection, deliveryId: string) {
   w.pending.delete(deliveryId);
   const event = w.events.get(delivery.eventId);
   if (event && --event.deliveries === 0) w.events.delete(event.id);
+}
+
+/** Whether a webhook event continues the state (see checkEvent in projections.ts); why not, if it does not. */
+export function checkWebhookEvent(w: WebhookProjection, e: WebhookEvent): string | undefined {
+  switch (e.type) {
+    case 'webhook.endpoint.created':
+      return w.endpoints.has(e.endpointId) ? `webhook endpoint ${e.endpointId} exists already` : undefined;
+    case 'webhook.endpoint.updated':
+    case 'webhook.endpoint.deleted':
+    case 'webhook.secret.rotated':
+      return w.endpoints.has(e.endpointId) ? undefined : `webhook endpoint ${e.endpointId} does not exist`;
+    case 'webhook.event.announced': {
+      const taken = e.deliveries.find((d) => w.deliveries.has(d.deliveryId));
+      return taken ? `webhook delivery ${taken.deliveryId} exists already` : undefined;
+    }
+    case 'webhook.delivery.attempted': {
+      // A delivery deleted with its endpoint meanwhile is fine: the attempt changes nothing.
+      const delivery = w.deliveries.get(e.deliveryId);
+      if (!delivery || e.attempt === delivery.attempts.length + 1) return undefined;
+      return `attempt ${e.attempt} of webhook delivery ${e.deliveryId} does not follow its ${delivery.attempts.length} attempts`;
+    }
+  }
 }
 
 export function applyWebhookEvent(w: WebhookProjection, e: WebhookEvent): void {

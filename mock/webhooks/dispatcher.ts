@@ -12,6 +12,7 @@ import { signatureHeader } from '../../protocol/webhook-signature.ts';
 import { scheduleActivation } from '../domain/environments.ts';
 import type { Announcement, Services, WebhookOutbound } from '../services.ts';
 import type { Network } from '../state/events.ts';
+import { StorageUnavailableError } from '../state/storage.ts';
 import { signingSecrets, type WebhookDeliveryAttempted } from '../state/webhooks.ts';
 import { announcement, isWebhookEventType } from './envelope.ts';
 
@@ -139,10 +140,16 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
       };
       await services.store.commit(recorded);
     } catch (failure) {
+      if (failure instanceof StorageUnavailableError) {
+        // The attempt could not be recorded, so the delivery is still due: try again once the
+        // journal may take it, not at once (that would hammer the receiver while the disk is full).
+        inFlight.delete(id);
+        setTimeout(flush, failure.retryAfterMs).unref();
+        return;
+      }
       onError(`webhook delivery ${id} failed: ${(failure as Error)?.name ?? 'Error'}`);
     } finally {
-      inFlight.delete(id);
-      flush();
+      if (inFlight.delete(id)) flush();
     }
   }
 
