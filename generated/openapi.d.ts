@@ -17,7 +17,9 @@ export interface paths {
          *     only confirmed deltas count against the plan's verified-delta limit.
          *
          *     Send an `Idempotency-Key` to make retries safe. A `referenceId` can be used once per
-         *     customer. Requires the `balance:write` permission.
+         *     customer. A delta that would take the customer's balance outside -1000000000000000 to
+         *     1000000000000000 is refused (`409 balance_out_of_range`). Requires the `balance:write`
+         *     permission.
          */
         post: operations["recordDelta"];
         delete?: never;
@@ -752,7 +754,8 @@ export interface paths {
          *     it at once (use this when the secret has leaked).
          *
          *     A delivery never carries more than two signatures: rotating again during an overlap
-         *     retires the secret that was already being phased out immediately. The body is optional.
+         *     retires the secret that was already being phased out immediately. The body is optional:
+         *     send none or an object; the body `null` is refused (`422`) and rotates nothing.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
@@ -780,7 +783,8 @@ export interface paths {
          *     the endpoint's deliveries exactly like a real event.
          *
          *     The answer is `202`: the delivery is made asynchronously; follow it with
-         *     `GET /dashboard/webhooks/{id}/deliveries`. The body is optional.
+         *     `GET /dashboard/webhooks/{id}/deliveries`. The body is optional: send none or an
+         *     object; the body `null` is refused (`422`) and sends nothing.
          */
         post: operations["sendWebhookTestEvent"];
         delete?: never;
@@ -1086,11 +1090,28 @@ export interface components {
          */
         CustomerId: string;
         /**
-         * @description An exact decimal amount: a decimal string (recommended, exact at any size) or a JSON number.
-         *     At most 8 decimal places and at most 15 integer digits; negative amounts are debits.
-         *     Numbers are read from their decimal text, never summed as binary floats: a number past 8
-         *     decimal places or the bounds is a `422` (`multipleOf`, `maximum` or `minimum`) even when a
-         *     double would round it into range.
+         * @description An exact decimal amount from `-1000000000000000` to `1000000000000000` (±10^15) with at most
+         *     8 decimal places, sent as a decimal string (recommended) or a JSON number. Negative amounts
+         *     are debits. The same range bounds every balance (see Amounts).
+         *
+         *     - **String.** The `pattern` is the whole rule, and every validator checks it exactly: an
+         *       optional `-`, at most 15 integer digits without leading zeros (or exactly
+         *       `1000000000000000`), then optionally `.` and 1 to 8 digits. No exponent, `+`, `.5` or `1.`.
+         *     - **Number.** Read from its exact decimal text, never through a binary double.
+         *       `minimum` and `maximum` are ±10^15, exact as doubles, so a validator that reads numbers
+         *       as doubles decides the bounds as PacSpace does for every number written the way JSON
+         *       serializers write them (the shortest text that reads back as the same double).
+         *       The limit of 8 decimal places, counted in the number as written, is
+         *       `x-max-decimal-places: 8`. JSON Schema has no keyword that validators evaluate exactly
+         *       for it: `multipleOf: 0.00000001` is computed in binary floating point by most of them
+         *       (Ajv, Python `jsonschema`) and then refuses valid amounts such as `0.29`
+         *       (`0.29 / 1e-8` is `28999999.999999996`). So a validator that does not read
+         *       `x-max-decimal-places` accepts a number such as `0.123456789` that PacSpace refuses with
+         *       `422` and the violation code `x-max-decimal-places`.
+         *       A number text with more digits than its double keeps can only be judged by a reader of
+         *       the text: `1000000000000000.00000001` is the double `1e15` but is refused (`maximum`),
+         *       `0.1000000000000000000001` is the double `0.1` but is refused (`x-max-decimal-places`).
+         *       Send strings to have every rule checked exactly by any validator.
          */
         Amount: string | number;
         /**
@@ -1124,11 +1145,13 @@ export interface components {
          */
         ReceiptId: string;
         /**
-         * @description An exact decimal amount as PacSpace writes it: a decimal string with between 2 and 8
-         *     fractional digits (trailing zeros past the second removed), and a leading `-` when negative.
+         * @description An amount or a balance as PacSpace writes it (see `Decimal`), always within the ledger's range
+         *     `-1000000000000000.00` to `1000000000000000.00`: a delta that would take a balance outside it is
+         *     refused (`409 balance_out_of_range`), so every balance can be sent back as an `Amount`, e.g. to
+         *     `POST /api/v1/balance/compare`.
          * @example 100.00
          */
-        Decimal: string;
+        BoundedDecimal: string;
         /**
          * @description A SHA-256 digest as 64 lowercase hexadecimal characters.
          * @example 9f2c4a1be07d3c58a6e1f0b2d4c7e9a3b5d8f1a2c4e6b8d0f2a4c6e8b0d2f4a6
@@ -1168,8 +1191,8 @@ export interface components {
             customerId: components["schemas"]["CustomerId"];
             /** @description The delta's position in this customer's ledger, starting at 1. */
             sequence: number;
-            delta: components["schemas"]["Decimal"];
-            balanceAfter: components["schemas"]["Decimal"];
+            delta: components["schemas"]["BoundedDecimal"];
+            balanceAfter: components["schemas"]["BoundedDecimal"];
             /** @example initial-deposit */
             reason: string;
             /** @example txn-quickstart-001 */
@@ -1213,6 +1236,7 @@ export interface components {
          *     | `idempotency_request_in_progress` | 409 | A request with this `Idempotency-Key` is still being processed. |
          *     | `duplicate_reference` | 409 | The `referenceId` is already recorded for this customer; `receiptId` names the receipt. |
          *     | `nothing_to_checkpoint` | 409 | The customer has no deltas since its last checkpoint. |
+         *     | `balance_out_of_range` | 409 | The delta would take the customer's balance outside -1000000000000000 to 1000000000000000; nothing was recorded. |
          *     | `environment_not_active` | 409 | The environment the request needs is not active (e.g. a `live` key before mainnet is provisioned). |
          *     | `environment_already_provisioned` | 409 | The environment is already provisioning or active. |
          *     | `account_exists` | 409 | An account with this email already exists. |
@@ -1222,7 +1246,7 @@ export interface components {
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
          * @enum {string}
          */
-        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited";
+        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited";
         /** @description One way in which a request does not match the contract. */
         ValidationViolation: {
             /**
@@ -1236,7 +1260,9 @@ export interface components {
             /** @enum {string} */
             severity: "Error" | "Warning";
             /**
-             * @description The JSON Schema keyword that failed, such as `required`, `type`, `pattern` or `maximum`.
+             * @description The JSON Schema keyword that failed, such as `required`, `type`, `pattern` or `maximum`;
+             *     `x-max-decimal-places` for a JSON number amount with more than 8 decimal places (see
+             *     `Amount`), and `i-json` for a string holding a lone UTF-16 surrogate (see Request bodies).
              * @example pattern
              */
             code: string;
@@ -1299,7 +1325,7 @@ export interface components {
         /** @description A customer's balance derived from every delta recorded for it in this environment. */
         DerivedBalance: {
             customerId: components["schemas"]["CustomerId"];
-            computedBalance: components["schemas"]["Decimal"];
+            computedBalance: components["schemas"]["BoundedDecimal"];
             /** @description Deltas recorded for the customer. A customer with none has balance `"0.00"`. */
             deltaCount: number;
             /** @description Of those, the deltas already confirmed. */
@@ -1326,19 +1352,29 @@ export interface components {
             startingBalance?: components["schemas"]["Amount"];
         };
         /**
+         * @description An exact decimal amount as PacSpace writes it: a decimal string with between 2 and 8
+         *     fractional digits (trailing zeros past the second removed), and a leading `-` when negative.
+         *     Used for results that may exceed the ledger's range, such as the sum or the difference of two
+         *     amounts; amounts and balances themselves are `BoundedDecimal`.
+         * @example 100.00
+         */
+        Decimal: string;
+        /**
          * @description The result of comparing two views of a balance. With `customerId`, the reference is the
          *     ledger: `expectedBalance = startingBalance + computedBalance`, and each view matches when it
          *     equals it. Without `customerId` there is no ledger reference: each view is compared with
          *     the other, so `matchesYours` and `matchesTheirs` are both true exactly when the views are
-         *     equal. `discrepancy` is always `yourBalance - theirBalance`, exactly.
+         *     equal. `discrepancy` is always `yourBalance - theirBalance`, exactly. The inputs and the
+         *     ledger's balance are within ±10^15 (`BoundedDecimal`); sums and differences of two of them
+         *     may reach ±2×10^15 and are `Decimal`.
          */
         CompareReport: {
             customerId: string | null;
-            startingBalance: components["schemas"]["Decimal"];
-            yourBalance: components["schemas"]["Decimal"];
-            theirBalance: components["schemas"]["Decimal"];
+            startingBalance: components["schemas"]["BoundedDecimal"];
+            yourBalance: components["schemas"]["BoundedDecimal"];
+            theirBalance: components["schemas"]["BoundedDecimal"];
             /** @description The ledger's derived balance for the customer; `null` without `customerId`. */
-            computedBalance: components["schemas"]["Decimal"] | null;
+            computedBalance: components["schemas"]["BoundedDecimal"] | null;
             /** @description `startingBalance + computedBalance`; `null` without `customerId`. */
             expectedBalance: components["schemas"]["Decimal"] | null;
             matchesYours: boolean;
@@ -1371,8 +1407,8 @@ export interface components {
             deltaCount: number;
             firstSequence: number;
             lastSequence: number;
-            openingBalance: components["schemas"]["Decimal"];
-            closingBalance: components["schemas"]["Decimal"];
+            openingBalance: components["schemas"]["BoundedDecimal"];
+            closingBalance: components["schemas"]["BoundedDecimal"];
             environment: components["schemas"]["KeyEnvironment"];
             /** Format: date-time */
             createdAt: string;
@@ -1395,8 +1431,13 @@ export interface components {
             checkpoint: components["schemas"]["Checkpoint"];
         };
         /**
-         * Format: email
          * @description An email address. Compared case-insensitively; stored and returned as given at registration.
+         *     The `pattern` is the exact rule PacSpace applies, stated instead of `format: email`, which
+         *     validators read differently (some accept `v@io`, some limit the local part to 64
+         *     characters): ASCII only, dot-separated atoms of letters, digits and
+         *     ``!#$%&'*+/=?^_`{|}~-`` before the `@`, and a domain of at least two dot-separated labels of
+         *     letters, digits and inner hyphens after it. `v@io` (a one-label domain), `a..b@example.com`
+         *     and quoted or non-ASCII local parts are refused (`422`).
          * @example you@example.com
          */
         EmailAddress: string;
@@ -2489,7 +2530,7 @@ export type Amount = components['schemas']['Amount'];
 export type Metadata = components['schemas']['Metadata'];
 export type DeltaRequest = components['schemas']['DeltaRequest'];
 export type ReceiptId = components['schemas']['ReceiptId'];
-export type Decimal = components['schemas']['Decimal'];
+export type BoundedDecimal = components['schemas']['BoundedDecimal'];
 export type Sha256Hex = components['schemas']['Sha256Hex'];
 export type KeyEnvironment = components['schemas']['KeyEnvironment'];
 export type CheckpointId = components['schemas']['CheckpointId'];
@@ -2500,6 +2541,7 @@ export type ValidationViolation = components['schemas']['ValidationViolation'];
 export type Problem = components['schemas']['Problem'];
 export type DerivedBalance = components['schemas']['DerivedBalance'];
 export type CompareRequest = components['schemas']['CompareRequest'];
+export type Decimal = components['schemas']['Decimal'];
 export type CompareReport = components['schemas']['CompareReport'];
 export type CheckpointRequest = components['schemas']['CheckpointRequest'];
 export type Checkpoint = components['schemas']['Checkpoint'];
@@ -2649,7 +2691,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             402: components["responses"]["PlanLimitExceeded"];
             403: components["responses"]["ForbiddenPermission"];
-            /** @description The `Idempotency-Key` or `referenceId` was used before. Nothing was recorded. */
+            /**
+             * @description The `Idempotency-Key` or `referenceId` was used before, or the delta would take the
+             *     customer's balance outside -1000000000000000 to 1000000000000000
+             *     (`balance_out_of_range`). Nothing was recorded.
+             */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -194,8 +194,13 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * Format: email
          * @description An email address. Compared case-insensitively; stored and returned as given at registration.
+         *     The `pattern` is the exact rule PacSpace applies, stated instead of `format: email`, which
+         *     validators read differently (some accept `v@io`, some limit the local part to 64
+         *     characters): ASCII only, dot-separated atoms of letters, digits and
+         *     ``!#$%&'*+/=?^_`{|}~-`` before the `@`, and a domain of at least two dot-separated labels of
+         *     letters, digits and inner hyphens after it. `v@io` (a one-label domain), `a..b@example.com`
+         *     and quoted or non-ASCII local parts are refused (`422`).
          * @example you@example.com
          */
         EmailAddress: string;
@@ -322,6 +327,7 @@ export interface components {
          *     | `idempotency_request_in_progress` | 409 | A request with this `Idempotency-Key` is still being processed. |
          *     | `duplicate_reference` | 409 | The `referenceId` is already recorded for this customer; `receiptId` names the receipt. |
          *     | `nothing_to_checkpoint` | 409 | The customer has no deltas since its last checkpoint. |
+         *     | `balance_out_of_range` | 409 | The delta would take the customer's balance outside -1000000000000000 to 1000000000000000; nothing was recorded. |
          *     | `environment_not_active` | 409 | The environment the request needs is not active (e.g. a `live` key before mainnet is provisioned). |
          *     | `environment_already_provisioned` | 409 | The environment is already provisioning or active. |
          *     | `account_exists` | 409 | An account with this email already exists. |
@@ -331,7 +337,7 @@ export interface components {
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
          * @enum {string}
          */
-        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited";
+        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited";
         /** @description One way in which a request does not match the contract. */
         ValidationViolation: {
             /**
@@ -345,7 +351,9 @@ export interface components {
             /** @enum {string} */
             severity: "Error" | "Warning";
             /**
-             * @description The JSON Schema keyword that failed, such as `required`, `type`, `pattern` or `maximum`.
+             * @description The JSON Schema keyword that failed, such as `required`, `type`, `pattern` or `maximum`;
+             *     `x-max-decimal-places` for a JSON number amount with more than 8 decimal places (see
+             *     `Amount`), and `i-json` for a string holding a lone UTF-16 surrogate (see Request bodies).
              * @example pattern
              */
             code: string;

@@ -262,9 +262,10 @@ function parseBody(raw: Buffer | undefined, contentType: string | undefined, sta
     state.bodyError = fail('unsupported_media_type');
     return undefined;
   }
+  let body: unknown;
   try {
     state.rawBody = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-    return JSON.parse(state.rawBody);
+    body = JSON.parse(state.rawBody);
   } catch (error) {
     // Never quote the parser's message: it echoes parts of the body, which may hold a secret.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
@@ -272,6 +273,55 @@ function parseBody(raw: Buffer | undefined, contentType: string | undefined, sta
     state.bodyError = fail('invalid_json', `The request body is not valid JSON${position ? ` (at position ${position})` : ''}${echo}.`);
     return undefined;
   }
+  // (Both refused only where the operation takes a body; see produce.)
+  // `null` is a body, not the absence of one: Prism would skip validating it.
+  if (body === null) {
+    state.bodyError = fail('validation_failed', 'The request body is null; send an object, or no body where it is optional.', {
+      validation: [{ location: ['body'], severity: 'Error', code: 'type', message: 'must be object' }],
+    });
+  }
+  // I-JSON (RFC 7493): no lone surrogate in any string. Well-formed UTF-8 carries none, so
+  // only a \uD800-\uDFFF escape can make one: without such an escape there is nothing to walk.
+  if (/\\u[dD][89a-fA-F]/.test(state.rawBody)) {
+    const validation = loneSurrogates(body);
+    if (validation.length) state.bodyError = fail('validation_failed', 'A string in the request body holds a lone UTF-16 surrogate, which I-JSON forbids.', { validation });
+  }
+  return body;
+}
+
+type Violation = { location: string[]; severity: 'Error'; code: string; message: string };
+
+/**
+ * Where strings hold a lone surrogate (a member name: at its object); at most 100. Iterative,
+ * with the path built only for a find: a 1 MiB body may nest half a million levels deep.
+ */
+function loneSurrogates(body: unknown): Violation[] {
+  type At = { key: string; parent: At } | undefined;
+  const locationOf = (at: At) => {
+    const keys: string[] = [];
+    for (let a = at; a; a = a.parent) keys.push(a.key);
+    return ['body', ...keys.reverse()];
+  };
+  const lone = /\p{Cs}/u; // with the u flag a surrogate pair is one code point, never Cs
+  const found: Violation[] = [];
+  const stack: Array<[unknown, At]> = [[body, undefined]];
+  while (stack.length && found.length < 100) {
+    const [node, at] = stack.pop()!;
+    if (typeof node === 'string') {
+      if (lone.test(node)) found.push({ location: locationOf(at), severity: 'Error', code: 'i-json', message: 'must not contain a lone UTF-16 surrogate' });
+    } else if (node && typeof node === 'object') {
+      const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, value] = entries[i]!;
+        if (!Array.isArray(node) && lone.test(key)) {
+          found.push({ location: locationOf(at), severity: 'Error', code: 'i-json', message: 'must not have a member name with a lone UTF-16 surrogate' });
+        } else if ((value !== null && typeof value === 'object') || typeof value === 'string') {
+          stack.push([value, { key, parent: at }]);
+        }
+      }
+    }
+  }
+  return found.slice(0, 100);
 }
 
 /** `Prefer: code=404, example=name, dynamic=true`, as Prism reads it. */

@@ -15,7 +15,7 @@ describe('exact decimal amounts', () => {
     expect(sum(xs)).toBe(expected);
   });
 
-  it.each(['1.123456789', '1e5', '01', '1.', '.5', '', '-', '1000000000000000', '+1', ' 1', '1,5', 'NaN'])(
+  it.each(['1.123456789', '1e5', '01', '1.', '.5', '', '-', '1000000000000001', '1000000000000000.00000001', '-1000000000000000.1', '9999999999999999', '+1', ' 1', '1,5', 'NaN'])(
     'refuses %j',
     (text) => {
       expect(parseAmount(text)).toBeUndefined();
@@ -32,7 +32,16 @@ describe('exact decimal amounts', () => {
     expect(formatAmount(parseJsonNumber(text)!)).toBe(expected);
   });
 
-  it.each(['1e-9', '1.123456789', '1e15'])('refuses the JSON number %s', (text) => {
+  it.each([
+    ['1000000000000000', '1000000000000000.00'],
+    ['-1000000000000000.00000000', '-1000000000000000.00'],
+    ['999999999999999.99999999', '999999999999999.99999999'],
+  ])('reads the bound and what is just inside it: %s', (text, expected) => {
+    expect(formatAmount(parseAmount(text)!)).toBe(expected);
+    expect(formatAmount(parseJsonNumber(text)!)).toBe(expected);
+  });
+
+  it.each(['1e-9', '1.123456789', '1.000000000000001e15', '1e16'])('refuses the JSON number %s', (text) => {
     expect(parseJsonNumber(text)).toBeUndefined();
   });
 
@@ -40,8 +49,11 @@ describe('exact decimal amounts', () => {
     ['1.123456789', 'precision'],
     ['1e-9', 'precision'],
     ['1e-999999999', 'precision'],
-    ['1000000000000000', 'range'],
+    ['1000000000000001', 'range'],
+    ['1000000000000000.00000001', 'range'],
     ['-1000000000000000.00000001', 'range'],
+    ['10000000000000001e-1', 'range'],
+    ['1.0000000000000001e15', 'range'],
     ['1e999999999', 'range'],
     ['12345678901234567.123456789', 'range'],
     ['0x10', 'syntax'],
@@ -56,6 +68,9 @@ describe('exact decimal amounts', () => {
     ['-99999999999999999999999e-8', '-999999999999999.99999999'],
     ['0.00000000000000000001e12', '0.00000001'],
     ['100E-2', '1.00'],
+    ['1e15', '1000000000000000.00'],
+    ['10000000000000000e-1', '1000000000000000.00'],
+    ['-0.1e16', '-1000000000000000.00'],
   ])('never expands the exponent, yet reads %s exactly as %s', (text, expected) => {
     const checked = checkJsonNumber(text);
     expect('units' in checked && formatAmount(checked.units)).toBe(expected);

@@ -1,9 +1,12 @@
-// Exact decimal amounts, as the contract defines them: at most 8 fractional digits and at
-// most 15 integer digits on input; any size as a running total. Amounts are held as bigint
-// counts of 1e-8 units, so sums never touch binary floating point.
+// Exact decimal amounts, as the contract defines them: at most 8 fractional digits and
+// |amount| <= 10^15 (at most 15 integer digits, or exactly ±1000000000000000), on input and
+// for every balance. Amounts are held as bigint counts of 1e-8 units, so sums never touch
+// binary floating point.
 export const SCALE_DIGITS = 8;
 const SCALE = 10n ** BigInt(SCALE_DIGITS);
-const INPUT = /^(-)?(0|[1-9][0-9]{0,14})(?:\.([0-9]{1,8}))?$/;
+/** The largest magnitude of an amount or a balance, 10^15, in units. */
+export const MAX_UNITS = 10n ** 15n * SCALE;
+const INPUT = /^(-)?(0|[1-9][0-9]{0,15})(?:\.([0-9]{1,8}))?$/;
 const ANY = /^(-)?([0-9]+)(?:\.([0-9]+))?$/;
 
 export type Units = bigint;
@@ -12,12 +15,16 @@ export type Units = bigint;
 export function parseAmount(text: string): Units | undefined {
   const m = INPUT.exec(text);
   if (!m) return undefined;
-  return toUnits(m[1], m[2]!, m[3] ?? '');
+  const units = toUnits(m[1], m[2]!, m[3] ?? '');
+  return inRange(units) ? units : undefined;
 }
+
+/** Whether an amount or balance is within the contract's range, |x| <= 10^15. */
+export const inRange = (units: Units): boolean => units <= MAX_UNITS && units >= -MAX_UNITS;
 
 /**
  * Parses the text of a JSON number (e.g. `100.00`, `1e-2`, `-0.5E1`) exactly, without
- * going through a double; undefined past 8 decimal places or 15 integer digits.
+ * going through a double; undefined past 8 decimal places or past ±10^15.
  */
 export function parseJsonNumber(text: string): Units | undefined {
   const checked = checkJsonNumber(text);
@@ -25,10 +32,10 @@ export function parseJsonNumber(text: string): Units | undefined {
 }
 
 /**
- * Like `parseJsonNumber`, but tells why a number is refused: `precision` past 8 decimal
- * places, `range` past 15 integer digits (|x| > 999999999999999.99999999), `syntax` when it
- * is not a JSON number. The exponent is never expanded digit by digit, so `1e-999999999`
- * or `0e999999999` cost no more than `1`.
+ * Like `parseJsonNumber`, but tells why a number is refused: `range` past ±10^15 (checked
+ * first), `precision` past 8 decimal places, `syntax` when it is not a JSON number. The
+ * exponent is never expanded digit by digit, so `1e-999999999` or `0e999999999` cost no
+ * more than `1`.
  */
 export function checkJsonNumber(text: string): { units: Units } | { violation: 'precision' | 'range' | 'syntax' } {
   const m = /^(-)?([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/.exec(text);
@@ -44,7 +51,10 @@ export function checkJsonNumber(text: string): { units: Units } | { violation: '
   while (all.charCodeAt(end - 1) === 0x30) end--;
   const exp = Number(m[4] ?? '0') - frac.length + (all.length - end);
   const digits = all.slice(start, end);
-  if (digits.length + exp > 15) return { violation: 'range' };
+  // digits × 10^exp has digits.length + exp integer digits: past 16 it is over 10^15; at 16
+  // it is 10^15 itself only when the digits are "1".
+  const magnitude = digits.length + exp;
+  if (magnitude > 16 || (magnitude === 16 && digits !== '1')) return { violation: 'range' };
   if (exp < -SCALE_DIGITS) return { violation: 'precision' };
   const units = BigInt(digits) * 10n ** BigInt(exp + SCALE_DIGITS);
   return { units: m[1] ? -units : units };

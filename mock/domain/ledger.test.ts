@@ -352,10 +352,11 @@ describe('exact decimal arithmetic', () => {
     expect(big.status).toBe(201);
     expect(big.body.data.delta).toBe('999999999999999.99999999');
     expect((await rawDelta(A.key, 'dec-big-n', '0.00000001')).body.data.balanceAfter).toBe('1000000000000000.00');
-    // Running totals may exceed the per-amount bound and stay exact.
-    expect((await rawDelta(A.key, 'dec-big-n', '999999999999999.99999999')).body.data.balanceAfter).toBe('1999999999999999.99999999');
-    for (let i = 0; i < 3; i++) await record(A.key, 'dec-big-neg', '-999999999999999.99999999');
-    expect((await derive(A.key, 'dec-big-neg')).body.data.computedBalance).toBe('-2999999999999999.99999997');
+    // The bound itself is an amount, as a number and as a string, and a balance.
+    expect((await rawDelta(A.key, 'dec-big-bound', '-1000000000000000')).body.data.balanceAfter).toBe('-1000000000000000.00');
+    expect((await record(A.key, 'dec-big-bound', '1000000000000000.00000000')).balanceAfter).toBe('0.00');
+    expect((await record(A.key, 'dec-big-bound', '-999999999999999.99999999')).balanceAfter).toBe('-999999999999999.99999999');
+    expect((await derive(A.key, 'dec-big-bound')).body.data.computedBalance).toBe('-999999999999999.99999999');
   });
 
   it.each([
@@ -396,14 +397,16 @@ describe('bad input: exact answer, nothing recorded', () => {
   type Case = [string, () => Promise<TestResponse>, number, string, Array<[string, string]>?];
   const cases: Case[] = [
     ['9 decimals as a string → 422', () => delta(A.key, { ...ok, delta: '0.123456789' }), 422, 'validation_failed', [['body.delta', 'pattern']]],
-    ['9 decimals as a number → 422', () => rawDelta(A.key, customerId, '0.123456789'), 422, 'validation_failed', [['body.delta', 'multipleOf']]],
-    ['1e-9 as a number → 422', () => rawDelta(A.key, customerId, '1e-9'), 422, 'validation_failed', [['body.delta', 'multipleOf']]],
-    ['16 integer digits as a number → 422', () => rawDelta(A.key, customerId, '1000000000000000'), 422, 'validation_failed', [['body.delta', 'maximum']]],
-    ['-16 integer digits as a number → 422', () => rawDelta(A.key, customerId, '-1000000000000000'), 422, 'validation_failed', [['body.delta', 'minimum']]],
+    ['9 decimals as a number → 422', () => rawDelta(A.key, customerId, '0.123456789'), 422, 'validation_failed', [['body.delta', 'x-max-decimal-places']]],
+    ['1e-9 as a number → 422', () => rawDelta(A.key, customerId, '1e-9'), 422, 'validation_failed', [['body.delta', 'x-max-decimal-places']]],
+    ['past 10^15 as a number → 422', () => rawDelta(A.key, customerId, '1000000000000001'), 422, 'validation_failed', [['body.delta', 'maximum']]],
+    ['past -10^15 as a number → 422', () => rawDelta(A.key, customerId, '-1000000000000001'), 422, 'validation_failed', [['body.delta', 'minimum']]],
     ['a number past the bound by less than a double can tell → 422', () => rawDelta(A.key, customerId, '1000000000000000.00000001'), 422, 'validation_failed', [['body.delta', 'maximum']]],
-    ['a body-sized number with a long run of inner zeros → 422', () => rawDelta(A.key, customerId, `1.${'0'.repeat(500_000)}1`), 422, 'validation_failed', [['body.delta', 'multipleOf']]],
+    ['a negative number past the bound by less than a double can tell → 422', () => rawDelta(A.key, customerId, '-1000000000000000.00000001'), 422, 'validation_failed', [['body.delta', 'minimum']]],
+    ['a body-sized number with a long run of inner zeros → 422', () => rawDelta(A.key, customerId, `1.${'0'.repeat(500_000)}1`), 422, 'validation_failed', [['body.delta', 'x-max-decimal-places']]],
     ['1e400 → 422', () => rawDelta(A.key, customerId, '1e400'), 422, 'validation_failed'],
-    ['16 integer digits as a string → 422', () => delta(A.key, { ...ok, delta: '1000000000000000' }), 422, 'validation_failed', [['body.delta', 'pattern']]],
+    ['past 10^15 as a string → 422', () => delta(A.key, { ...ok, delta: '1000000000000001' }), 422, 'validation_failed', [['body.delta', 'pattern']]],
+    ['10^15 with a non-zero decimal as a string → 422', () => delta(A.key, { ...ok, delta: '1000000000000000.00000001' }), 422, 'validation_failed', [['body.delta', 'pattern']]],
     ['exponent in a string → 422', () => delta(A.key, { ...ok, delta: '1e5' }), 422, 'validation_failed'],
     ['leading zero in a string → 422', () => delta(A.key, { ...ok, delta: '01.5' }), 422, 'validation_failed'],
     ['"+1" → 422', () => delta(A.key, { ...ok, delta: '+1' }), 422, 'validation_failed'],
@@ -452,7 +455,8 @@ describe('bad input: exact answer, nothing recorded', () => {
 
   it('a number past 8 decimals names the rule in its message', async () => {
     const res = await rawDelta(A.key, customerId, '1.000000001');
-    expect(res.body.validation).toEqual([{ location: ['body', 'delta'], severity: 'Error', code: 'multipleOf', message: 'must have at most 8 decimal places' }]);
+    expect(res.body.validation).toEqual([{ location: ['body', 'delta'], severity: 'Error', code: 'x-max-decimal-places', message: 'must have at most 8 decimal places' }]);
+    expect(res.body.detail).toBe('An amount breaks the contract: at most 8 decimal places, from -1000000000000000 to 1000000000000000.');
   });
 
   it.each([
@@ -477,12 +481,81 @@ describe('bad input: exact answer, nothing recorded', () => {
   });
 
   it('compare lists every amount that breaks the bounds', async () => {
-    const res = await postRaw('/api/v1/balance/compare', A.key, '{"yourBalance":0.000000001,"theirBalance":-1000000000000000,"startingBalance":"1"}');
+    const res = await postRaw('/api/v1/balance/compare', A.key, '{"yourBalance":0.000000001,"theirBalance":-1000000000000000.00000001,"startingBalance":"1"}');
     problem(res, 422, 'validation_failed');
     expect(res.body.validation).toEqual([
-      { location: ['body', 'yourBalance'], severity: 'Error', code: 'multipleOf', message: 'must have at most 8 decimal places' },
-      { location: ['body', 'theirBalance'], severity: 'Error', code: 'minimum', message: 'must be >= -999999999999999.99999999' },
+      { location: ['body', 'yourBalance'], severity: 'Error', code: 'x-max-decimal-places', message: 'must have at most 8 decimal places' },
+      { location: ['body', 'theirBalance'], severity: 'Error', code: 'minimum', message: 'must be >= -1000000000000000' },
     ]);
+  });
+});
+
+// ---------------------------------------------------------------- the balance range
+
+describe('balances stay within ±10^15, so compare takes every balance back', () => {
+  const TOP = 'range-top';
+  const BOTTOM = 'range-bottom';
+  const outside = (customerId: string, from: string, to: string) =>
+    `The delta would take the balance of customer ${customerId} from ${from} to ${to}, outside -1000000000000000 to 1000000000000000.`;
+  /** A string delta, whatever the answer (record() expects a 201). */
+  const record409 = (customerId: string, amount: string) => delta(A.key, { customerId, delta: amount, reason: 'usage' });
+
+  async function refused(send: () => Promise<TestResponse>, customerId: string, from: string, to: string, state: { computedBalance: string; deltaCount: number }) {
+    const before = events();
+    const res = await send();
+    problem(res, 409, 'balance_out_of_range', '/api/v1/balance/delta');
+    expect(res.body).toEqual({
+      type: 'https://docs.pacspace.io/errors/balance_out_of_range',
+      title: 'Balance out of range',
+      status: 409,
+      detail: outside(customerId, from, to),
+      code: 'balance_out_of_range',
+      requestId: res.body.requestId,
+      instance: '/api/v1/balance/delta',
+    });
+    expect(events()).toBe(before);
+    expect((await derive(A.key, customerId)).body.data).toMatchObject(state);
+  }
+
+  it('a balance may reach the bound exactly', async () => {
+    await record(A.key, TOP, '999999999999999.99999999');
+    expect((await rawDelta(A.key, TOP, '0.00000001')).body.data.balanceAfter).toBe('1000000000000000.00');
+    expect((await rawDelta(A.key, BOTTOM, '-1e15')).body.data.balanceAfter).toBe('-1000000000000000.00');
+  });
+
+  it('a delta past it → 409 balance_out_of_range, nothing recorded', async () => {
+    const top = { computedBalance: '1000000000000000.00', deltaCount: 2 };
+    await refused(() => record409(TOP, '0.00000001'), TOP, '1000000000000000.00', '1000000000000000.00000001', top);
+    await refused(() => rawDelta(A.key, TOP, '1e15'), TOP, '1000000000000000.00', '2000000000000000.00', top);
+    const bottom = { computedBalance: '-1000000000000000.00', deltaCount: 1 };
+    await refused(() => rawDelta(A.key, BOTTOM, '-0.00000001'), BOTTOM, '-1000000000000000.00', '-1000000000000000.00000001', bottom);
+    await refused(() => record409(BOTTOM, '-999999999999999.99999999'), BOTTOM, '-1000000000000000.00', '-1999999999999999.99999999', bottom);
+  });
+
+  it('the refusal does not use up an Idempotency-Key or a referenceId', async () => {
+    const body = { customerId: TOP, delta: '1', reason: 'usage', referenceId: 'range-ref' };
+    await refused(() => delta(A.key, body, { 'Idempotency-Key': 'range-key' }), TOP, '1000000000000000.00', '1000000000000001.00', { computedBalance: '1000000000000000.00', deltaCount: 2 });
+    const back = await delta(A.key, { ...body, delta: '-1' }, { 'Idempotency-Key': 'range-key' });
+    expect(back.status, back.text).toBe(201);
+    expect(back.headers.get('idempotent-replayed')).toBeNull();
+    expect(back.body.data).toMatchObject({ referenceId: 'range-ref', balanceAfter: '999999999999999.00' });
+    // Back inside the range, a delta up to the bound is fine again.
+    expect((await record(A.key, TOP, '1')).balanceAfter).toBe('1000000000000000.00');
+  });
+
+  it('every derived balance is an amount compare accepts, as a string and as a number', async () => {
+    for (const [customerId, balance] of [[TOP, '1000000000000000.00'], [BOTTOM, '-1000000000000000.00']] as const) {
+      expect((await derive(A.key, customerId)).body.data.computedBalance).toBe(balance);
+      const asString = await compare(A.key, { customerId, yourBalance: balance, theirBalance: balance });
+      expect(asString.status, asString.text).toBe(200);
+      expect(asString.body.data).toMatchObject({ computedBalance: balance, expectedBalance: balance, matchesYours: true, matchesTheirs: true, discrepancy: '0.00' });
+      const number = balance.startsWith('-') ? '-1000000000000000' : '1000000000000000';
+      const asNumber = await postRaw('/api/v1/balance/compare', A.key, `{"customerId":"${customerId}","yourBalance":${number},"theirBalance":${number}.00,"startingBalance":0}`);
+      expect(asNumber.body.data).toMatchObject({ matchesYours: true, matchesTheirs: true });
+    }
+    // The extremes of a comparison are exact too: 2 × 10^15 apart.
+    const apart = await compare(A.key, { customerId: TOP, yourBalance: '-1000000000000000', theirBalance: '1000000000000000', startingBalance: '1000000000000000' });
+    expect(apart.body.data).toMatchObject({ expectedBalance: '2000000000000000.00', discrepancy: '-2000000000000000.00', yourDiscrepancy: '-3000000000000000.00', theirDiscrepancy: '-1000000000000000.00' });
   });
 });
 

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import type { components } from '../../generated/openapi.d.ts';
 import { canonicalize, type Canonical } from '../../protocol/canonical-json.ts';
-import { checkJsonNumber, formatAmount, parseAmount, parseDecimal, type Units } from '../../protocol/decimal.ts';
+import { checkJsonNumber, formatAmount, inRange, parseAmount, parseDecimal, type Units } from '../../protocol/decimal.ts';
 import { buildTree, leafHash, leavesFromHex, rangeRoot, treeAuditPath, treeRoot, type MerkleTree } from '../../protocol/merkle.ts';
 import { fail, type ValidationViolation } from '../http/problem.ts';
 import { randomBase62 } from '../security/secrets.ts';
@@ -40,14 +40,18 @@ type DerivedBalance = components['schemas']['DerivedBalance'];
 export const PROOF_ALGORITHM = 'rfc6962-sha256-jcs-v1';
 /** How long the first response for an Idempotency-Key is kept (the contract's 24 hours). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-const MAX_AMOUNT = '999999999999999.99999999';
+/** The bound of every amount and balance, ±10^15 (the `maximum` of `Amount`'s number form). */
+const MAX_AMOUNT = '1000000000000000';
 
 // ---------------------------------------------------------------- exact amounts
 
 /**
  * Reads amount members of the (already schema-validated) body exactly: numbers from their
  * JSON text, strings by the contract's grammar. Every amount that breaks the contract's
- * precision or bounds is reported in one 422, located like Prism's violations.
+ * precision or bounds is reported in one 422, located like Prism's violations. Prism reads
+ * numbers as doubles, so what is left to find here is what a double cannot see: more than 8
+ * decimal places (the schema's `x-max-decimal-places`, which no standard keyword states
+ * exactly) and a number past ±10^15 by less than a double's spacing (`maximum`/`minimum`).
  */
 function readAmounts<F extends string>(ctx: HandlerContext, fields: readonly F[]): Record<F, Units | undefined> {
   let exact: Record<string, unknown>;
@@ -74,7 +78,7 @@ function readAmounts<F extends string>(ctx: HandlerContext, fields: readonly F[]
     }
     const location = ['body', field];
     if (checked.violation === 'precision') {
-      violations.push({ location, severity: 'Error', code: 'multipleOf', message: 'must have at most 8 decimal places' });
+      violations.push({ location, severity: 'Error', code: 'x-max-decimal-places', message: 'must have at most 8 decimal places' });
     } else if (checked.violation === 'range') {
       violations.push(
         text.startsWith('-')
@@ -85,7 +89,9 @@ function readAmounts<F extends string>(ctx: HandlerContext, fields: readonly F[]
       violations.push({ location, severity: 'Error', code: 'type', message: 'must be a decimal string or a number' });
     }
   }
-  if (violations.length) throw fail('validation_failed', 'An amount breaks the contract: at most 8 decimal places and 15 integer digits.', { validation: violations });
+  if (violations.length) {
+    throw fail('validation_failed', `An amount breaks the contract: at most 8 decimal places, from -${MAX_AMOUNT} to ${MAX_AMOUNT}.`, { validation: violations });
+  }
   return out;
 }
 
@@ -377,6 +383,16 @@ export const ledgerHandlers: Handlers = {
         'duplicate_reference',
         `referenceId ${referenceId} is already recorded for customer ${body.customerId} in receipt ${holder}.`,
         { receiptId: holder },
+      );
+    }
+
+    // Balances stay in the amounts' range, so every balance can be sent back as an amount
+    // (to compare, say).
+    const balance = existing?.balance ?? 0n;
+    if (!inRange(balance + delta)) {
+      throw fail(
+        'balance_out_of_range',
+        `The delta would take the balance of customer ${body.customerId} from ${formatAmount(balance)} to ${formatAmount(balance + delta)}, outside -${MAX_AMOUNT} to ${MAX_AMOUNT}.`,
       );
     }
 

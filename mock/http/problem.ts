@@ -47,6 +47,11 @@ const catalog: Record<ProblemCode, { status: number; title: string; detail: stri
   },
   duplicate_reference: { status: 409, title: 'Duplicate reference', detail: 'This referenceId is already recorded for this customer.' },
   nothing_to_checkpoint: { status: 409, title: 'Nothing to checkpoint', detail: 'The customer has no deltas since its last checkpoint.' },
+  balance_out_of_range: {
+    status: 409,
+    title: 'Balance out of range',
+    detail: "The delta would take the customer's balance outside -1000000000000000 to 1000000000000000.",
+  },
   environment_not_active: { status: 409, title: 'Environment not active', detail: 'The environment this request needs is not active.' },
   environment_already_provisioned: {
     status: 409,
