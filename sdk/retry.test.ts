@@ -19,7 +19,7 @@ import {
   type RetryEvent,
 } from './index.ts';
 import { problem, scriptedServer, type Step } from './test-helpers.ts';
-import { backoffDelay } from './transport.ts';
+import { backoffDelay, eitherSignal } from './transport.ts';
 
 const KEY = 'pk_test_Pub1icId.sk_test_S3cretS3cretS3cretS3cret12';
 const BASE = 20;
@@ -277,6 +277,41 @@ describe('timeouts', () => {
     const keys = server.requests.map((r) => r.headers['idempotency-key']);
     expect(keys).toHaveLength(2);
     expect(keys[0]).toBe(keys[1]);
+  });
+});
+
+describe('on a runtime without AbortSignal.any (edge-runtime 4)', () => {
+  const any = AbortSignal.any;
+  beforeAll(() => {
+    // @ts-expect-error removed to run the transport as such a runtime does
+    delete AbortSignal.any;
+  });
+  afterAll(() => {
+    AbortSignal.any = any;
+  });
+
+  it('the attempt timeout still aborts and is retried', async () => {
+    expect(typeof AbortSignal.any).toBe('undefined');
+    server.reset([{ ...ok(derived), delayMs: 1_000 }, ok(derived)]);
+    const { pac, retries } = client({ timeoutMs: 150 });
+    expect(await pac.balance.derive('c')).toEqual(derived);
+    expect(retries).toEqual([expect.objectContaining({ attempt: 1, error: 'timeout' })]);
+  });
+
+  it('either signal aborts the attempt, with its reason; released listeners no longer fire', () => {
+    for (const which of ['first', 'second'] as const) {
+      const a = new AbortController();
+      const b = new AbortController();
+      const { signal } = eitherSignal(a.signal, b.signal);
+      (which === 'first' ? a : b).abort(new Error(which));
+      expect(signal.aborted).toBe(true);
+      expect((signal.reason as Error).message).toBe(which);
+    }
+    const a = new AbortController();
+    const { signal, release } = eitherSignal(a.signal, new AbortController().signal);
+    release();
+    a.abort();
+    expect(signal.aborted).toBe(false);
   });
 });
 

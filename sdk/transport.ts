@@ -87,6 +87,29 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
+/**
+ * A signal that aborts when either does: `AbortSignal.any` where the runtime has it; edge
+ * runtimes without it (Vercel's edge-runtime 4) get the same from two listeners, removed by
+ * `release` after the attempt.
+ */
+export function eitherSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; release(): void } {
+  if (typeof AbortSignal.any === 'function') return { signal: AbortSignal.any([a, b]), release: () => {} };
+  const both = new AbortController();
+  const fromA = () => both.abort(a.reason);
+  const fromB = () => both.abort(b.reason);
+  if (a.aborted) fromA();
+  else if (b.aborted) fromB();
+  a.addEventListener('abort', fromA, { once: true });
+  b.addEventListener('abort', fromB, { once: true });
+  return {
+    signal: both.signal,
+    release: () => {
+      a.removeEventListener('abort', fromA);
+      b.removeEventListener('abort', fromB);
+    },
+  };
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
@@ -130,7 +153,7 @@ export function createTransport(options: TransportOptions): FetchLike {
 
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(new AttemptTimeout()), timeoutMs);
-      const signal = AbortSignal.any([timeout.signal, caller]);
+      const { signal, release } = eitherSignal(timeout.signal, caller);
       let response: Response | undefined;
       let failure: PacSpaceError | undefined;
       try {
@@ -150,6 +173,7 @@ export function createTransport(options: TransportOptions): FetchLike {
             });
       } finally {
         clearTimeout(timer);
+        release();
       }
 
       const transient = failure !== undefined || (response !== undefined && isTransientStatus(response.status));
