@@ -182,14 +182,25 @@ describe('@pacspace-io/sdk', () => {
     expectQuickstart(json, 'edge');
   }, 60_000);
 
-  it('meets its size budget: ESM entry ≤ 15 kB min+gzip', async () => {
+  it('meets its size budget: the ESM entry (with its chunks, without openapi-fetch) ≤ 15 kB min+gzip', async () => {
     const esbuild = createRequire(join(tools.dir, 'package.json'))('esbuild') as typeof import('esbuild');
-    const entry = readFileSync(join(consumer, 'node_modules', '@pacspace-io', 'sdk', 'dist', 'index.js'), 'utf8');
-    const minified = (await esbuild.transform(entry, { minify: true, format: 'esm' })).code;
-    const withDeps = await esbuild.build({ absWorkingDir: consumer, stdin: { contents: "export * from '@pacspace-io/sdk'", resolveDir: consumer }, bundle: true, minify: true, format: 'esm', platform: 'browser', write: false });
-    report.sdkEntryMinGzipBytes = gzipSync(minified).length;
-    report.sdkWithDependenciesMinGzipBytes = gzipSync(withDeps.outputFiles[0]!.contents).length;
-    expect(gzipSync(minified).length).toBeLessThanOrEqual(SDK_ENTRY_MIN_GZIP_BUDGET);
+    const minGzip = async (external: string[]) => {
+      const built = await esbuild.build({
+        absWorkingDir: consumer,
+        stdin: { contents: "export * from '@pacspace-io/sdk'", resolveDir: consumer },
+        bundle: true,
+        minify: true,
+        format: 'esm',
+        platform: 'browser',
+        external,
+        write: false,
+      });
+      return gzipSync(built.outputFiles[0]!.contents).length;
+    };
+    report.sdkEntryMinGzipBytes = await minGzip(['openapi-fetch']);
+    report.sdkWithDependenciesMinGzipBytes = await minGzip([]);
+    expect(report.sdkEntryMinGzipBytes).toBeGreaterThan(1_000); // the SDK's code, not a re-export stub
+    expect(report.sdkEntryMinGzipBytes).toBeLessThanOrEqual(SDK_ENTRY_MIN_GZIP_BUDGET);
   });
 
   it.each([
@@ -257,7 +268,7 @@ describe('@pacspace-io/sandbox and @pacspace-io/conformance, installed', () => {
       expect(JSON.parse(programmatic.stdout)).toEqual([
         { id: 'AUTH-001', status: 'passed' },
         { id: 'AUTH-003', status: 'passed' },
-        { id: 'LEDGER-001', status: 'passed' },
+        { id: 'LEDGER-001', status: 'skipped' }, // it writes, and this run did not allow writes
       ]);
 
       const api = await run(node, ['sandbox-api.mjs'], { cwd: consumer, env });

@@ -66,7 +66,7 @@ export type StartedSandbox = {
 
 /** Starts an installed `pacspace-sandbox` bin on free ports and reads its banner. */
 export function startInstalledSandbox(bin: string, options: { cwd: string; env: NodeJS.ProcessEnv; args?: string[] }): Promise<StartedSandbox> {
-  const child = spawn(bin, ['--port', '0', '--sandbox-port', '0', '--seed', '1', '--confirmation-ms', '0', ...(options.args ?? [])], {
+  const child = spawn(bin, ['--port', '0', '--sandbox-port', '0', '--seed', '1', '--confirmation-ms', '0', '--free-plan-deltas', '100000', ...(options.args ?? [])], {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,17 +80,18 @@ export function startInstalledSandbox(bin: string, options: { cwd: string; env: 
       child.kill('SIGKILL');
       reject(new Error(`the installed sandbox did not start in 30 s:\n${out}\n${err}`));
     }, 30_000);
-    child.once('exit', (code) => {
+    const early = (code: number | null) => {
       clearTimeout(timer);
       reject(new Error(`the installed sandbox exited with ${code} before it was ready:\n${out}\n${err}`));
-    });
+    };
+    child.once('exit', early);
     child.stdout!.on('data', (chunk) => {
       out += chunk;
       const match = (pattern: RegExp) => pattern.exec(out)?.[1];
       const apiKey = match(/API key:\s+(\S+)/);
       if (!apiKey) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', early);
       resolve({
         productionUrl: match(/\(pk_live_\):\s+(\S+)/)!,
         sandboxUrl: match(/\(pk_test_\):\s+(\S+)/)!,
