@@ -1,14 +1,20 @@
 // The `pacspace-sandbox` binary as a process: --version, a port in use or an address not
-// available (one line, exit 1), bad or equal ports (usage, exit 2), and SIGTERM/SIGINT with an
+// available (one line, exit 1), bad or equal ports (usage, exit 2), a journal it cannot take as
+// it is (--data with --repair and --data-key-file), and SIGTERM/SIGINT with an
 // open keep-alive connection and scheduled work pending (exit 0 at once, ports free again):
 // run directly, through a shell as a terminal's Ctrl-C reaches it, and through `npm exec` (npx).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { usage } from './cli/command-line.ts';
 import pkg from './package.json' with { type: 'json' };
+import { startTestSandbox } from './testing/test-sandbox.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const BIN = ['bin/pacspace-sandbox.js'];
@@ -177,10 +183,105 @@ describe('pacspace-sandbox', () => {
       [['--port', '4011'], '--port and --sandbox-port must differ (both are 4011)'],
       [['--log-level', 'loud'], '--log-level must be one of silent, error, warn, info, debug, got "loud"'],
       [['--verbose'], "Unknown option '--verbose'"],
+      [['--repair'], '--repair needs --data DIR'],
+      [['--data-key-file', 'data.key'], '--data-key-file needs --data DIR'],
+      [['--data', 'state', '--data-key-file='], '--data-key-file must name a file'],
     ])('%j', async (args, message) => {
       const exit = await runBin(args);
       expect(exit).toEqual({ code: 2, signal: null, stdout: '', stderr: `pacspace-sandbox: ${message}\n\n${usage}\n` });
     });
+  });
+
+  describe('--data with a journal it cannot take as it is', () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'pacspace-cli-'));
+    });
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+
+    /**
+     * A data folder of its own: the demo account and an access request, whose approval e-mail
+     * is sealed with the folder's data key; with `damage`, one byte of the demo user's record
+     * (line 3 of the journal's records) is flipped.
+     */
+    async function dataFolder(name: string, damage = false): Promise<{ data: string; records: number }> {
+      const data = join(dir, name);
+      const sb = await startTestSandbox({ dataDir: data });
+      try {
+        const requested = await sb.dashboard.post('/dashboard/auth/request-access', {
+          json: { name: 'Jane Doe', email: 'jane@example.com', organization: 'Acme Inc', buyerMode: 'DIRECT_INFERENCE_VENDOR', useCase: 'Record usage before invoices go out.' },
+        });
+        expect(requested.status).toBe(202);
+      } finally {
+        await sb.close();
+      }
+      const journal = join(data, 'journal.ndjson');
+      const lines = (await readFile(journal, 'utf8')).split('\n').filter(Boolean);
+      expect(lines[2]).toContain('"type":"user.registered"');
+      expect(lines.some((l) => l.includes('"$sealed"'))).toBe(true);
+      if (damage) await writeFile(journal, lines.map((l, i) => (i === 2 ? l.replace('"name":"', '"name":"X') : l)).join('\n') + '\n');
+      return { data, records: lines.length };
+    }
+
+    /** Starts the bin and resolves once it prints that it is running. */
+    async function running(args: string[]): Promise<{ child: ChildProcess; exit: Promise<Exit> }> {
+      const child = spawn(process.execPath, [...BIN, ...FREE_PORTS, ...args], { cwd: root, detached: true });
+      groups.push(child.pid!);
+      const exit = finished(child);
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: string) => {
+          out += chunk;
+          if (out.includes('PacSpace sandbox is running')) resolve();
+        });
+        void exit.then((e) => reject(new Error(`exited with ${e.code} before its banner:\n${e.stdout}\n${e.stderr}`)));
+      });
+      return { child, exit };
+    }
+
+    it('a damaged record in the middle: exit 1 with one line naming it, nothing changed', async () => {
+      const { data } = await dataFolder('refused', true);
+      const journal = await readFile(join(data, 'journal.ndjson'));
+      const exit = await runBin([...FREE_PORTS, '--data', data]);
+      expect(exit.code).toBe(1);
+      expect(exit.stdout).toBe('');
+      expect(exit.stderr).toMatch(
+        /^pacspace-sandbox: journal \S+journal\.ndjson: line 3 \(byte offset \d+\) is damaged: its checksum does not match \(2 more records do not verify or depend on one that does not\); nothing was changed\. Start with --repair to keep every record that verifies and move the others aside\.\n$/,
+      );
+      expect(await readFile(join(data, 'journal.ndjson'))).toEqual(journal);
+    }, 30_000);
+
+    it('--repair starts, keeping every record that verifies, and prints the counts in one line', async () => {
+      const { data, records } = await dataFolder('repaired', true);
+      const { child, exit } = await running(['--data', data, '--repair']);
+      child.kill('SIGTERM');
+      const { code, stderr } = await exit;
+      expect(code).toBe(0);
+      // The demo user's record and the two that need it (its verification, its key) are moved aside.
+      expect(stderr.trimEnd().split('\n')).toEqual([
+        expect.stringMatching(
+          new RegExp(`^\\[sandbox\\] warn: journal \\S+: repaired: kept ${records - 3} records, moved 3 aside to \\S+journal\\.ndjson\\.repair-\\S+ \\(the first: line 3 \\(byte offset \\d+\\), its checksum does not match\\)$`),
+        ),
+      ]);
+    }, 30_000);
+
+    it('--data-key-file: a wrong key is exit 1 with one line; the key the secrets were sealed with starts it from anywhere', async () => {
+      const { data } = await dataFolder('key-file');
+      const wrong = join(dir, 'wrong.key');
+      await writeFile(wrong, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+      const refused = await runBin([...FREE_PORTS, '--data', data, '--data-key-file', wrong]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^pacspace-sandbox: the secrets in \S+journal\.ndjson were sealed with data key [0-9a-f]{8}, but \S+wrong\.key holds data key [0-9a-f]{8}: start with the key file they were sealed with\n$/,
+      );
+
+      const moved = join(dir, 'kept-elsewhere.key');
+      await rename(join(data, 'data.key'), moved);
+      const { child, exit } = await running(['--data', data, '--data-key-file', moved]);
+      child.kill('SIGTERM');
+      const stopped = await exit;
+      expect([stopped.code, stopped.stderr]).toEqual([0, '']);
+    }, 30_000);
   });
 
   describe('stops on SIGTERM and SIGINT with a keep-alive connection open and work scheduled: exit 0, ports free', () => {

@@ -165,6 +165,9 @@ describe('options and errors', () => {
     await expect(startSandbox({ seed: 1.5 })).rejects.toThrow(RangeError);
     await expect(startSandbox({ confirmationMs: -1 })).rejects.toThrow(new RangeError('confirmationMs must be a whole number, got -1'));
     await expect(startSandbox({ logLevel: 'loud' as 'info' })).rejects.toThrow(RangeError);
+    await expect(startSandbox({ repair: true })).rejects.toThrow(new RangeError('repair needs dataDir'));
+    await expect(startSandbox({ dataKeyFile: 'data.key' })).rejects.toThrow(new RangeError('dataKeyFile needs dataDir'));
+    await expect(startSandbox({ dataDir: 'x', dataKeyFile: '' })).rejects.toThrow(RangeError);
     const sandbox = await startSandbox();
     try {
       for (const ms of [0, -1, Number.NaN, 315_360_000_001]) await expect(sandbox.clock.advance(ms)).rejects.toThrow(RangeError);

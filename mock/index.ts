@@ -36,6 +36,20 @@ export type SandboxOptions = {
   freePlanDeltas?: number;
   /** Keep an append-only journal in this folder and replay it on start. Default: memory only. */
   dataDir?: string;
+  /**
+   * With `dataDir`: start from a damaged journal by keeping every record that verifies (and
+   * follows from the ones before it) and moving the others to `journal.ndjson.repair-<time>`,
+   * as `--repair` does. Without it, damage other than a torn final record rejects the start.
+   * Default false; a `RangeError` without `dataDir`.
+   */
+  repair?: boolean;
+  /**
+   * With `dataDir`: the file holding the data key that seals the journal's secrets (webhook
+   * signing secrets, the outbox's e-mails), as `--data-key-file`. Default `<dataDir>/data.key`,
+   * made on the first start; a missing or wrong key for a sealed journal rejects the start.
+   * A `RangeError` without `dataDir`.
+   */
+  dataKeyFile?: string;
   /** What the sandbox writes to stderr. Default `'silent'`. */
   logLevel?: LogLevel;
   /** Serve the `/__sandbox` control surface over HTTP (and honour `Prefer`). Default true. The methods of `Sandbox` work either way. */
@@ -118,6 +132,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.provisioningMs === undefined ? {} : { provisioningMs: options.provisioningMs }),
     ...(options.freePlanDeltas === undefined ? {} : { freePlanDeltas: options.freePlanDeltas }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.repair ? { repair: true } : {}),
+    ...(options.dataKeyFile === undefined ? {} : { dataKeyFile: options.dataKeyFile }),
     ...(options.control === undefined ? {} : { control: options.control }),
   });
   const { services } = running;
@@ -178,4 +194,10 @@ function checkOptions(options: SandboxOptions & { port: number; sandboxPort: num
     const value = options[name];
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new RangeError(`${name} must be a whole number, got ${value}`);
   }
+  if (options.repair !== undefined && typeof options.repair !== 'boolean') throw new RangeError(`repair must be a boolean, got ${options.repair}`);
+  if (options.dataKeyFile !== undefined && !(typeof options.dataKeyFile === 'string' && options.dataKeyFile !== '')) {
+    throw new RangeError(`dataKeyFile must be a file name, got ${JSON.stringify(options.dataKeyFile)}`);
+  }
+  // Both concern the journal: without one they would silently do nothing.
+  if (!options.dataDir && (options.repair || options.dataKeyFile !== undefined)) throw new RangeError(`${options.repair ? 'repair' : 'dataKeyFile'} needs dataDir`);
 }

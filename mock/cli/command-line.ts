@@ -15,6 +15,8 @@ export const usage = `Usage: pacspace-sandbox [options]
   --confirmation-ms N   how long until a recorded delta is confirmed (default 2000)
   --free-plan-deltas N  verified deltas a month on the Free plan in the sandbox (default 100)
   --data DIR            keep an append-only journal in DIR; a restart replays it (default: memory only)
+  --repair              with --data: keep every journal record that verifies, move the rest aside
+  --data-key-file FILE  the key sealing the journal's secrets (default DIR/data.key)
   --no-control          do not serve the /__sandbox/ control surface
   --log-level LEVEL     silent | error | warn | info | debug (default info; debug logs one line per request)
   -h, --help            show this help
@@ -37,6 +39,8 @@ const OPTIONS = {
   'free-plan-deltas': { type: 'string', default: '100' },
   'no-control': { type: 'boolean', default: false },
   data: { type: 'string' },
+  repair: { type: 'boolean', default: false },
+  'data-key-file': { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
@@ -58,6 +62,10 @@ export function parseCommandLine(args: string[]): Command {
   const sandboxPort = portNumber('--sandbox-port', values['sandbox-port']);
   // Two listeners cannot share a port; 0 asks the system for a free one each.
   if (port !== 0 && port === sandboxPort) throw new UsageError(`--port and --sandbox-port must differ (both are ${port})`);
+  // Both concern the journal: without one they would silently do nothing.
+  if (!values.data && values.repair) throw new UsageError('--repair needs --data DIR');
+  if (!values.data && values['data-key-file'] !== undefined) throw new UsageError('--data-key-file needs --data DIR');
+  if (values['data-key-file'] === '') throw new UsageError('--data-key-file must name a file');
   return {
     kind: 'start',
     options: {
@@ -70,6 +78,8 @@ export function parseCommandLine(args: string[]): Command {
       freePlanDeltas: wholeNumber('--free-plan-deltas', values['free-plan-deltas']),
       control: !values['no-control'],
       ...(values.data ? { dataDir: values.data } : {}),
+      ...(values.repair ? { repair: true } : {}),
+      ...(values['data-key-file'] ? { dataKeyFile: values['data-key-file'] } : {}),
       logLevel,
     },
   };
