@@ -1244,9 +1244,10 @@ export interface components {
          *     | `unsupported_media_type` | 415 | The body is not `application/json`. |
          *     | `validation_failed` | 422 | The request does not match the schema; `validation` lists every violation. |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
+         *     | `storage_unavailable` | 503 | The change could not be stored (storage full or failing), so nothing was changed; a read that would show such a change gets it too. Retry after `Retry-After` seconds. |
          * @enum {string}
          */
-        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited";
+        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "storage_unavailable";
         /** @description One way in which a request does not match the contract. */
         ValidationViolation: {
             /**
@@ -2379,6 +2380,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The change could not be stored (storage is full or failing), so **nothing was changed**: no
+         *     delta was recorded, no key, session or e-mail was made, no idempotency key or `referenceId`
+         *     was used. A read can get it too: an answer never shows state that is not stored yet, so a
+         *     read that would show a change whose write then fails gets this instead. Retry after
+         *     `Retry-After` seconds; a `POST` with the same `Idempotency-Key`.
+         */
+        StorageUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description No such resource, or it belongs to another tenant or environment. */
         NotFound: {
             headers: {
@@ -2621,6 +2639,7 @@ export type ResponsePayloadTooLarge = components['responses']['PayloadTooLarge']
 export type ResponseUnsupportedMediaType = components['responses']['UnsupportedMediaType'];
 export type ResponseValidationFailed = components['responses']['ValidationFailed'];
 export type ResponseTooManyRequests = components['responses']['TooManyRequests'];
+export type ResponseStorageUnavailable = components['responses']['StorageUnavailable'];
 export type ResponseNotFound = components['responses']['NotFound'];
 export type ResponseForbiddenCsrf = components['responses']['ForbiddenCsrf'];
 export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
@@ -2709,6 +2728,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     deriveBalance: {
@@ -2744,6 +2764,7 @@ export interface operations {
             403: components["responses"]["ForbiddenPermission"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     compareBalances: {
@@ -2780,6 +2801,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     createCheckpoint: {
@@ -2826,6 +2848,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getReceipt: {
@@ -2862,6 +2885,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getCheckpoint: {
@@ -2898,6 +2922,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     listCheckpointReceipts: {
@@ -2945,6 +2970,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     verifyProofRoot: {
@@ -2979,6 +3005,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     requestAccess: {
@@ -3013,6 +3040,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     register: {
@@ -3069,6 +3097,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     login: {
@@ -3117,6 +3146,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     verifyEmail: {
@@ -3160,6 +3190,7 @@ export interface operations {
             };
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     resendVerificationEmail: {
@@ -3194,6 +3225,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     requestPasswordReset: {
@@ -3228,6 +3260,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     resetPassword: {
@@ -3271,6 +3304,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     refreshSession: {
@@ -3300,6 +3334,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["ForbiddenCsrf"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     logout: {
@@ -3329,6 +3364,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["ForbiddenCsrf"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getCurrentUser: {
@@ -3356,6 +3392,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     listApiKeys: {
@@ -3395,6 +3432,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     createApiKey: {
@@ -3450,6 +3488,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getApiKey: {
@@ -3485,6 +3524,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     deleteApiKey: {
@@ -3517,6 +3557,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     regenerateApiKey: {
@@ -3553,6 +3594,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     toggleApiKey: {
@@ -3589,6 +3631,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     listEnvironments: {
@@ -3616,6 +3659,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     listContracts: {
@@ -3643,6 +3687,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     provisionEnvironment: {
@@ -3689,6 +3734,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getEnvironmentStatus: {
@@ -3724,6 +3770,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     listWebhookEndpoints: {
@@ -3763,6 +3810,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     createWebhookEndpoint: {
@@ -3799,6 +3847,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getWebhookEndpoint: {
@@ -3834,6 +3883,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     deleteWebhookEndpoint: {
@@ -3866,6 +3916,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     updateWebhookEndpoint: {
@@ -3909,6 +3960,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     rotateWebhookSecret: {
@@ -3952,6 +4004,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     sendWebhookTestEvent: {
@@ -3995,6 +4048,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     listWebhookDeliveries: {
@@ -4041,6 +4095,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getBillingSummary: {
@@ -4068,6 +4123,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     deltaRecordedEvent: {

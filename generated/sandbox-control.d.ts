@@ -259,55 +259,6 @@ export interface components {
             demo: components["schemas"]["DemoAccount"] | null;
         };
         /**
-         * @description An opaque, single-use token that PacSpace sends by email: in the approval link (the access
-         *     token for registering), in the verification link, or in the password reset link. 32 to 128
-         *     base64url characters. A well-formed token that is unknown, expired, already used or meant
-         *     for another purpose is rejected with `400 invalid_token`.
-         * @example q8Xz3LmN7pR2vT5wY9aB4cD6eF1gH0jK
-         */
-        EmailToken: string;
-        /** @description One email the sandbox would have sent. The sandbox sends no mail; it keeps every message here instead. */
-        OutboxMessage: {
-            /**
-             * @description The message's id, unique in this sandbox.
-             * @example msg_8fKq2LmN4pX9aB3c
-             */
-            id: string;
-            /** @description The recipient. */
-            to: components["schemas"]["EmailAddress"];
-            /**
-             * @description What the message carries: `access`, the approval link with the access token for
-             *     `POST /dashboard/auth/register`; `verify`, the email verification link
-             *     (`GET /dashboard/auth/verify`); `reset`, the password reset link
-             *     (`POST /dashboard/auth/reset-password`).
-             * @example access
-             * @enum {string}
-             */
-            kind: "access" | "verify" | "reset";
-            /**
-             * @description The subject line.
-             * @example Your PacSpace access is approved
-             */
-            subject: string;
-            /**
-             * @description The plain-text body, with the link in it.
-             * @example Your request for access to PacSpace was approved. Create your account within 7 days.
-             */
-            text: string;
-            /**
-             * @description The link the message asks the recipient to open; it carries the token.
-             * @example http://127.0.0.1:4010/register?token=q8Xz3LmN7pR2vT5wY9aB4cD6eF1gH0jK
-             */
-            link: string;
-            token: components["schemas"]["EmailToken"];
-            /**
-             * Format: date-time
-             * @description When the message was sent, on the sandbox clock.
-             * @example 2026-06-01T12:00:00.000Z
-             */
-            sentAt: string;
-        };
-        /**
          * @description The stable, machine-readable error code. New codes may be added; existing ones never change meaning.
          *
          *     | code | status | meaning |
@@ -335,9 +286,10 @@ export interface components {
          *     | `unsupported_media_type` | 415 | The body is not `application/json`. |
          *     | `validation_failed` | 422 | The request does not match the schema; `validation` lists every violation. |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
+         *     | `storage_unavailable` | 503 | The change could not be stored (storage full or failing), so nothing was changed; a read that would show such a change gets it too. Retry after `Retry-After` seconds. |
          * @enum {string}
          */
-        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited";
+        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "storage_unavailable";
         /** @description One way in which a request does not match the contract. */
         ValidationViolation: {
             /**
@@ -417,6 +369,55 @@ export interface components {
              * @description For `plan_limit_exceeded`, when the current billing period ends and the limit resets.
              */
             periodEnd?: string;
+        };
+        /**
+         * @description An opaque, single-use token that PacSpace sends by email: in the approval link (the access
+         *     token for registering), in the verification link, or in the password reset link. 32 to 128
+         *     base64url characters. A well-formed token that is unknown, expired, already used or meant
+         *     for another purpose is rejected with `400 invalid_token`.
+         * @example q8Xz3LmN7pR2vT5wY9aB4cD6eF1gH0jK
+         */
+        EmailToken: string;
+        /** @description One email the sandbox would have sent. The sandbox sends no mail; it keeps every message here instead. */
+        OutboxMessage: {
+            /**
+             * @description The message's id, unique in this sandbox.
+             * @example msg_8fKq2LmN4pX9aB3c
+             */
+            id: string;
+            /** @description The recipient. */
+            to: components["schemas"]["EmailAddress"];
+            /**
+             * @description What the message carries: `access`, the approval link with the access token for
+             *     `POST /dashboard/auth/register`; `verify`, the email verification link
+             *     (`GET /dashboard/auth/verify`); `reset`, the password reset link
+             *     (`POST /dashboard/auth/reset-password`).
+             * @example access
+             * @enum {string}
+             */
+            kind: "access" | "verify" | "reset";
+            /**
+             * @description The subject line.
+             * @example Your PacSpace access is approved
+             */
+            subject: string;
+            /**
+             * @description The plain-text body, with the link in it.
+             * @example Your request for access to PacSpace was approved. Create your account within 7 days.
+             */
+            text: string;
+            /**
+             * @description The link the message asks the recipient to open; it carries the token.
+             * @example http://127.0.0.1:4010/register?token=q8Xz3LmN7pR2vT5wY9aB4cD6eF1gH0jK
+             */
+            link: string;
+            token: components["schemas"]["EmailToken"];
+            /**
+             * Format: date-time
+             * @description When the message was sent, on the sandbox clock.
+             * @example 2026-06-01T12:00:00.000Z
+             */
+            sentAt: string;
         };
         /** @description The sandbox clock. */
         ClockState: {
@@ -557,6 +558,22 @@ export interface components {
         };
     };
     responses: {
+        /**
+         * @description Only with `--data`: the sandbox could not write its journal (the disk is full or failing),
+         *     so nothing was changed. An operation that writes nothing can get it too: no answer shows
+         *     state that is not written yet, so one that arrives while a write is being synced waits for
+         *     it, and gets this when that write fails and is undone. Retry after `Retry-After` seconds.
+         */
+        StorageUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The request does not match the contract; `validation` lists every violation and nothing was changed. */
         ValidationFailed: {
             headers: {
@@ -618,6 +635,8 @@ export interface components {
     headers: {
         /** @description Identifies the request in PacSpace's logs; the same value as `requestId` in error bodies. */
         "X-Request-Id": string;
+        /** @description Seconds to wait before retrying. */
+        "Retry-After": number;
     };
     pathItems: never;
 }
@@ -626,12 +645,12 @@ export type TenantId = components['schemas']['TenantId'];
 export type FullKey = components['schemas']['FullKey'];
 export type DemoAccount = components['schemas']['DemoAccount'];
 export type ResetResult = components['schemas']['ResetResult'];
-export type EmailToken = components['schemas']['EmailToken'];
-export type OutboxMessage = components['schemas']['OutboxMessage'];
 export type ProblemCode = components['schemas']['ProblemCode'];
 export type ValidationViolation = components['schemas']['ValidationViolation'];
 export type ReceiptId = components['schemas']['ReceiptId'];
 export type Problem = components['schemas']['Problem'];
+export type EmailToken = components['schemas']['EmailToken'];
+export type OutboxMessage = components['schemas']['OutboxMessage'];
 export type ClockState = components['schemas']['ClockState'];
 export type ClockAdvanceRequest = components['schemas']['ClockAdvanceRequest'];
 export type TokenBucket = components['schemas']['TokenBucket'];
@@ -641,6 +660,7 @@ export type RateLimitUpdateRequest = components['schemas']['RateLimitUpdateReque
 export type FaultName = components['schemas']['FaultName'];
 export type Fault = components['schemas']['Fault'];
 export type FaultUpdateRequest = components['schemas']['FaultUpdateRequest'];
+export type ResponseStorageUnavailable = components['responses']['StorageUnavailable'];
 export type ResponseValidationFailed = components['responses']['ValidationFailed'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponsePayloadTooLarge = components['responses']['PayloadTooLarge'];
@@ -649,6 +669,7 @@ export type ResponseFaultNotFound = components['responses']['FaultNotFound'];
 export type ParameterOutboxTo = components['parameters']['OutboxTo'];
 export type ParameterFaultNamePath = components['parameters']['FaultNamePath'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
+export type HeaderRetryAfter = components['headers']['Retry-After'];
 export type $defs = Record<string, never>;
 export interface operations {
     resetSandbox: {
@@ -674,6 +695,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     listOutbox: {
@@ -703,6 +725,7 @@ export interface operations {
                 };
             };
             422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getClock: {
@@ -728,6 +751,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     advanceClock: {
@@ -761,6 +785,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     getRateLimits: {
@@ -786,6 +811,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     setRateLimits: {
@@ -819,6 +845,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     listFaults: {
@@ -844,6 +871,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     clearFaults: {
@@ -869,6 +897,7 @@ export interface operations {
                     };
                 };
             };
+            503: components["responses"]["StorageUnavailable"];
         };
     };
     setFault: {
@@ -906,6 +935,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
         };
     };
 }

@@ -1,6 +1,6 @@
-// Typed errors from real sandbox answers (401, 402, 403, 404, 409, 422, 429), that 4xx answers
-// are never retried, and that no error, serialization or inspection of the client or of an
-// error ever contains the API key's secret.
+// Typed errors from real sandbox answers (401, 402, 403, 404, 409, 422, 429, and the contract's
+// documented 503), that 4xx answers are never retried, and that no error, serialization or
+// inspection of the client or of an error ever contains the API key's secret.
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
@@ -15,6 +15,7 @@ import {
   PermissionError,
   PlanLimitExceededError,
   RateLimitError,
+  ServiceUnavailableError,
   ValidationError,
 } from './index.ts';
 import { recordingFetch } from './test-helpers.ts';
@@ -159,6 +160,50 @@ describe('402: the Free plan limit', () => {
     const err = (await failure(() => client.balance.emit('cust_123', -1000, 'charge'))) as PlanLimitExceededError;
     expect(err).toBeInstanceOf(PlanLimitExceededError);
     expect(err).toMatchObject({ status: 402, code: 'plan_limit_exceeded', limit: 1, periodEnd: expect.any(String) });
+  });
+});
+
+describe('503: storage unavailable', () => {
+  // The contract's own 503 for the operation, served by the sandbox (`Prefer: code=503`, as a
+  // full or failing disk answers it with --data: mock/state/durability.test.ts).
+  const documented503 = Object.assign(
+    (request: Request) => {
+      request.headers.set('Prefer', 'code=503');
+      return fetch(request);
+    },
+    { sent: fetch.sent },
+  );
+
+  it('ServiceUnavailableError with the code and retryAfter; a Retry-After longer than maxRetryAfterMs is not waited for', async () => {
+    const client = new PacSpace({ apiKey: sb.demo!.apiKey, sandboxUrl: sb.sandboxUrl, fetch: documented503, retry: { maxRetryAfterMs: 1_000 } });
+    const before = fetch.sent.length;
+    const started = Date.now();
+    const err = (await failure(() => client.balance.emit('customer_001', '1.00', 'usage'))) as ServiceUnavailableError;
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect(err).toMatchObject({ name: 'ServiceUnavailableError', status: 503, code: 'storage_unavailable', retryAfter: 12 });
+    expect(err.toJSON()).toMatchObject({ code: 'storage_unavailable', retryAfter: 12 });
+    expect(fetch.sent.length - before).toBe(1);
+    // Well short of the 12 s it would have waited (loose: Prism's mock can be slow on a busy machine).
+    expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
+  it('is retried as a transient failure: reads, and a POST with its Idempotency-Key', async () => {
+    const retried: Array<number | undefined> = [];
+    const client = new PacSpace({
+      apiKey: sb.demo!.apiKey,
+      sandboxUrl: sb.sandboxUrl,
+      fetch: documented503,
+      maxRetries: 1,
+      retry: { maxRetryAfterMs: 60_000 },
+      // The retry would wait the example's Retry-After (12 s): onRetry reports it and ends the call there.
+      onRetry: (event) => {
+        retried.push(event.status);
+        throw new Error(`waits ${event.delayMs} ms`);
+      },
+    });
+    await expect(client.balance.derive('customer_001')).rejects.toThrow('waits 12000 ms');
+    await expect(client.balance.emit('customer_001', '1.00', 'usage')).rejects.toThrow('waits 12000 ms');
+    expect(retried).toEqual([503, 503]);
   });
 });
 

@@ -131,6 +131,24 @@ export class RateLimitError extends PacSpaceError {
   }
 }
 
+/**
+ * 503, after the SDK's own retries (or a `Retry-After` too long to wait for): for
+ * `storage_unavailable`, the change could not be stored and **nothing was changed**; retry
+ * after `retryAfter` seconds (a `POST` with the same `Idempotency-Key`).
+ */
+export class ServiceUnavailableError extends PacSpaceError {
+  override readonly name: string = 'ServiceUnavailableError';
+  /** Seconds to wait before retrying (the `Retry-After` header), if the API said. */
+  readonly retryAfter: number | undefined;
+  constructor(init: PacSpaceErrorInit & { retryAfter?: number | undefined }) {
+    super(init);
+    this.retryAfter = init.retryAfter;
+  }
+  override toJSON() {
+    return { ...super.toJSON(), retryAfter: this.retryAfter };
+  }
+}
+
 /** 422 `validation_failed`: the request does not match the contract; `violations` lists every one. */
 export class ValidationError extends PacSpaceError {
   override readonly name: string = 'ValidationError';
@@ -281,9 +299,11 @@ export function errorFromResponse(response: Response, body: unknown, redact: Red
       return new ConflictError(init);
     case 422:
       return new ValidationError(init);
-    case 429: {
+    case 429:
+    case 503: {
       const ms = parseRetryAfter(response.headers.get('retry-after'));
-      return new RateLimitError({ ...init, retryAfter: ms === undefined ? undefined : Math.ceil(ms / 1000) });
+      const retryAfter = ms === undefined ? undefined : Math.ceil(ms / 1000);
+      return status === 429 ? new RateLimitError({ ...init, retryAfter }) : new ServiceUnavailableError({ ...init, retryAfter });
     }
     default:
       return new PacSpaceError(init);

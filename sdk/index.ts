@@ -38,6 +38,7 @@ export {
   PermissionError,
   PlanLimitExceededError,
   RateLimitError,
+  ServiceUnavailableError,
   TimeoutError,
   ValidationError,
   WebhookVerificationError,

@@ -23,6 +23,7 @@ export const SDK_ERROR_CLASS: Record<number, string> = {
   415: 'PacSpaceError',
   422: 'ValidationError',
   429: 'RateLimitError',
+  503: 'ServiceUnavailableError',
 };
 
 /** Every problem `code` of the documented error responses of an operation (from their examples). */

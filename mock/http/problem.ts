@@ -3,12 +3,11 @@
 import type { components } from '../../generated/openapi.d.ts';
 
 /**
- * The contract's codes, and `storage_unavailable` (503: a change could not be written, nothing
- * changed, retry after `Retry-After`), which the sandbox answers with `--data` when its disk is
- * full or failing. The contract does not list it yet: until it does, Prism's response
- * validation flags such a 503 in `sl-violations`.
+ * The contract's codes. Among them `storage_unavailable` (503: a change could not be written,
+ * nothing changed, retry after `Retry-After`), which the sandbox answers with `--data` when its
+ * disk is full or failing.
  */
-export type ProblemCode = components['schemas']['ProblemCode'] | 'storage_unavailable';
+export type ProblemCode = components['schemas']['ProblemCode'];
 export type ValidationViolation = components['schemas']['ValidationViolation'];
 
 const catalog: Record<ProblemCode, { status: number; title: string; detail: string }> = {
@@ -98,7 +97,6 @@ export function problemBody(error: ProblemError, requestId: string, instance: st
     title: entry.title,
     status: entry.status,
     detail: error.detail ?? entry.detail,
-    // (`storage_unavailable` is not in the contract's enum yet: see ProblemCode above.)
     code: error.code as Problem['code'],
     requestId,
     instance,

@@ -59,8 +59,6 @@ describe('--data on a disk that fills up', () => {
       sb.sandboxApi.post('/api/v1/balance/delta', {
         headers: { 'X-Api-Key': apiKey, 'Idempotency-Key': `fill-${i}` },
         json: { customerId: 'customer_001', delta: '1.5', reason: 'filling the disk', referenceId: `fill-${i}`, metadata: { padding: 'x'.repeat(200) } },
-        // The contract does not document the 503 yet (see mock/http/problem.ts).
-        allowViolations: true,
       });
 
     const quiet = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

@@ -33,6 +33,12 @@ const mutations: Mutation[] = [
     to: '',
   },
   {
+    rule: 'rule/operations-document-503',
+    file: 'paths/api_v1_verify_{proofRoot}.yaml',
+    from: "    '503':\n      $ref: ../components/responses/StorageUnavailable.yaml\n",
+    to: '',
+  },
+  {
     rule: 'pacspace/auth-conventions',
     file: 'paths/api_v1_balance_compare.yaml',
     from: '        - balance:read',
