@@ -24,6 +24,11 @@ export interface paths {
          *
          *     The reset keeps the clock (its offset is not undone, so time never goes back) and the
          *     rate-limit settings of `PUT /__sandbox/rate-limits`. Takes no body.
+         *
+         *     With `--data` the reset is one durable step: the journal is replaced at once by one
+         *     holding only the re-created demo account (written to a new file, synced, renamed over
+         *     the journal). When that cannot be written, the answer is `503 storage_unavailable` and
+         *     nothing was reset: state, journal, faults and rate-limit buckets are as they were.
          */
         post: operations["resetSandbox"];
         delete?: never;

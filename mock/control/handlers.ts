@@ -4,7 +4,7 @@
 // well-formed input only. Reset, outbox and clock are also plain functions of the services,
 // shared with the package's programmatic API (mock/index.ts).
 import type { components } from '../../generated/sandbox-control.d.ts';
-import { seedDemoAccount, type DemoAccount } from '../demo/seed-demo.ts';
+import { demoAccountEvents, type DemoAccount } from '../demo/seed-demo.ts';
 import { fail } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { normalizeEmail, type OutboxMessage } from '../state/projections.ts';
@@ -28,17 +28,20 @@ function outboxView(m: OutboxMessage): OutboxView {
 
 /**
  * `POST /__sandbox/reset`: wipes all state (and the journal) and re-creates the demo account of
- * the sandbox's seed, if it has one; returns it with its fresh key.
+ * the sandbox's seed, if it has one; returns it with its fresh key. One durable step: the
+ * journal is replaced by the demo account's events at once, so a reset that cannot be written
+ * (StorageUnavailableError, a 503) changes nothing, faults and rate-limit buckets included.
  */
 export async function resetState(services: Services): Promise<DemoAccount | undefined> {
-  await services.store.reset();
+  const seed = services.config.seed;
+  const seeded = seed === undefined ? undefined : await demoAccountEvents(seed, services.clock.now());
+  await services.store.reset(seeded?.events ?? []);
   services.scheduler.clear();
   services.faults.clear();
   services.leakedSecrets.clear();
   for (const limiter of Object.values(services.limits)) limiter.reset();
   // The clock and the rate-limit settings are kept (see the operation's description).
-  const seed = services.config.seed;
-  return seed === undefined ? undefined : seedDemoAccount(services, seed);
+  return seeded?.demo;
 }
 
 /** The demo account as the control contract shows it: its key as `fullKey`. */

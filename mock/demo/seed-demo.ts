@@ -2,9 +2,10 @@
 // password and organization on every start (Faker, seeded); its API key is fresh each time.
 // The English-only entry point: the package's main entry loads every locale (~0.6 s at start-up).
 import { faker } from '@faker-js/faker/locale/en';
-import { issueApiKey, ALL_PERMISSIONS } from '../domain/api-keys.ts';
+import { newApiKey, ALL_PERMISSIONS } from '../domain/api-keys.ts';
 import { hashPassword, randomBase62 } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
+import type { SandboxEvent } from '../state/events.ts';
 
 export type DemoAccount = {
   name: string;
@@ -35,10 +36,16 @@ export function demoIdentity(seed: number): DemoIdentity {
   };
 }
 
-export async function seedDemoAccount(services: Services, seed: number): Promise<DemoAccount> {
+/**
+ * The events that create the demo account of `seed` (with a fresh `pk_test_` key) in a sandbox
+ * that does not have it, not committed yet, and the account they create. Start-up commits them
+ * (seedDemoAccount); a reset writes them as the whole new journal in one step (resetState).
+ */
+export async function demoAccountEvents(seed: number, at: number): Promise<{ events: SandboxEvent[]; demo: DemoAccount }> {
   const who = demoIdentity(seed);
-  const at = services.clock.now();
-  await services.store.commit(
+  // No webhook endpoint can listen yet (the tenant is new), so the key is announced to no one.
+  const key = newApiKey(who.tenantId, { name: 'demo-key', environment: 'test', permissions: ALL_PERMISSIONS }, at);
+  const events: SandboxEvent[] = [
     {
       type: 'access.requested',
       at,
@@ -56,17 +63,20 @@ export async function seedDemoAccount(services: Services, seed: number): Promise
       tenantId: who.tenantId,
       email: who.email,
       name: who.name,
-      passwordHash: hashPassword(who.password),
+      passwordHash: await hashPassword(who.password),
       accessTokenHash: null,
       approved: true,
       contractId: `ctr_${randomBase62(16)}`,
     },
     { type: 'email.verified', at, userId: who.userId, tokenHash: '' },
-  );
-  const { fullKey } = await issueApiKey(services, who.tenantId, {
-    name: 'demo-key',
-    environment: 'test',
-    permissions: ALL_PERMISSIONS,
-  });
-  return { ...who, apiKey: fullKey };
+    key.event,
+  ];
+  return { events, demo: { ...who, apiKey: key.fullKey } };
+}
+
+/** Creates the demo account of `seed` (start-up, when the sandbox does not have it yet). */
+export async function seedDemoAccount(services: Services, seed: number): Promise<DemoAccount> {
+  const { events, demo } = await demoAccountEvents(seed, services.clock.now());
+  await services.store.commit(...events);
+  return demo;
 }

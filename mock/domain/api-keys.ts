@@ -36,31 +36,40 @@ async function commitAnnounced(services: Services, event: SandboxEvent, type: st
   if (announced.length) services.webhooks.flush();
 }
 
-/** A new secret: `sk_{env}_` + 32 base62 characters (about 190 bits). */
-function newSecret(services: Services, environment: KeyEnvironment) {
-  const secretKey = `sk_${environment}_${randomBase62(services.faults.has('weak-key-secrets') ? 12 : 32)}`;
+/** A new secret: `sk_{env}_` + 32 base62 characters (about 190 bits); 12 with the `weak-key-secrets` fault. */
+function newSecret(environment: KeyEnvironment, weak: boolean) {
+  const secretKey = `sk_${environment}_${randomBase62(weak ? 12 : 32)}`;
   return { secretKey, secretHash: hashSecret(secretKey) };
 }
 
 /** Whether a fault that shows stored secrets again is on (they are kept while it is). */
 export const leaksSecrets = (services: Services) => services.faults.has('secret-in-list') || services.faults.has('secret-in-get');
 
-/** Creates a key for a tenant; shared by the dashboard and the demo account. */
-export async function issueApiKey(
-  services: Services,
-  tenantId: string,
-  input: { name: string; environment: KeyEnvironment; permissions: Permission[] },
-) {
+type KeyInput = { name: string; environment: KeyEnvironment; permissions: Permission[] };
+
+/**
+ * A new key for a tenant, not committed yet: its `api_key.created` event, the key as it will
+ * be listed, and its secret. The demo account's key is made with it too (mock/demo/seed-demo.ts).
+ */
+export function newApiKey(tenantId: string, input: KeyInput, at: number, options: { weakSecret?: boolean } = {}) {
   const keyId = `key_${randomBase62(16)}`;
   const publicId = randomBase62(16);
-  const { secretKey, secretHash } = newSecret(services, input.environment);
-  const at = services.clock.now();
+  const { secretKey, secretHash } = newSecret(input.environment, options.weakSecret ?? false);
   const fields = { tenantId, environment: input.environment, name: input.name, publicId, secretHash, permissions: input.permissions };
+  const event: SandboxEvent = { type: 'api_key.created', at, keyId, ...fields };
   const created: ApiKey = { id: keyId, ...fields, active: true, createdAt: at, lastUsedAt: null };
-  await commitAnnounced(services, { type: 'api_key.created', at, keyId, ...fields }, 'api_key.created', created);
+  return { event, created, keyId, secretKey, fullKey: `pk_${input.environment}_${publicId}.${secretKey}` };
+}
+
+/** Creates a key for a tenant (the dashboard's create) and announces it. */
+export async function issueApiKey(services: Services, tenantId: string, input: KeyInput) {
+  const { event, created, keyId, secretKey, fullKey } = newApiKey(tenantId, input, services.clock.now(), {
+    weakSecret: services.faults.has('weak-key-secrets'),
+  });
+  await commitAnnounced(services, event, 'api_key.created', created);
   const key = services.store.state.apiKeys.get(keyId)!;
   if (leaksSecrets(services)) services.leakedSecrets.set(keyId, secretKey);
-  return { key, secretKey, fullKey: `pk_${input.environment}_${publicId}.${secretKey}` };
+  return { key, secretKey, fullKey };
 }
 
 /** The caller's key by id; another tenant's key is indistinguishable from a missing one. */
@@ -119,7 +128,7 @@ export const apiKeyHandlers: Handlers = {
   async regenerateApiKey(ctx) {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
-    const { secretKey, secretHash } = newSecret(ctx.services, key.environment);
+    const { secretKey, secretHash } = newSecret(key.environment, ctx.services.faults.has('weak-key-secrets'));
     await commitAnnounced(ctx.services, { type: 'api_key.regenerated', at: ctx.services.clock.now(), keyId: key.id, secretHash }, 'api_key.regenerated', key);
     if (leaksSecrets(ctx.services)) ctx.services.leakedSecrets.set(key.id, secretKey);
     const publicKey = `pk_${key.environment}_${key.publicId}`;

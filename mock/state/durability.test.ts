@@ -5,7 +5,8 @@
 // with Retry-After; memory (balances, receipts, idempotency records, referenceIds) and journal
 // bytes are as before; the same request retried after the fault clears is recorded anew (201,
 // not a replay) under the same referenceId; a restart replays exactly the acknowledged deltas.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+// A control-surface reset is one such write: when it fails nothing is reset.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +33,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 type Fault = 'enospc' | 'partial-enospc' | 'short' | 'eio-sync';
 const errno = (code: string) => Object.assign(new Error(`${code}: injected`), { code });
 
-/** node:fs with faults on demand for `journal.ndjson` (other files pass through). */
+/** node:fs with faults on demand for `journal.ndjson` and the new journal a reset writes (other files pass through). */
 function faultyFiles() {
   const control = {
     fault: undefined as Fault | undefined,
@@ -50,7 +51,7 @@ function faultyFiles() {
   const files: JournalFiles = {
     async open(path, options) {
       const file = await nodeFiles.open(path, options);
-      if (!path.endsWith('journal.ndjson')) return file;
+      if (!/journal\.ndjson(\.reset)?$/.test(path)) return file;
       return {
         async write(data, position) {
           control.writes++;
@@ -316,6 +317,83 @@ describe('failed writes among concurrent requests', () => {
     control.set(undefined);
     expect((await request()).status).toBe(202);
     expect(sb.store.state.outbox.filter((m) => m.to === 'jane@example.com')).toHaveLength(1);
+    await sb.close();
+  });
+});
+
+describe('a reset whose write fails', () => {
+  it.each<Fault>(['enospc', 'short', 'eio-sync'])('(%s) is answered 503 and resets nothing; once the disk is back it resets in one step', async (fault) => {
+    const data = join(dir, `reset-${fault}`);
+    const { files, control } = faultyFiles();
+    const sb = await start(data, files);
+    for (let i = 1; i <= 3; i++) expect((await sb.delta(i)).status).toBe(201);
+    expect((await sb.call('PUT', '/__sandbox/faults/secret-in-list', { json: { active: true } })).status).toBe(200);
+    const journalBefore = await readFile(sb.journalPath);
+    const deriveBefore = await sb.derive();
+    const memoryBefore = fingerprint(sb.store.state);
+    const countBefore = sb.store.eventCount;
+
+    control.set(fault);
+    expectStorageUnavailable(await sb.call('POST', '/__sandbox/reset'));
+    expect(sb.warnings).toEqual([expect.stringMatching(/a write failed \((ENOSPC|EIO|ESHORTWRITE) \(/)]);
+    // Not wiped and half re-seeded: everything as it was, the old key, the faults and the journal included.
+    expect(fingerprint(sb.store.state)).toBe(memoryBefore);
+    expect(sb.store.eventCount).toBe(countBefore);
+    expect(await sb.derive()).toEqual(deriveBefore);
+    expect(sb.services.faults.has('secret-in-list')).toBe(true);
+    expect(await readFile(sb.journalPath)).toEqual(journalBefore);
+    expect(await readdir(data)).not.toContain('journal.ndjson.reset');
+
+    control.set(undefined);
+    const reset = await sb.call('POST', '/__sandbox/reset');
+    expect(reset.status).toBe(200);
+    const newKey: string = reset.body.data.demo.fullKey;
+    expect(sb.services.faults.has('secret-in-list')).toBe(false);
+    expect((await sb.call('GET', '/api/v1/balance/derive/customer_001')).status).toBe(401);
+    const derived = await sb.call('GET', '/api/v1/balance/derive/customer_001', { headers: { 'x-api-key': newKey } });
+    expect(derived.body.data).toMatchObject({ deltaCount: 0, computedBalance: '0.00' });
+    // The journal is exactly the re-seeded demo account, and later writes follow it.
+    const records = (await readFile(sb.journalPath, 'utf8')).split('\n').filter(Boolean);
+    expect(records.map((r) => JSON.parse(r.slice(17)).type)).toEqual(['access.requested', 'access.approved', 'user.registered', 'email.verified', 'api_key.created']);
+    expect((await sb.call('POST', '/api/v1/balance/delta', { headers: { 'x-api-key': newKey }, json: { customerId: 'customer_001', delta: '1.00', reason: 'usage' } })).status).toBe(201);
+    expect(await readdir(data)).not.toContain('journal.ndjson.reset');
+    await sb.close();
+
+    const again = await start(data, nodeFiles, { apiKey: newKey });
+    try {
+      expect(again.warnings).toEqual([]);
+      expect(await again.derive()).toMatchObject({ deltaCount: 1, computedBalance: '1.00' });
+      expect(again.store.eventCount).toBe(6);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a reset queued behind a write that fails is undone with it, and so is what was decided on the reset state', async () => {
+    const data = join(dir, 'reset-queued');
+    const { files, control } = faultyFiles();
+    const sb = await start(data, files);
+    expect((await sb.delta(1)).status).toBe(201);
+    const journalBefore = await readFile(sb.journalPath);
+    let release!: () => void;
+    control.gate = new Promise<void>((r) => (release = r));
+    const writes = control.writes;
+    const before = sb.delta(2);
+    while (control.writes === writes) await new Promise((r) => setImmediate(r));
+    const reset = sb.call('POST', '/__sandbox/reset');
+    // Decided on the reset state (the old key is unknown there): refused with the reset's failure, not 401.
+    const after = sb.delta(3);
+    await new Promise((r) => setTimeout(r, 20));
+    control.set('enospc');
+    // The delta being written is held at the gate: it fails, and the reset and what followed fail with it.
+    release();
+    control.gate = undefined;
+    expectStorageUnavailable(await before);
+    expectStorageUnavailable(await reset);
+    expectStorageUnavailable(await after);
+    control.set(undefined);
+    expect(await sb.derive()).toMatchObject({ deltaCount: 1 });
+    expect(await readFile(sb.journalPath)).toEqual(journalBefore);
     await sb.close();
   });
 });

@@ -11,7 +11,9 @@
 // every one queued after it, decided on top of it — fails with StorageUnavailableError (a
 // `503`); commits are then refused for `retryAfterMs` before the disk is tried again. So a
 // failed request changes neither memory nor journal, and the next write after space returns
-// follows the last good record.
+// follows the last good record. A reset replaces the whole journal in one step: the new
+// records go to a new file, synced, renamed over the journal; if any of that fails, the
+// journal is as it was and the reset fails like any other write.
 //
 // Starting. Every record is verified (checksum, JSON, sealed values) and checked against the
 // state built from the records before it (checkEvent in projections.ts). A torn final record
@@ -21,7 +23,7 @@
 // naming it, unless `repair` is given: then every record that verifies and follows is kept,
 // the others are moved to `journal.ndjson.repair-<time>`, and one line reports the counts.
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, open as openFile, readFile, rename } from 'node:fs/promises';
+import { chmod, mkdir, open as openFile, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createDataKey, DATA_KEY_FILE, DataKeyError, readDataKey, SealError, type DataKey } from '../security/data-key.ts';
@@ -234,7 +236,7 @@ export async function openJournal(dir: string, options: OpenJournalOptions = {})
   if (existing) await chmod(path, 0o600).catch(() => {});
   const file = await files.open(path, { create: true, mode: 0o600 });
   if (!existing) await syncDirectory(dir);
-  return { replayed: { state, count }, journal: createJournal({ path, file, size, key, warn, retryAfterMs }) };
+  return { replayed: { state, count }, journal: createJournal({ path, file, files, size, key, warn, retryAfterMs }) };
 }
 
 /** Writes `chunks` to a new file (mode 0600), synced. */
@@ -282,11 +284,21 @@ async function syncDirectory(dir: string) {
   await handle.close();
 }
 
-type Work = { kind: 'append'; data: Buffer } | { kind: 'truncate' };
+type Work = { kind: 'append' | 'replace'; data: Buffer };
 type Operation = Work & { done: (error?: StorageUnavailableError) => void };
 
-function createJournal(init: { path: string; file: JournalFile; size: number; key: DataKey; warn: (message: string) => void; retryAfterMs: number }): Journal {
-  const { path, file, key, warn, retryAfterMs } = init;
+function createJournal(init: {
+  path: string;
+  file: JournalFile;
+  files: JournalFiles;
+  size: number;
+  key: DataKey;
+  warn: (message: string) => void;
+  retryAfterMs: number;
+}): Journal {
+  const { path, files, key, warn, retryAfterMs } = init;
+  /** The journal's open file (a reset puts the new one in its place). */
+  let file = init.file;
   /** Bytes of complete, synced records: where the next write goes. */
   let size = init.size;
   /** Bytes past `size` may be on disk (a write failed or is under way): cut before writing. */
@@ -334,15 +346,37 @@ function createJournal(init: { path: string; file: JournalFile; size: number; ke
     for (const operation of [...operations, ...queue.splice(0)]) operation.done(failure);
   }
 
+  /**
+   * Replaces the journal by `data` in one step: a new file, written whole and synced, renamed
+   * over the journal. Until the rename nothing of the journal changed; on failure the new file
+   * is removed again and the error thrown.
+   */
+  async function replace(data: Buffer) {
+    const next = `${path}.reset`;
+    const fresh = await files.open(next, { create: true, truncate: true, mode: 0o600 });
+    try {
+      await writeFully(fresh, data, 0);
+      await fresh.sync();
+      await rename(next, path);
+    } catch (error) {
+      await fresh.close().catch(() => {});
+      await unlink(next).catch(() => {});
+      throw error;
+    }
+    await syncDirectory(dirname(path));
+    const old = file;
+    file = fresh;
+    size = data.length;
+    dirty = false;
+    await old.close().catch(() => {});
+  }
+
   async function drain() {
     while (queue.length) {
-      if (queue[0]!.kind === 'truncate') {
+      if (queue[0]!.kind === 'replace') {
         const operation = queue.shift()!;
         try {
-          await file.truncate(0);
-          size = 0;
-          dirty = false;
-          await file.sync();
+          await replace(operation.data);
           operation.done();
         } catch (error) {
           await fail(error, [operation]);
@@ -351,7 +385,7 @@ function createJournal(init: { path: string; file: JournalFile; size: number; ke
       }
       let n = 0;
       while (n < queue.length && queue[n]!.kind === 'append') n++;
-      const batch = queue.splice(0, n) as Array<Operation & { kind: 'append' }>;
+      const batch = queue.splice(0, n);
       const data = batch.length === 1 ? batch[0]!.data : Buffer.concat(batch.map((b) => b.data));
       try {
         if (dirty) await cut();
@@ -387,7 +421,9 @@ function createJournal(init: { path: string; file: JournalFile; size: number; ke
       // Encoded before anything is applied: an event that cannot be written is never applied either.
       return enqueue({ kind: 'append', data: Buffer.from(events.map((e) => encodeRecord(e, key)).join(''), 'utf8') });
     },
-    truncate: () => enqueue({ kind: 'truncate' }),
+    replace(events) {
+      return enqueue({ kind: 'replace', data: Buffer.from(events.map((e) => encodeRecord(e, key)).join(''), 'utf8') });
+    },
     onRollback(listener) {
       rollback = listener;
     },

@@ -7,7 +7,8 @@
 // state its records build, which replaces the projections: the failed commits — and those
 // applied after them, which may have decided on them — are rolled back and reject with
 // StorageUnavailableError; while the journal recovers (and a moment after), commits are
-// refused before anything is applied.
+// refused before anything is applied. A reset is one such step too: the new state's events
+// replace the whole journal at once, or the reset fails and nothing changed.
 import type { SandboxEvent } from './events.ts';
 import type { Replayed } from './journal.ts';
 import { applyEvent, carryOverMemoryOnly, createProjections, type Projections } from './projections.ts';
@@ -18,8 +19,12 @@ export type Journal = {
   refusal(): StorageUnavailableError | undefined;
   /** Resolves once the events are on disk; rejects with StorageUnavailableError if they cannot be. */
   append(events: SandboxEvent[]): Promise<void>;
-  /** Empties the journal (control-surface reset), in order with the appends. */
-  truncate(): Promise<void>;
+  /**
+   * Replaces the whole journal by `events` in one step (control-surface reset), in order with
+   * the appends: resolves once the new journal is on disk; rejects with StorageUnavailableError,
+   * the journal unchanged, if it cannot be.
+   */
+  replace(events: SandboxEvent[]): Promise<void>;
   /** `listener` gets the state of the journal as it is on disk after a failed write was undone. */
   onRollback(listener: (replayed: Replayed) => void): void;
   close(): Promise<void>;
@@ -34,7 +39,12 @@ export type Store = {
    * for it, so nothing that is later undone is ever shown.
    */
   settled(): Promise<void> | undefined;
-  reset(): Promise<void>;
+  /**
+   * Starts again from an empty state with `events` (the re-seeded demo account) applied, in
+   * one durable step: resolves once the journal holds exactly them; rejects with
+   * StorageUnavailableError, and everything as it was, when they cannot be written.
+   */
+  reset(events?: SandboxEvent[]): Promise<void>;
   close(): Promise<void>;
   /** Events applied since start (or reset); for the control surface and tests. */
   readonly eventCount: number;
@@ -45,9 +55,13 @@ export function createStore(journal?: Journal, replayed?: Replayed): Store {
   let count = replayed?.count ?? 0;
   /** The journal promise of the latest commit not yet durable. */
   let latest: Promise<void> | undefined;
+  /** The state a reset that is not durable yet replaced (what it kept only in memory returns if the reset is undone). */
+  let replaced: Projections | undefined;
 
   journal?.onRollback((durable) => {
     carryOverMemoryOnly(state, durable.state);
+    if (replaced) carryOverMemoryOnly(replaced, durable.state);
+    replaced = undefined;
     state = durable.state;
     count = durable.count;
   });
@@ -85,12 +99,22 @@ export function createStore(journal?: Journal, replayed?: Replayed): Store {
       await durable;
     },
     settled: () => latest,
-    async reset() {
+    async reset(events = []) {
       const refused = journal?.refusal();
       if (refused) throw refused;
+      // Queued (and encoded) before anything is applied, as a commit is; a failed write hands
+      // back the journal's state as it was (onRollback above).
+      const durable = journal ? track(journal.replace(events)) : undefined;
+      const before = state;
+      if (durable) replaced = before;
       state = createProjections();
-      count = 0;
-      if (journal) await track(journal.truncate());
+      for (const e of events) applyEvent(state, e);
+      count = events.length;
+      try {
+        await durable;
+      } finally {
+        if (replaced === before) replaced = undefined;
+      }
     },
     close: async () => journal?.close(),
   };
