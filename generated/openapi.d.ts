@@ -688,8 +688,11 @@ export interface paths {
          *
          *     The response is the only time the endpoint's signing `secret` (`whsec_...`) is shown:
          *     store it in your secret manager, next to but distinct from your API key. Every
-         *     delivery is signed with it (see the Events section). The URL must use `https`; only the
-         *     local sandbox server also accepts `http://localhost` and `http://127.0.0.1`.
+         *     delivery is signed with it (see the Events section). The URL must be a public `https`
+         *     URL: private, loopback and link-local targets are refused with `422` (see `WebhookUrl`).
+         *     Only the local sandbox server also accepts loopback receivers (`http://localhost`,
+         *     `http://127.0.0.1`, any port), but never its own listeners (`422`, violation code
+         *     `sandbox-itself`).
          */
         post: operations["createWebhookEndpoint"];
         delete?: never;
@@ -726,7 +729,9 @@ export interface paths {
          * @description Changes the URL, the event types, the description or whether the endpoint is active;
          *     send at least one of them. Changes apply to events that occur from then on; a new `url`
          *     also receives the retries of deliveries still pending. The signing secret and the
-         *     environment do not change.
+         *     environment do not change. A new `url` is judged as on create (see `WebhookUrl`): a
+         *     private, loopback or link-local target is a `422`, and so, on the local sandbox server,
+         *     is the sandbox's own listener (violation code `sandbox-itself`).
          *
          *     `active: false` disables the endpoint: it receives nothing more, events that occur while
          *     it is disabled are never delivered, and deliveries awaiting a retry end as `failed`.
@@ -1263,7 +1268,9 @@ export interface components {
             /**
              * @description The JSON Schema keyword that failed, such as `required`, `type`, `pattern` or `maximum`;
              *     `x-max-decimal-places` for a JSON number amount with more than 8 decimal places (see
-             *     `Amount`), and `i-json` for a string holding a lone UTF-16 surrogate (see Request bodies).
+             *     `Amount`), `i-json` for a string holding a lone UTF-16 surrogate (see Request bodies),
+             *     and, on the local sandbox server only, `sandbox-itself` for a webhook `url` that is the
+             *     sandbox's own listener (see `WebhookUrl`).
              * @example pattern
              */
             code: string;
@@ -1819,10 +1826,24 @@ export interface components {
         WebhookEndpointId: string;
         /**
          * Format: uri
-         * @description Where PacSpace sends events, as an absolute URL without credentials or fragment. It must
-         *     use `https`. Only the local sandbox server also accepts `http://localhost` and
-         *     `http://127.0.0.1` (any port), so a receiver on your own machine can be tested; the hosted
-         *     service rejects such URLs with `422 validation_failed`.
+         * @description Where PacSpace sends events, as an absolute URL without credentials or fragment.
+         *
+         *     **The hosted service** accepts only public `https` URLs: a host that is, or resolves to, a
+         *     private (`10.0.0.0/8`, `172.16.0.0/12`, `192.168.0.0/16`, `fc00::/7`), loopback
+         *     (`127.0.0.0/8`, `::1`, `localhost`), link-local (`169.254.0.0/16`, `fe80::/10`),
+         *     unspecified or otherwise non-public address, in any spelling (`2130706433`, `0x7f000001`,
+         *     `[::ffff:127.0.0.1]`), is refused with `422 validation_failed` on `url`. The address is
+         *     checked again at every delivery, after DNS resolution; a delivery whose host then resolves
+         *     to such an address is not sent and fails. Redirects are never followed.
+         *
+         *     **The local sandbox server** also accepts loopback receivers, so a receiver on your own
+         *     machine can be tested: `http://localhost` and `http://127.0.0.1` (any port), and `https`
+         *     URLs whose host is this machine. It never delivers to itself: a URL on one of the
+         *     sandbox's own listener ports whose host is this machine (`localhost`, `127.0.0.0/8`, `::1`,
+         *     `0.0.0.0`, this machine's addresses, in any spelling) is refused with `422
+         *     validation_failed` (violation code `sandbox-itself` on `url`), and every delivery is checked
+         *     again after DNS resolution: one whose host resolves to the sandbox itself is not sent, and
+         *     is `failed` at once with one attempt whose `error` says why.
          * @example https://api.example.com/webhooks/pacspace
          */
         WebhookUrl: string;

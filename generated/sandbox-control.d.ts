@@ -310,7 +310,9 @@ export interface components {
             /**
              * @description The JSON Schema keyword that failed, such as `required`, `type`, `pattern` or `maximum`;
              *     `x-max-decimal-places` for a JSON number amount with more than 8 decimal places (see
-             *     `Amount`), and `i-json` for a string holding a lone UTF-16 surrogate (see Request bodies).
+             *     `Amount`), `i-json` for a string holding a lone UTF-16 surrogate (see Request bodies),
+             *     and, on the local sandbox server only, `sandbox-itself` for a webhook `url` that is the
+             *     sandbox's own listener (see `WebhookUrl`).
              * @example pattern
              */
             code: string;
@@ -374,6 +376,50 @@ export interface components {
              * @description For `plan_limit_exceeded`, when the current billing period ends and the limit resets.
              */
             periodEnd?: string;
+        };
+        /**
+         * @description The PacSpace `Problem` shape (RFC 9457 problem details) of the sandbox's own refusals,
+         *     which the public contract does not list because the hosted service decides them its own
+         *     way: a `Host` the sandbox does not serve (`421 misdirected_request`) and a cross-site
+         *     control request (`403 cross_site_request`). Match on `code`.
+         */
+        SandboxProblem: {
+            /**
+             * Format: uri
+             * @description A URI naming the problem type.
+             * @example https://docs.pacspace.io/errors/cross_site_request
+             */
+            type: string;
+            /**
+             * @description A short, human-readable summary of the problem type.
+             * @example Cross-site request
+             */
+            title: string;
+            /**
+             * @description The HTTP status code of this response.
+             * @enum {integer}
+             */
+            status: 403 | 421;
+            /** @description A human-readable explanation of this occurrence. It never repeats the `Host`, `Origin` or token that was sent. */
+            detail: string;
+            /**
+             * @description | code | status | meaning |
+             *     |---|---|---|
+             *     | `cross_site_request` | 403 | A control request from another site: an `Origin` that is not the sandbox's own, or `Sec-Fetch-Site: cross-site` or `same-site`. |
+             *     | `misdirected_request` | 421 | The `Host` header names a host the sandbox does not serve (see Host check). |
+             * @enum {string}
+             */
+            code: "cross_site_request" | "misdirected_request";
+            /**
+             * @description Identifies this request in the sandbox's log lines; also sent as the `X-Request-Id` header.
+             * @example req_7Hq2LmN4pX9a
+             */
+            requestId: string;
+            /**
+             * @description The path of the request that was refused.
+             * @example /__sandbox/reset
+             */
+            instance?: string;
         };
         /**
          * @description An opaque, single-use token that PacSpace sends by email: in the approval link (the access
@@ -564,6 +610,64 @@ export interface components {
     };
     responses: {
         /**
+         * @description The sandbox was started with a control token (`--control-token`, `controlToken`) and the
+         *     request did not send it in `X-Sandbox-Control-Token`, or sent another value. The answer is
+         *     the same whatever was wrong; nothing changed. Never sent by a sandbox without a token.
+         */
+        ControlTokenRequired: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request came from another site (a web page): its `Origin` is not the sandbox's own
+         *     (`http://` followed by the request's `Host`), it is `Origin: null`, or it says
+         *     `Sec-Fetch-Site: cross-site` or `same-site` (another port of `127.0.0.1` is the same site).
+         *     Refused before anything else is looked at; nothing changed.
+         */
+        CrossSiteRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["SandboxProblem"];
+            };
+        };
+        /**
+         * @description An unsafe control request (`POST`, `PUT`, `DELETE`) sent a body, or a `Content-Type`, that
+         *     is not `application/json` (a form or `text/plain`, which a browser may send to any site
+         *     without asking first). Refused before anything else is looked at; nothing changed. An
+         *     operation that takes no body needs no `Content-Type`.
+         */
+        ControlUnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The `Host` header names a host this sandbox does not serve (see Host check in the
+         *     description of this document). Answered on both listeners and for every path, before the
+         *     request is routed; nothing changed.
+         */
+        MisdirectedRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["SandboxProblem"];
+            };
+        };
+        /**
          * @description Only with `--data`: the sandbox could not write its journal (the disk is full or failing),
          *     so nothing was changed. An operation that writes nothing can get it too: no answer shows
          *     state that is not written yet, so one that arrives while a write is being synced waits for
@@ -631,6 +735,12 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+         *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+         *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+         */
+        ControlToken: string;
         /** @description Only the messages sent to this address (compared case-insensitively). */
         OutboxTo: components["schemas"]["EmailAddress"];
         /** @description The fault's name, as listed by `GET /__sandbox/faults`. A well-formed name that is not in the registry is a `404`. */
@@ -654,6 +764,7 @@ export type ProblemCode = components['schemas']['ProblemCode'];
 export type ValidationViolation = components['schemas']['ValidationViolation'];
 export type ReceiptId = components['schemas']['ReceiptId'];
 export type Problem = components['schemas']['Problem'];
+export type SandboxProblem = components['schemas']['SandboxProblem'];
 export type EmailToken = components['schemas']['EmailToken'];
 export type OutboxMessage = components['schemas']['OutboxMessage'];
 export type ClockState = components['schemas']['ClockState'];
@@ -665,12 +776,17 @@ export type RateLimitUpdateRequest = components['schemas']['RateLimitUpdateReque
 export type FaultName = components['schemas']['FaultName'];
 export type Fault = components['schemas']['Fault'];
 export type FaultUpdateRequest = components['schemas']['FaultUpdateRequest'];
+export type ResponseControlTokenRequired = components['responses']['ControlTokenRequired'];
+export type ResponseCrossSiteRequest = components['responses']['CrossSiteRequest'];
+export type ResponseControlUnsupportedMediaType = components['responses']['ControlUnsupportedMediaType'];
+export type ResponseMisdirectedRequest = components['responses']['MisdirectedRequest'];
 export type ResponseStorageUnavailable = components['responses']['StorageUnavailable'];
 export type ResponseValidationFailed = components['responses']['ValidationFailed'];
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponsePayloadTooLarge = components['responses']['PayloadTooLarge'];
 export type ResponseUnsupportedMediaType = components['responses']['UnsupportedMediaType'];
 export type ResponseFaultNotFound = components['responses']['FaultNotFound'];
+export type ParameterControlToken = components['parameters']['ControlToken'];
 export type ParameterOutboxTo = components['parameters']['OutboxTo'];
 export type ParameterFaultNamePath = components['parameters']['FaultNamePath'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
@@ -680,7 +796,14 @@ export interface operations {
     resetSandbox: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -700,6 +823,10 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            415: components["responses"]["ControlUnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             503: components["responses"]["StorageUnavailable"];
         };
     };
@@ -709,7 +836,14 @@ export interface operations {
                 /** @description Only the messages sent to this address (compared case-insensitively). */
                 to?: components["parameters"]["OutboxTo"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -729,6 +863,9 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["StorageUnavailable"];
         };
@@ -736,7 +873,14 @@ export interface operations {
     getClock: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -756,13 +900,23 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             503: components["responses"]["StorageUnavailable"];
         };
     };
     advanceClock: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -787,8 +941,11 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["StorageUnavailable"];
         };
@@ -796,7 +953,14 @@ export interface operations {
     getRateLimits: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -816,13 +980,23 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             503: components["responses"]["StorageUnavailable"];
         };
     };
     setRateLimits: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -847,8 +1021,11 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["StorageUnavailable"];
         };
@@ -856,7 +1033,14 @@ export interface operations {
     listFaults: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -876,13 +1060,23 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             503: components["responses"]["StorageUnavailable"];
         };
     };
     clearFaults: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -902,13 +1096,24 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            415: components["responses"]["ControlUnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             503: components["responses"]["StorageUnavailable"];
         };
     };
     setFault: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
             path: {
                 /** @description The fault's name, as listed by `GET /__sandbox/faults`. A well-formed name that is not in the registry is a `404`. */
                 name: components["parameters"]["FaultNamePath"];
@@ -936,9 +1141,12 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
             404: components["responses"]["FaultNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["StorageUnavailable"];
         };

@@ -9,6 +9,8 @@ import { isMediaType } from './contract/validators.ts';
 import { authenticate, rateLimited } from './gate/authenticate.ts';
 import { parseCookies } from './http/cookies.ts';
 import { createDocsSite } from './http/docs-site.ts';
+import { createHostCheck } from './http/host-check.ts';
+import { createControlGuard } from './control/guard.ts';
 import { fail, problemBody, ProblemError, statusOf } from './http/problem.ts';
 import { randomBase62 } from './security/secrets.ts';
 import type { Services } from './services.ts';
@@ -26,6 +28,8 @@ export type IncomingRequest = {
   body: Buffer | 'too-large' | undefined;
   environment: KeyEnvironment;
   clientAddress: string;
+  /** The port the request came in on (the listener's); in-process callers may leave it out. */
+  localPort?: number;
 };
 
 export type OutgoingResponse = { status: number; headers: Record<string, string | string[]>; body: string | undefined };
@@ -165,6 +169,10 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   const api = await buildSurface('openapi', handlers.api);
   const docsSite = createDocsSite();
   const control = services.config.control ? await buildSurface('sandbox-control', handlers.control) : undefined;
+  const hostServed = createHostCheck(services.config.host ?? '127.0.0.1', services.config.allowedHosts);
+  const controlGuard = createControlGuard(services.config.controlToken);
+  /** The port of a listener as its URL says (for in-process requests, which bring no socket). */
+  const listenerPort = (environment: KeyEnvironment) => Number(/:(\d+)$/.exec(environment === 'live' ? services.config.productionUrl : services.config.sandboxUrl)?.[1]);
 
   async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
     const requestId = `req_${randomBase62(16)}`;
@@ -191,14 +199,23 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     };
 
     try {
+      // Only the Host values this sandbox serves (DNS rebinding), before anything else, on every
+      // path of both listeners: 421 (mock/http/host-check.ts).
+      if (!hostServed(headers.host, req.localPort ?? listenerPort(req.environment))) return bare(fail('misdirected_request'));
       // /docs/ (the built docs site), /openapi.json and /openapi.yaml: not part of the public
       // contract, production listener only (mock/http/docs-site.ts).
       const site = req.environment === 'live' ? await docsSite(req.method, path, requestId) : undefined;
       if (site) return site;
       const isControl = path.startsWith('/__sandbox/');
-      const surface = isControl ? control : api;
+      // The control surface lives on the production listener only (on the other: an unknown path).
+      const surface = isControl ? (req.environment === 'live' ? control : undefined) : api;
       // The Dashboard API lives on the production listener only.
       if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/'))) return bare(fail('not_found'));
+      if (isControl) {
+        // Cross-site, control token, JSON only (mock/control/guard.ts); judged on the headers as sent.
+        const refused = controlGuard({ method: req.method, headers: normalizeHeaders(req.headers), hasBody: req.body === 'too-large' || !!req.body?.length });
+        if (refused) return bare(refused);
+      }
       if (!isControl) {
         const decision = services.limits.client.take(req.clientAddress);
         if (!decision.allowed) return bare(rateLimited(services, decision));

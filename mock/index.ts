@@ -5,9 +5,11 @@
 // contract (openapi/sandbox-control.yaml) and the Dashboard API document for them.
 import type { WebhookDelivery } from '../generated/openapi.d.ts';
 import type { ClockState, OutboxMessage } from '../generated/sandbox-control.d.ts';
+import { isControlToken } from './control/guard.ts';
 import { advanceClock, outboxMessages, resetState } from './control/handlers.ts';
 import type { DemoAccount } from './demo/seed-demo.ts';
 import { deliveryView } from './domain/webhooks.ts';
+import { normalizeAllowedHost } from './http/host-check.ts';
 import { isPort, ListenError, type ListenerName } from './http/listener.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { startSandbox as startListeners } from './sandbox.ts';
@@ -54,6 +56,18 @@ export type SandboxOptions = {
   logLevel?: LogLevel;
   /** Serve the `/__sandbox` control surface over HTTP (and honour `Prefer`). Default true. The methods of `Sandbox` work either way. */
   control?: boolean;
+  /**
+   * Require this token in the `X-Sandbox-Control-Token` header of every `/__sandbox` request
+   * over HTTP (`401` otherwise), as `--control-token` does. 1 to 256 visible ASCII characters.
+   * The methods of `Sandbox` do not need it. Default: none needed.
+   */
+  controlToken?: string;
+  /**
+   * More `Host` values the sandbox answers, as `--allowed-host` does: `HOST` (with the port of
+   * the listener a request came in on) or `HOST:PORT` (exactly). It always answers `localhost`,
+   * `127.0.0.1`, `[::1]` and `host` on its own ports; any other `Host` gets `421`.
+   */
+  allowedHosts?: string[];
 };
 
 export type SandboxUrls = {
@@ -135,6 +149,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.repair ? { repair: true } : {}),
     ...(options.dataKeyFile === undefined ? {} : { dataKeyFile: options.dataKeyFile }),
     ...(options.control === undefined ? {} : { control: options.control }),
+    ...(options.controlToken === undefined ? {} : { controlToken: options.controlToken }),
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: [...options.allowedHosts] }),
   });
   const { services } = running;
   const noDemo =
@@ -200,4 +216,15 @@ function checkOptions(options: SandboxOptions & { port: number; sandboxPort: num
   }
   // Both concern the journal: without one they would silently do nothing.
   if (!options.dataDir && (options.repair || options.dataKeyFile !== undefined)) throw new RangeError(`${options.repair ? 'repair' : 'dataKeyFile'} needs dataDir`);
+  // (The token's value is never part of a message.)
+  if (options.controlToken !== undefined && !(typeof options.controlToken === 'string' && isControlToken(options.controlToken))) {
+    throw new RangeError('controlToken must be 1 to 256 visible ASCII characters (no spaces)');
+  }
+  if (options.controlToken !== undefined && options.control === false) throw new RangeError('controlToken needs the control surface (control: false)');
+  if (options.allowedHosts !== undefined) {
+    if (!Array.isArray(options.allowedHosts)) throw new RangeError('allowedHosts must be an array of host names or addresses');
+    for (const value of options.allowedHosts) {
+      if (!(typeof value === 'string' && normalizeAllowedHost(value) !== undefined)) throw new RangeError(`allowedHosts: ${JSON.stringify(value)} is not a host name or address (with an optional :port)`);
+    }
+  }
 }

@@ -7,7 +7,9 @@ import { createFaults } from './control/faults.ts';
 import { demoIdentity, seedDemoAccount, type DemoAccount, type DemoIdentity } from './demo/seed-demo.ts';
 import { apiHandlers } from './domain/index.ts';
 import { createRateLimiter } from './gate/rate-limiter.ts';
+import { normalizeAllowedHost } from './http/host-check.ts';
 import { createListener, listen } from './http/listener.ts';
+import { isControlToken } from './control/guard.ts';
 import type { SandboxConfig, Services } from './services.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
 import { createScheduler } from './scheduler.ts';
@@ -24,6 +26,10 @@ export type SandboxOptions = {
   /** Seed for the deterministic demo account; omit for none. */
   seed?: number;
   control?: boolean;
+  /** More `Host` values to answer (`--allowed-host`): `HOST` (with the listener's port) or `HOST:PORT`. */
+  allowedHosts?: string[];
+  /** Require this token in `X-Sandbox-Control-Token` on every control request (`--control-token`). */
+  controlToken?: string;
   provisioningMs?: number;
   /** Approve access requests at once (default true); false leaves them pending. */
   autoApprove?: boolean;
@@ -91,6 +97,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     provisioningMs: options.provisioningMs ?? 5_000,
     loginFailures: { limit: 5, windowMs: 15 * 60_000 },
     control: options.control ?? true,
+    host,
+    allowedHosts: allowedHosts(options.allowedHosts),
+    ...(options.controlToken === undefined ? {} : { controlToken: controlToken(options.controlToken) }),
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     confirmationMs: options.confirmationMs ?? 2_000,
     freePlanDeltas: options.freePlanDeltas ?? 100,
@@ -129,6 +138,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const sandboxPort = await listen(sandbox, host, options.sandboxPort ?? 4011, 'sandbox');
     config.productionUrl = `http://${host}:${productionPort}`;
     config.sandboxUrl = `http://${host}:${sandboxPort}`;
+    // Deliveries wait for the listeners' ports (mock/webhooks/self-target.ts): start what is due.
+    services.webhooks.flush();
   } catch (error) {
     // One listener may be up (the other's port was taken): release it, the timers and the journal.
     await close();
@@ -143,6 +154,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     restoredDemo,
     close,
   };
+}
+
+/** The `allowedHosts` option, normalized; a value that is not a host (with an optional port) is a RangeError. */
+function allowedHosts(values: string[] = []): string[] {
+  return values.map((value) => {
+    const host = normalizeAllowedHost(value);
+    if (host === undefined) throw new RangeError(`allowedHosts: "${value}" is not a host name or address (with an optional :port)`);
+    return host;
+  });
+}
+
+/** The `controlToken` option; its value is never part of an error message. */
+function controlToken(token: string): string {
+  if (!isControlToken(token)) throw new RangeError('controlToken must be 1 to 256 visible ASCII characters (no spaces)');
+  return token;
 }
 
 async function openStore(options: SandboxOptions, log: Logger): Promise<Store> {

@@ -18,6 +18,12 @@ export type SandboxConfig = {
   loginFailures: { limit: number; windowMs: number };
   /** Whether the /__sandbox/ control surface is served. */
   control: boolean;
+  /** The address both listeners bind to (`--host`): served as a `Host` too (mock/http/host-check.ts). */
+  host?: string;
+  /** More `Host` values served (`--allowed-host`): `HOST` with the listener's port, or `HOST:PORT` exactly. */
+  allowedHosts?: string[];
+  /** When set, every control request must send it in `X-Sandbox-Control-Token` (`--control-token`). Never logged. */
+  controlToken?: string;
   /** The `--seed` of the demo account, re-created by `POST /__sandbox/reset`; absent for none. */
   seed?: number;
   /** How long after recording a delta becomes `confirmed` (verified) on the sandbox clock. */

@@ -6,7 +6,9 @@ export function banner(sandbox: RunningSandbox, dataDir: string | undefined): st
     'PacSpace sandbox is running',
     `  Dashboard API + production Balance API (pk_live_):  ${sandbox.productionUrl}`,
     `  Sandbox Balance API (pk_test_):                     ${sandbox.sandboxUrl}`,
-    ...(sandbox.services.config.control ? [`  Control surface:                                    ${sandbox.productionUrl}/__sandbox/`] : []),
+    ...(sandbox.services.config.control
+      ? [`  Control surface:                                    ${sandbox.productionUrl}/__sandbox/${sandbox.services.config.controlToken === undefined ? '' : ' (send X-Sandbox-Control-Token)'}`]
+      : []),
   ];
   if (sandbox.restoredDemo) {
     lines.push(

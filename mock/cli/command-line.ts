@@ -1,6 +1,8 @@
 // The command line of `pacspace-sandbox`: what to do (help, version, or start with these
 // options), or a UsageError that says what is wrong with it in one line.
 import { parseArgs } from 'node:util';
+import { isControlToken } from '../control/guard.ts';
+import { normalizeAllowedHost } from '../http/host-check.ts';
 import { isPort } from '../http/listener.ts';
 import { LOG_LEVELS, type LogLevel } from '../logger.ts';
 import type { SandboxOptions } from '../sandbox.ts';
@@ -18,6 +20,9 @@ export const usage = `Usage: pacspace-sandbox [options]
   --repair              with --data: keep every journal record that verifies, move the rest aside
   --data-key-file FILE  the key sealing the journal's secrets (default DIR/data.key)
   --no-control          do not serve the /__sandbox/ control surface
+  --control-token TOKEN control requests must send X-Sandbox-Control-Token: TOKEN (default: none needed)
+  --allowed-host HOST   also answer requests for this Host (HOST: with the listener's port; HOST:PORT: exactly);
+                        repeatable. Always answered: localhost, 127.0.0.1, [::1] and --host
   --log-level LEVEL     silent | error | warn | info | debug (default info; debug logs one line per request)
   -h, --help            show this help
   --version             print the version`;
@@ -38,6 +43,8 @@ const OPTIONS = {
   'confirmation-ms': { type: 'string', default: '2000' },
   'free-plan-deltas': { type: 'string', default: '100' },
   'no-control': { type: 'boolean', default: false },
+  'control-token': { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
   data: { type: 'string' },
   repair: { type: 'boolean', default: false },
   'data-key-file': { type: 'string' },
@@ -77,12 +84,25 @@ export function parseCommandLine(args: string[]): Command {
       confirmationMs: wholeNumber('--confirmation-ms', values['confirmation-ms']),
       freePlanDeltas: wholeNumber('--free-plan-deltas', values['free-plan-deltas']),
       control: !values['no-control'],
+      ...controlOptions(values['control-token'], values['allowed-host'], !values['no-control']),
       ...(values.data ? { dataDir: values.data } : {}),
       ...(values.repair ? { repair: true } : {}),
       ...(values['data-key-file'] ? { dataKeyFile: values['data-key-file'] } : {}),
       logLevel,
     },
   };
+}
+
+/** `--control-token` (its value is never part of a message) and every `--allowed-host`, checked. */
+function controlOptions(token: string | undefined, hosts: string[] | undefined, control: boolean): Pick<SandboxOptions, 'controlToken' | 'allowedHosts'> {
+  if (token !== undefined && !control) throw new UsageError('--control-token needs the control surface (drop --no-control)');
+  if (token !== undefined && !isControlToken(token)) throw new UsageError('--control-token must be 1 to 256 visible ASCII characters (no spaces)');
+  const allowedHosts = (hosts ?? []).map((value) => {
+    const host = normalizeAllowedHost(value);
+    if (host === undefined) throw new UsageError(`--allowed-host must be a host name or address with an optional :port, got "${value}"`);
+    return host;
+  });
+  return { ...(token === undefined ? {} : { controlToken: token }), ...(allowedHosts.length ? { allowedHosts } : {}) };
 }
 
 function wholeNumber(flag: string, value: string): number {

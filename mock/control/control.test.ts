@@ -76,8 +76,9 @@ describe('the contract of the control surface', () => {
     expect([...spec.components.schemas.FaultName.enum].sort()).toEqual(Object.keys(FAULTS).sort());
   });
 
-  it('answers on both listeners, with 404 for unknown paths and 405 with Allow for wrong methods', async () => {
-    await ok(sb.sandboxApi.get('/__sandbox/clock'));
+  it('answers on the production listener only, with 404 for unknown paths and 405 with Allow for wrong methods', async () => {
+    await ok(control.get('/__sandbox/clock'));
+    expectProblem(await sb.sandboxApi.get('/__sandbox/clock'), 404, 'not_found');
     expectProblem(await control.get('/__sandbox/nothing-here'), 404, 'not_found');
     const wrong = await control.get('/__sandbox/reset');
     expectProblem(wrong, 405, 'method_not_allowed');

@@ -9,6 +9,7 @@ import type { User } from '../state/projections.ts';
 import type { WebhookDelivery, WebhookEndpoint, WebhookEndpointUpdated } from '../state/webhooks.ts';
 import { announcement } from '../webhooks/envelope.ts';
 import { sampleData } from '../webhooks/samples.ts';
+import { ownPorts, selfTargetReason } from '../webhooks/self-target.ts';
 import { callerOf, iso, ok, paginate, type HandlerContext, type Handlers } from './handler.ts';
 
 type Schemas = components['schemas'];
@@ -56,6 +57,18 @@ export function deliveryView(delivery: WebhookDelivery): DeliveryView {
   };
 }
 
+/**
+ * `422` on `url` when it names the sandbox's own listener (mock/webhooks/self-target.ts): a
+ * delivery would call the sandbox itself. Re-checked, after DNS, on every delivery.
+ */
+function refuseSelfTarget(ctx: HandlerContext, url: string) {
+  const reason = selfTargetReason(url, ownPorts(ctx.services.config));
+  if (reason === undefined) return;
+  throw fail('validation_failed', `The webhook URL is this sandbox's own listener; deliveries never go to the sandbox itself.`, {
+    validation: [{ location: ['body', 'url'], severity: 'Error', code: 'sandbox-itself', message: reason }],
+  });
+}
+
 /** The caller's endpoint by id; another tenant's is answered exactly like a missing one. */
 function ownEndpoint(ctx: HandlerContext, user: User): WebhookEndpoint {
   const endpoint = ctx.services.store.state.webhooks.endpoints.get(ctx.params.id ?? '');
@@ -67,6 +80,7 @@ export const webhookHandlers: Handlers = {
   async createWebhookEndpoint(ctx) {
     const { user } = callerOf(ctx, 'session');
     const body = ctx.body as Schemas['WebhookEndpointCreateRequest'];
+    refuseSelfTarget(ctx, body.url);
     const { services } = ctx;
     const endpointId = `wh_${randomBase62(16)}`;
     const secret = newSigningSecret();
@@ -107,6 +121,7 @@ export const webhookHandlers: Handlers = {
     const { user } = callerOf(ctx, 'session');
     const endpoint = ownEndpoint(ctx, user);
     const body = ctx.body as Schemas['WebhookEndpointUpdateRequest'];
+    if (body.url !== undefined) refuseSelfTarget(ctx, body.url);
     // The schema (additionalProperties: false, minProperties: 1) already refused anything else.
     const event: WebhookEndpointUpdated = { type: 'webhook.endpoint.updated', at: ctx.services.clock.now(), endpointId: endpoint.id };
     if (body.url !== undefined) event.url = body.url;

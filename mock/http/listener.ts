@@ -43,6 +43,7 @@ export function createListener(environment: KeyEnvironment, handle: Handle, log?
         body,
         environment,
         clientAddress: req.socket.remoteAddress ?? 'unknown',
+        localPort: req.socket.localPort,
       });
       const unread = body === 'too-large' && !req.readableEnded;
       res.writeHead(out.status, unread ? { ...out.headers, connection: 'close' } : out.headers);

@@ -7,7 +7,12 @@ import type { components } from '../../generated/openapi.d.ts';
  * nothing changed, retry after `Retry-After`), which the sandbox answers with `--data` when its
  * disk is full or failing.
  */
-export type ProblemCode = components['schemas']['ProblemCode'];
+export type ProblemCode = components['schemas']['ProblemCode'] | SandboxGuardCode;
+/**
+ * The sandbox's own refusals, outside the public contract (its control contract documents
+ * them): a `Host` it does not serve (421, any path) and a cross-site control request (403).
+ */
+export type SandboxGuardCode = 'misdirected_request' | 'cross_site_request';
 export type ValidationViolation = components['schemas']['ValidationViolation'];
 
 const catalog: Record<ProblemCode, { status: number; title: string; detail: string }> = {
@@ -59,6 +64,16 @@ const catalog: Record<ProblemCode, { status: number; title: string; detail: stri
   },
   account_exists: { status: 409, title: 'Account exists', detail: 'An account with this email address already exists.' },
   payload_too_large: { status: 413, title: 'Payload too large', detail: 'Request bodies are limited to 1048576 bytes.' },
+  cross_site_request: {
+    status: 403,
+    title: 'Cross-site request',
+    detail: 'The sandbox control surface refuses requests sent from other sites.',
+  },
+  misdirected_request: {
+    status: 421,
+    title: 'Misdirected request',
+    detail: 'This sandbox does not answer for the host named in the Host header.',
+  },
   unsupported_media_type: {
     status: 415,
     title: 'Unsupported media type',

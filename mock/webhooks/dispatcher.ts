@@ -5,7 +5,10 @@
 // a receiver. Each attempt is signed afresh (protocol/webhook-signature.ts), POSTed with a
 // timeout, and recorded as an event; a non-2xx answer, a redirect, a timeout or a connection
 // error is retried after `retryDelaysMs[attempt - 1]` on the sandbox clock until
-// `retryDelaysMs.length + 1` attempts (at most the contract's 6) have failed.
+// `retryDelaysMs.length + 1` attempts (at most the contract's 6) have failed. Redirects are
+// never followed. A target that is the sandbox's own listener (mock/webhooks/self-target.ts,
+// judged after DNS resolution) is never sent anything: the attempt is recorded with the reason
+// and the delivery is failed at once.
 import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { signatureHeader } from '../../protocol/webhook-signature.ts';
@@ -15,6 +18,8 @@ import type { Network } from '../state/events.ts';
 import { StorageUnavailableError } from '../state/storage.ts';
 import { signingSecrets, type WebhookDeliveryAttempted } from '../state/webhooks.ts';
 import { announcement, isWebhookEventType } from './envelope.ts';
+import { postWebhook } from './post.ts';
+import { ownPorts, SelfTargetError } from './self-target.ts';
 
 /** The contract's ceiling: a delivery is `failed` after at most 6 attempts. */
 export const MAX_ATTEMPTS = 6;
@@ -58,6 +63,9 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
 
   function flush() {
     if (stopping.signal.aborted) return;
+    // Nothing is sent before both listeners are bound (startSandbox flushes then): until their
+    // ports are known, a target that is the sandbox itself could not be recognized.
+    if (ownPorts(services.config).length < 2) return;
     const w = webhooks();
     const now = services.clock.now();
     for (const id of armed.keys()) if (!w.pending.has(id)) armed.delete(id);
@@ -108,15 +116,15 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
       const started = performance.now();
       let responseStatus: number | null = null;
       let error: string | null = null;
+      let refused = false;
       try {
         const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]);
         // Redirects are not followed: they count as failed attempts (the contract's 5XX note).
-        const response = await fetch(endpoint.url, { method: 'POST', headers, body, redirect: 'manual', signal });
-        responseStatus = response.status;
-        await discard(response);
-        if (response.status < 200 || response.status > 299) error = `non-2xx response status ${response.status}`;
+        responseStatus = await postWebhook(endpoint.url, { headers, body, signal, ownPorts: () => ownPorts(services.config), maxResponseBytes: MAX_RESPONSE_BYTES });
+        if (responseStatus < 200 || responseStatus > 299) error = `non-2xx response status ${responseStatus}`;
       } catch (failure) {
-        error = describeFailure(failure, timeoutMs);
+        refused = failure instanceof SelfTargetError;
+        error = refused ? (failure as SelfTargetError).message : describeFailure(failure, timeoutMs);
       }
       const durationMs = Math.max(0, Math.round(performance.now() - started));
       if (stopping.signal.aborted) return;
@@ -125,7 +133,8 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
 
       const maxAttempts = Math.min(retryDelaysMs.length + 1, MAX_ATTEMPTS);
       const endedAt = services.clock.now();
-      const outcome = error === null ? 'succeeded' : number >= maxAttempts ? 'failed' : 'retry';
+      // (A refused target stays refused: retrying would only record the same refusal again.)
+      const outcome = error === null ? 'succeeded' : refused || number >= maxAttempts ? 'failed' : 'retry';
       const recorded: WebhookDeliveryAttempted = {
         type: 'webhook.delivery.attempted',
         at: endedAt,
@@ -177,28 +186,12 @@ function signature(services: Services, secrets: string[], timestamp: number, bod
 /** The `webhook-secret-in-payload` fault: the envelope carries the endpoint's signing secret. */
 const withSecret = (body: string, secret: string) => JSON.stringify({ ...JSON.parse(body), signingSecret: secret });
 
-/** Reads and drops the answer (bounded); its content is never stored or logged. */
-async function discard(response: Response) {
-  if (!response.body) return;
-  const reader = response.body.getReader();
-  let read = 0;
-  try {
-    while (read < MAX_RESPONSE_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      read += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // The status decided the attempt; an unreadable body does not change it.
-  }
-}
-
 /** Why no usable response arrived, in the contract's words; never quotes the receiver. */
 function describeFailure(failure: unknown, timeoutMs: number): string {
   const name = (failure as Error)?.name;
   if (name === 'TimeoutError') return `timeout after ${timeoutMs} ms`;
-  const code = (failure as { cause?: { code?: unknown } })?.cause?.code;
+  // node:http puts the system's code on the error itself (fetch put it on its cause).
+  const code = (failure as { code?: unknown })?.code ?? (failure as { cause?: { code?: unknown } })?.cause?.code;
   switch (code) {
     case 'ECONNREFUSED':
       return 'connection refused';
