@@ -14,7 +14,7 @@ export type Need =
   | 'otherEnv'
   /** --probe-rate-limit */
   | 'rateLimitProbe'
-  /** --webhook-host (a receiver the target can reach) */
+  /** --webhook-host or --webhook-url (a receiver the target can reach) */
   | 'webhooks';
 
 export type Check = {
@@ -32,7 +32,7 @@ const REASONS: Record<Need, (c: ConformanceConfig) => string | undefined> = {
   writes: (c) => (c.allowWrites ? undefined : 'needs --allow-writes (it creates, rotates or deletes on the target)'),
   otherEnv: (c) => (c.otherEnvBaseUrl ? undefined : "needs --other-env-base-url (the other environment's Balance API)"),
   rateLimitProbe: (c) => (c.probeRateLimit ? undefined : 'needs --probe-rate-limit (it sends a bounded burst)'),
-  webhooks: (c) => (c.webhookHost ? undefined : 'needs --webhook-host (a local receiver the target can reach)'),
+  webhooks: (c) => (c.webhookHost || c.webhookUrl ? undefined : 'needs --webhook-host or --webhook-url (a local receiver the target can reach)'),
 };
 
 /** Why a check cannot run with this configuration, or undefined when it can. */

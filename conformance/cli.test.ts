@@ -1,6 +1,7 @@
 // The conformance CLI as a user runs it (the real binary against a real sandbox): skipped
 // checks say why, progress goes to stderr, reports are written in each format, failures set
-// the exit status, and no report carries a secret.
+// the exit status, and no report carries a secret. (Servers that differ from the sandbox, the
+// preflight, the request budget and Ctrl-C: portability.test.ts.)
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,11 @@ import { createRedactor } from './report/redact.ts';
 const bin = join(import.meta.dirname, '..', 'bin', 'pacspace-conformance.js');
 let sb: TestSandbox;
 let dir: string;
+
+const control = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${sb.productionUrl}/__sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status}`);
+};
 
 async function cli(args: string[]) {
   try {
@@ -40,6 +46,19 @@ describe('pacspace-conformance', () => {
     expect(missing.stderr).toContain('--base-url (or PACSPACE_BASE_URL) is required');
     expect((await cli(['--base-url', 'ftp://x'])).code).toBe(2);
     expect((await cli(['--base-url', sb.sandboxUrl, '--reporter', 'xml'])).code).toBe(2);
+    for (const [flag, value, says] of [
+      ['--timeout-scale', '0', '--timeout-scale must be a number above 0'],
+      ['--timeout-scale', 'fast', '--timeout-scale must be a number above 0'],
+      ['--max-requests', '2.5', '--max-requests must be a whole number, 0 or more'],
+      ['--webhook-port', '70000', '--webhook-port must be a port number, 0 to 65535'],
+      ['--webhook-url', 'ftp://tunnel', '--webhook-url must be an http(s) URL'],
+    ]) {
+      const bad = await cli(['--base-url', sb.sandboxUrl, flag!, value!]);
+      expect(bad.code, `${flag} ${value}`).toBe(2);
+      expect(bad.stderr).toContain(`pacspace-conformance: ${says}\n`);
+    }
+    const help = (await cli(['--help'])).stdout;
+    for (const flag of ['--timeout-scale', '--max-requests', '--webhook-url', '--webhook-port', 'html', 'inconclusive', '3 when the preflight']) expect(help).toContain(flag);
   });
 
   it('answers --version with the package version', async () => {
@@ -65,7 +84,7 @@ describe('pacspace-conformance', () => {
     const lines = run.stderr.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^✓ AUTH-001 +A Balance API request without X-Api-Key .* \(\d+ ms\)$/);
     expect(lines).toContainEqual(expect.stringMatching(/^- AUTH-003 +.*\(skipped\)$/));
-    expect(run.stdout).toMatch(/^\d+ passed, 0 failed, \d+ skipped in [\d.]+ s\n$/);
+    expect(run.stdout).toMatch(/^\d+ passed, 0 failed, \d+ skipped, 0 inconclusive in [\d.]+ s\n\d+ requests sent \(1 preflight, \d+ by checks of a budget of 1000, 0 cleanup\)\n$/);
     const report = JSON.parse(await readFile(out, 'utf8'));
     expect(lines.map((l) => l.split(/ +/)[1])).toEqual(report.results.map((r: any) => r.id));
     const byId = Object.fromEntries(report.results.map((r: any) => [r.id, r]));
@@ -78,20 +97,31 @@ describe('pacspace-conformance', () => {
   });
 
   it('fails with exit status 1 on a broken target, and the reports never contain the secret', async () => {
-    const wrongSecret = 'sk_test_ThisSecretMustNeverBePrinted1234567890';
-    const key = `${sb.demo!.apiKey.split('.')[0]}.${wrongSecret}`;
-    for (const reporter of ['pretty', 'json', 'junit']) {
-      const out = join(dir, `failing.${reporter}`);
-      const run = await cli(['--base-url', sb.sandboxUrl, '--api-key', key, '--only', 'AUTH-003', '--reporter', reporter, '--out', out]);
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/^✗ AUTH-003 .*\(FAILED in \d+ ms\)\n$/);
-      const text = await readFile(out, 'utf8');
-      expect(text).toContain('AUTH-003');
-      expect(text).not.toContain('ThisSecretMustNeverBePrinted');
-      expect(run.stdout + run.stderr).not.toContain('ThisSecretMustNeverBePrinted');
+    // The broken target accepts a key in the query string: AUTH-004 fails, and its failing
+    // request carries the key in its URL.
+    await control('PUT', '/faults/key-in-query-accepted', { active: true });
+    const key = sb.demo!.apiKey;
+    const secret = key.split('.')[1]!;
+    try {
+      for (const reporter of ['pretty', 'json', 'junit', 'html']) {
+        const out = join(dir, `failing.${reporter}`);
+        const run = await cli(['--base-url', sb.sandboxUrl, '--api-key', key, '--only', 'AUTH-004', '--reporter', reporter, '--out', out]);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^✗ AUTH-004 .*\(FAILED in \d+ ms\)\n$/);
+        const text = await readFile(out, 'utf8');
+        expect(text).toContain('AUTH-004');
+        expect(text).not.toContain(secret);
+        expect(run.stdout + run.stderr).not.toContain(secret);
+      }
+    } finally {
+      await control('PUT', '/faults/key-in-query-accepted', { active: false });
     }
     const junit = await readFile(join(dir, 'failing.junit'), 'utf8');
     expect(junit).toMatch(/<testsuites [^>]*tests="1" failures="1"/);
+    // The failure carries its requests as curl, the key as a shell variable.
+    expect(junit).toContain('?api_key=&apos;&quot;$PACSPACE_API_KEY&quot;');
+    const json = JSON.parse(await readFile(join(dir, 'failing.json'), 'utf8'));
+    expect(json.results[0].exchanges[0]).toMatchObject({ method: 'GET', status: 200, url: expect.stringContaining('?api_key=$PACSPACE_API_KEY') });
   });
 
   it('prints no progress with --quiet, and the pretty report goes to stdout', async () => {
@@ -99,7 +129,7 @@ describe('pacspace-conformance', () => {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toContain('✓ AUTH-001');
     expect(run.stdout).toContain('skipped: needs --api-key');
-    expect(run.stdout).toContain('1 passed, 0 failed, 1 skipped');
+    expect(run.stdout).toContain('1 passed, 0 failed, 1 skipped, 0 inconclusive');
   });
 });
 

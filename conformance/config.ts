@@ -18,11 +18,31 @@ export type ConformanceConfig = {
   probeRateLimit: boolean;
   /** Start a local webhook receiver that the target can reach at this host (e.g. 127.0.0.1). */
   webhookHost?: string;
+  /** The receiver's port (default: a free one); a tunnel behind `webhookUrl` forwards to it. */
+  webhookPort?: number;
+  /**
+   * A public (e.g. tunnelled, https://) URL that reaches the local receiver: it is registered
+   * with the target instead of http://webhookHost:port. The receiver still listens on
+   * `webhookHost` (default 127.0.0.1) and `webhookPort`.
+   */
+  webhookUrl?: string;
+  /** Multiplies every deadline: request timeouts, check timeouts, 429 waits, webhook waits (default 1). */
+  timeoutScale?: number;
+  /** Requests the checks may send in all (default DEFAULT_MAX_REQUESTS); past it the remaining checks are inconclusive. */
+  maxRequests?: number;
   /** Run only these check ids (empty: every check). */
   only: string[];
   /** Leave these check ids out. */
   skip: string[];
 };
+
+/**
+ * The default --max-requests: twice the most a full run against the local sandbox sends
+ * (340 to 540 requests, most of them the rate-limit probe's bursts, depending on how soon it
+ * meets the limit). A target with a much higher rate limit makes the probe inconclusive
+ * rather than flooding it; raise the budget to probe such a target.
+ */
+export const DEFAULT_MAX_REQUESTS = 1000;
 
 // A plain record rather than NodeJS.ProcessEnv, so consumers need no @types/node for this type.
 /** The configuration the PACSPACE_* environment variables describe (see `pacspace-conformance --help`). */
@@ -39,6 +59,10 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>> 
     allowWrites: flag(env.PACSPACE_ALLOW_WRITES),
     probeRateLimit: flag(env.PACSPACE_PROBE_RATE_LIMIT),
     ...(env.PACSPACE_WEBHOOK_HOST ? { webhookHost: env.PACSPACE_WEBHOOK_HOST } : {}),
+    ...(env.PACSPACE_WEBHOOK_PORT ? { webhookPort: Number(env.PACSPACE_WEBHOOK_PORT) } : {}),
+    ...(env.PACSPACE_WEBHOOK_URL ? { webhookUrl: env.PACSPACE_WEBHOOK_URL } : {}),
+    ...(env.PACSPACE_TIMEOUT_SCALE ? { timeoutScale: Number(env.PACSPACE_TIMEOUT_SCALE) } : {}),
+    ...(env.PACSPACE_MAX_REQUESTS ? { maxRequests: Number(env.PACSPACE_MAX_REQUESTS) } : {}),
     only: list(env.PACSPACE_ONLY),
     skip: list(env.PACSPACE_SKIP),
   };

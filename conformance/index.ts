@@ -2,9 +2,23 @@
 // and list what it checks. The CLI (cli.ts) is a thin layer over the same functions.
 import { catalogue as checks } from './checks/index.ts';
 
-export { runConformance, type RunOptions } from './run.ts';
-export { configFromEnv, type ConformanceConfig } from './config.ts';
-export { json, junit, pretty, totals, type CheckResult, type RunReport } from './report/format.ts';
+export { runConformance, PreflightError, type RunOptions } from './run.ts';
+export { configFromEnv, DEFAULT_MAX_REQUESTS, type ConformanceConfig } from './config.ts';
+export { Interrupted } from './lib/outcome.ts';
+export {
+  json,
+  junit,
+  pretty,
+  summary,
+  totals,
+  type CheckResult,
+  type CheckStatus,
+  type Leftover,
+  type ReportedExchange,
+  type RequestCount,
+  type RunReport,
+} from './report/format.ts';
+export { html } from './report/html.ts';
 
 /** What a check is, without its code: the stable id, the one rule it enforces and where the rule comes from. */
 export type CheckInfo = {

@@ -19,7 +19,7 @@ function selectedFaults(): FaultName[] {
   return wanted as FaultName[];
 }
 
-type Outcome = { fault: FaultName | 'none (clean)'; failed: string[]; report: RunReport };
+type Outcome = { fault: FaultName | 'none (clean)'; failed: string[]; inconclusive: string[]; report: RunReport };
 
 async function main() {
   const sandbox = await startSandbox({
@@ -59,16 +59,17 @@ async function main() {
       skip: [],
     };
     const report = await runConformance(config);
-    return { fault: fault ?? 'none (clean)', failed: report.results.filter((r) => r.status === 'failed').map((r) => r.id), report };
+    const ids = (status: string) => report.results.filter((r) => r.status === status).map((r) => r.id);
+    return { fault: fault ?? 'none (clean)', failed: ids('failed'), inconclusive: ids('inconclusive'), report };
   }
 
   const outcomes: Outcome[] = [];
   try {
     const clean = await runWith();
     outcomes.push(clean);
-    if (clean.failed.length) {
-      console.error('The suite fails against the clean sandbox:');
-      for (const r of clean.report.results.filter((x) => x.status === 'failed')) console.error(`  ${r.id}: ${r.message}`);
+    if (clean.failed.length || clean.inconclusive.length) {
+      console.error('The suite does not pass against the clean sandbox:');
+      for (const r of clean.report.results.filter((x) => x.status === 'failed' || x.status === 'inconclusive')) console.error(`  ${r.id} (${r.status}): ${r.message}`);
     }
     for (const fault of selectedFaults()) outcomes.push(await runWith(fault));
   } finally {
@@ -79,11 +80,19 @@ async function main() {
   console.log(`${'fault'.padEnd(width)}  caught by`);
   for (const o of outcomes) {
     const t = totals(o.report);
-    const verdict = o.fault === 'none (clean)' ? (o.failed.length ? `FAILS: ${o.failed.join(', ')}` : `passes (${t.passed} passed, ${t.skipped} skipped)`) : o.failed.length ? o.failed.join(', ') : 'SURVIVED';
+    const verdict =
+      o.fault === 'none (clean)'
+        ? o.failed.length || o.inconclusive.length
+          ? `FAILS: ${[...o.failed, ...o.inconclusive.map((id) => `${id} (inconclusive)`)].join(', ')}`
+          : `passes (${t.passed} passed, ${t.skipped} skipped, ${o.report.requests?.sent ?? '?'} requests)`
+        : o.failed.length
+          ? o.failed.join(', ')
+          : 'SURVIVED';
     console.log(`${o.fault.padEnd(width)}  ${verdict}`);
   }
   const survivors = outcomes.slice(1).filter((o) => o.failed.length === 0).map((o) => o.fault);
-  const cleanFailed = outcomes[0]!.failed.length > 0;
+  // The clean run must pass outright: an inconclusive check there proves nothing either way.
+  const cleanFailed = outcomes[0]!.failed.length > 0 || outcomes[0]!.inconclusive.length > 0;
   const seconds = (outcomes[0]!.report.durationMs / 1000).toFixed(1);
   console.log(`\nclean run: ${seconds} s; faults: ${outcomes.length - 1}, caught: ${outcomes.length - 1 - survivors.length}, survived: ${survivors.length}`);
   // One line in the plain "N passed, N failed" form: the clean run and each caught fault pass.

@@ -1,6 +1,7 @@
 // Assertions that say what rule broke in terms of the API, and never print a raw body:
 // reports are redacted as well, but a message should not need it.
 import type { Exchange } from './http.ts';
+import { isMediaType } from './media-type.ts';
 
 export class CheckFailure extends Error {
   override name = 'CheckFailure';
@@ -22,7 +23,7 @@ export function expectStatus(ex: Exchange, status: number | number[], why = '') 
 export function expectProblem(ex: Exchange, status: number, code: string, why = '') {
   expectStatus(ex, status, why);
   const type = ex.headers['content-type'] ?? '';
-  ensure(type.startsWith('application/problem+json'), `${describeExchange(ex)}: errors must be application/problem+json, got "${type}"`);
+  ensure(isMediaType(type, 'application/problem+json'), `${describeExchange(ex)}: errors must be application/problem+json, got "${type}"`);
   const b = ex.body;
   ensure(b && typeof b === 'object', `${describeExchange(ex)}: the problem body is not JSON`);
   for (const field of ['type', 'title', 'status', 'detail', 'code', 'requestId']) {

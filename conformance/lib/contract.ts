@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { generatedFile } from '../../contract/files.ts';
 import type { Exchange } from './http.ts';
+import { parseMediaType } from './media-type.ts';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -54,7 +55,8 @@ export function loadContract(file = generatedFile('openapi.json')) {
   /** Problems with this exchange, or [] when it conforms. */
   function check(ex: Exchange): string[] {
     const op = operations.find((o) => o.method === ex.method && o.pattern.test(ex.path));
-    const contentType = (ex.headers['content-type'] ?? '').split(';')[0]!.trim();
+    // The essence (type/subtype, lowercased): parameters and case do not change the media type.
+    const contentType = parseMediaType(ex.headers['content-type'])?.essence ?? (ex.headers['content-type'] ?? '').trim();
     if (!op) {
       // Unknown routes and methods: the generic problem answers.
       if (ex.status !== 404 && ex.status !== 405) return [`${ex.method} ${ex.path} is not in the contract, yet answered ${ex.status}`];
@@ -72,11 +74,12 @@ export function loadContract(file = generatedFile('openapi.json')) {
     const problems: string[] = [];
     const content = response.content ?? {};
     if (ex.text.length && Object.keys(content).length) {
-      if (!(contentType in content)) {
+      const documented = Object.keys(content).find((k) => parseMediaType(k)?.essence === contentType);
+      if (documented === undefined) {
         problems.push(`${label}: content type "${contentType}" is not documented (${Object.keys(content).join(', ')})`);
       } else {
-        const schemaPointer = `${op.pointer}/responses/${escape(key)}/content/${escape(contentType)}/schema`;
-        const resolved = responses[key].$ref ? `${responses[key].$ref}/content/${escape(contentType)}/schema` : schemaPointer;
+        const schemaPointer = `${op.pointer}/responses/${escape(key)}/content/${escape(documented)}/schema`;
+        const resolved = responses[key].$ref ? `${responses[key].$ref}/content/${escape(documented)}/schema` : schemaPointer;
         for (const p of validateSchema(resolved, ex.body)) problems.push(`${label}: ${p}`);
       }
     } else if (!ex.text.length && Object.keys(content).length && ex.method !== 'HEAD') {

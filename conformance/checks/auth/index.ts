@@ -2,6 +2,7 @@
 // PRODUCT.md "Keys"; OWASP API2:2023 Broken Authentication).
 import { defineCheck } from '../../check.ts';
 import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
+import { sameJson } from '../../lib/json.ts';
 
 const DERIVE = '/api/v1/balance/derive/customer_001';
 
@@ -38,7 +39,7 @@ export const authChecks = [
       }
       const [first, ...rest] = bodies;
       for (const [name, body] of rest) {
-        ensure(JSON.stringify(body) === JSON.stringify(first![1]), `the 401 for "${name}" differs from the 401 for "${first![0]}": the cause must not be told`);
+        ensure(sameJson(body, first![1]), `the 401 for "${name}" differs from the 401 for "${first![0]}": the cause must not be told`);
       }
     },
   }),
@@ -72,7 +73,7 @@ export const authChecks = [
       const res = await ctx.other!.get(DERIVE, { headers: ctx.keyHeaders() });
       expectProblem(res, 401, 'unauthenticated', 'a key at the other environment');
       const reference = await ctx.other!.get(DERIVE, { headers: { 'X-Api-Key': 'not-a-key' } });
-      ensure(JSON.stringify(withoutRequestId(res.body)) === JSON.stringify(withoutRequestId(reference.body)), 'the 401 for a key of the other environment differs from the 401 for a malformed key');
+      ensure(sameJson(withoutRequestId(res.body), withoutRequestId(reference.body)), 'the 401 for a key of the other environment differs from the 401 for a malformed key');
     },
   }),
   defineCheck({

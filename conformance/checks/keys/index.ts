@@ -4,6 +4,7 @@ import { CSRF } from '../../context.ts';
 import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
 import type { CheckContext } from '../../context.ts';
 import type { Exchange } from '../../lib/http.ts';
+import { sameJson } from '../../lib/json.ts';
 
 const DERIVE = '/api/v1/balance/derive/customer_001';
 const GRAMMAR = /^pk_(test|live)_([A-Za-z0-9]+)\.sk_(test|live)_([A-Za-z0-9]+)$/;
@@ -11,7 +12,7 @@ const GRAMMAR = /^pk_(test|live)_([A-Za-z0-9]+)\.sk_(test|live)_([A-Za-z0-9]+)$/
 async function expectSameUnauthenticated(ctx: CheckContext, res: Exchange, why: string) {
   expectProblem(res, 401, 'unauthenticated', why);
   const reference = await ctx.api.get(DERIVE, { headers: { 'X-Api-Key': 'not-a-key' } });
-  ensure(JSON.stringify(withoutRequestId(res.body)) === JSON.stringify(withoutRequestId(reference.body)), `the 401 for ${why} differs from the 401 for a malformed key: the cause must not be told`);
+  ensure(sameJson(withoutRequestId(res.body), withoutRequestId(reference.body)), `the 401 for ${why} differs from the 401 for a malformed key: the cause must not be told`);
 }
 
 /** Bits of randomness a base62 string of this length can carry at most. */

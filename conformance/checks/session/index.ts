@@ -3,6 +3,7 @@
 import { defineCheck } from '../../check.ts';
 import { CSRF } from '../../context.ts';
 import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
+import { sameJson } from '../../lib/json.ts';
 
 const cookieAttrs = (setCookie: string) => setCookie.split(';').slice(1).map((a) => a.trim().toLowerCase());
 
@@ -13,11 +14,15 @@ export const sessionChecks = [
     source: 'seed 000 Starting a Session (not bearer tokens); PRODUCT.md',
     needs: ['dashboard'],
     async run(ctx) {
-      const client = await ctx.loginClient();
-      const login = ctx.recorder.exchanges.findLast((e) => e.path === '/dashboard/auth/login' && e.status === 200)!;
+      // The run's own login (the preflight's): no second login is needed to read its answer.
+      const login = await ctx.dashboardLogin();
+      expectStatus(login, 200, 'logging in with --email and --password');
       ensure(login.body?.success === true && login.body?.data?.email, 'login must answer { success: true, data: user }');
       ensure(!/"[^"]*(token|jwt|secret)[^"]*"\s*:/i.test(login.text), 'the login body has a token-like property');
-      for (const [, value] of client.jar) ensure(!login.text.includes(value), 'the login body repeats a session cookie value');
+      for (const cookie of login.setCookies) {
+        const value = cookie.split(';')[0]!.split('=').slice(1).join('=');
+        ensure(!value || !login.text.includes(value), 'the login body repeats a session cookie value');
+      }
     },
   }),
   defineCheck({
@@ -26,8 +31,8 @@ export const sessionChecks = [
     source: 'PRODUCT.md Surfaces and auth; OWASP API8:2023',
     needs: ['dashboard'],
     async run(ctx) {
-      await ctx.loginClient();
-      const login = ctx.recorder.exchanges.findLast((e) => e.path === '/dashboard/auth/login' && e.status === 200)!;
+      const login = await ctx.dashboardLogin();
+      expectStatus(login, 200, 'logging in with --email and --password');
       ensure(login.setCookies.length >= 1, 'login sets no cookie');
       for (const cookie of login.setCookies) {
         const name = cookie.split('=')[0];
@@ -46,10 +51,11 @@ export const sessionChecks = [
     async run(ctx) {
       const dash = await ctx.dashboard();
       const before = await dash.get('/dashboard/api-keys?limit=100');
-      const res = await dash.post('/dashboard/api-keys', { json: { name: 'conformance-csrf' } });
+      const name = `conformance-csrf-${ctx.runTag}`;
+      const res = await dash.post('/dashboard/api-keys', { json: { name } });
       if (res.status === 201) {
         ctx.secrets.add(res.body?.data?.secretKey, 'a key created without CSRF', res.id);
-        ctx.onCleanup(() => dash.delete(`/dashboard/api-keys/${res.body.data.id}`, { headers: CSRF }));
+        ctx.track('api key', res.body?.data?.id, name, () => dash.delete(`/dashboard/api-keys/${res.body.data.id}`, { headers: CSRF }));
       }
       expectProblem(res, 403, 'csrf_required', 'POST /dashboard/api-keys without the CSRF header');
       const after = await dash.get('/dashboard/api-keys?limit=100');
@@ -62,6 +68,7 @@ export const sessionChecks = [
     source: 'PRODUCT.md Surfaces and auth',
     needs: ['dashboard'],
     async run(ctx) {
+      // Its own session, knowingly: logging out must not end the run's shared one.
       const client = await ctx.loginClient();
       const cookie = [...client.jar].map(([k, v]) => `${k}=${v}`).join('; ');
       expectStatus(await client.get('/dashboard/auth/me'), 200, 'me while logged in');
@@ -75,6 +82,7 @@ export const sessionChecks = [
     source: 'PRODUCT.md Surfaces and auth (reuse revokes the family)',
     needs: ['dashboard'],
     async run(ctx) {
+      // Its own session, knowingly: detected reuse revokes the whole session family.
       const client = await ctx.loginClient();
       const original = new Map(client.jar);
       const refreshed = await client.post('/dashboard/auth/refresh', { headers: CSRF });
@@ -96,7 +104,7 @@ export const sessionChecks = [
       const wrong = await ctx.loginAttempt(ctx.config.email!, `not-the-password-${Date.now().toString(36)}`);
       expectProblem(unknown, 401, 'invalid_credentials', 'unknown email');
       expectProblem(wrong, 401, 'invalid_credentials', 'wrong password');
-      ensure(JSON.stringify(withoutRequestId(unknown.body)) === JSON.stringify(withoutRequestId(wrong.body)), 'the two failures differ: the answer tells whether the email exists');
+      ensure(sameJson(withoutRequestId(unknown.body), withoutRequestId(wrong.body)), 'the two failures differ: the answer tells whether the email exists');
     },
   }),
   defineCheck({
@@ -109,7 +117,7 @@ export const sessionChecks = [
       const known = await dash.post('/dashboard/auth/request-password-reset', { json: { email: ctx.config.email } });
       const unknown = await dash.post('/dashboard/auth/request-password-reset', { json: { email: `nobody-${Date.now().toString(36)}@conformance.invalid` } });
       ensure(known.status === unknown.status && known.status < 300, `reset requests answered ${known.status} (known) and ${unknown.status} (unknown)`);
-      ensure(JSON.stringify(withoutRequestId(known.body)) === JSON.stringify(withoutRequestId(unknown.body)), 'the reset answers differ: they tell whether the email exists');
+      ensure(sameJson(withoutRequestId(known.body), withoutRequestId(unknown.body)), 'the reset answers differ: they tell whether the email exists');
     },
   }),
   defineCheck({

@@ -4,7 +4,7 @@
 import { defineCheck } from '../../check.ts';
 import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectStatus } from '../../lib/assert.ts';
-import { startReceiver, type Receiver } from '../../lib/receiver.ts';
+import type { Receiver } from '../../lib/receiver.ts';
 import { signaturesOf, signedBy } from '../../lib/signature.ts';
 
 const EVENTS = ['delta.recorded', 'delta.confirmed', 'checkpoint.created', 'api_key.created', 'api_key.regenerated', 'api_key.disabled', 'api_key.enabled', 'api_key.deleted'];
@@ -19,17 +19,16 @@ function endpoint(ctx: CheckContext): Promise<Endpoint> {
   const existing = shared.get(ctx);
   if (existing) return existing;
   const created = (async () => {
-    const receiver = await startReceiver(ctx.config.webhookHost!);
-    // Registered at once so a failing step below leaks nothing into the (possibly long-lived)
-    // process; cleanups run in reverse, so the endpoint is deleted before the receiver closes.
-    ctx.onCleanup(() => receiver.close());
+    // The run's receiver (the context closes it after the cleanup); its url is --webhook-url when given.
+    const receiver = await ctx.receiver();
     const dash = await ctx.dashboard();
+    const description = `pacspace conformance ${ctx.runTag}`;
     const res = await dash.post('/dashboard/webhooks', {
       headers: CSRF,
-      json: { url: receiver.url, events: EVENTS, description: 'pacspace conformance', environment: ctx.keyEnvironment ?? 'test' },
+      json: { url: receiver.url, events: EVENTS, description, environment: ctx.keyEnvironment ?? 'test' },
     });
     expectStatus(res, 201, 'creating a webhook endpoint');
-    ctx.onCleanup(() => dash.delete(`/dashboard/webhooks/${res.body.data.id}`, { headers: CSRF }));
+    ctx.track('webhook endpoint', res.body.data.id, description, () => dash.delete(`/dashboard/webhooks/${res.body.data.id}`, { headers: CSRF }));
     const secret = res.body?.data?.secret;
     ensure(typeof secret === 'string' && /^whsec_/.test(secret), 'the create response must reveal the whsec_ signing secret');
     ctx.secrets.add(secret, 'the webhook signing secret', res.id);
@@ -70,7 +69,9 @@ export const webhookChecks = [
       const e = await endpoint(ctx);
       const d = await e.receiver.waitFor(() => true);
       ensure(verified(e, d), 'the untampered delivery must verify');
-      ensure(!verified(e, { ...d, raw: d.raw.replace(/}$/, ',"tampered":true}') }), 'a tampered body still verifies');
+      // Any trailing whitespace is kept out of the way, so the tampered body always differs.
+      const tampered = /}\s*$/.test(d.raw) ? d.raw.replace(/}(\s*)$/, ',"tampered":true}$1') : `${d.raw} `;
+      ensure(!verified(e, { ...d, raw: tampered }), 'a tampered body still verifies');
       const old = String(Number(d.headers['x-pacspace-timestamp']) - 301);
       ensure(!verified(e, { headers: { ...d.headers, 'x-pacspace-timestamp': old }, raw: d.raw }), 'the signature does not cover the timestamp');
     },

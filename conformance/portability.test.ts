@@ -1,0 +1,295 @@
+// The suite against servers that differ from the sandbox in ways HTTP and the contract allow,
+// and its safety on a real deployment (the issue "false alarms and hazards on targets it had
+// never seen"). Each target is the local sandbox behind a small hand-written node:http proxy
+// that changes one thing: a lower rate limit (429 + Retry-After: 1 to every 3rd request), JSON
+// members in reverse order with other media-type spellings, 300 ms of latency (and a slow
+// webhook tunnel), a script in an error code. Safety: a wrong password is one login request
+// and one line; a closed port is one line; --max-requests holds; Ctrl-C cleans up.
+import { execFile, spawn } from 'node:child_process';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'pacspace-conformance.js');
+let sb: TestSandbox;
+let dir: string;
+let demo: { email: string; password: string; fullKey: string };
+const servers: Server[] = [];
+
+type Run = { code: number | null; stdout: string; stderr: string };
+
+function cli(args: string[], timeout = 120_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { maxBuffer: 32 << 20, timeout }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const control = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${sb.productionUrl}/__sandbox${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status}`);
+  return (await res.json()) as any;
+};
+
+type Seen = { method: string; path: string };
+type ProxyOptions = {
+  /** Answers the request itself (returns true) instead of forwarding it. */
+  intercept?(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Waits this long before forwarding. */
+  latencyMs?: number;
+  /** Rewrites the answer before it goes back. */
+  transform?(answer: { status: number; headers: Record<string, string | string[]>; body: Buffer }, req: IncomingMessage): void;
+};
+
+/** A proxy in front of `target` that logs every request it gets. */
+async function startProxy(target: string, options: ProxyOptions = {}) {
+  const seen: Seen[] = [];
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      seen.push({ method: req.method!, path: req.url! });
+      if (options.intercept?.(req, res)) return;
+      if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+      const headers = { ...req.headers, host: to.host };
+      const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers }, (up) => {
+        const body: Buffer[] = [];
+        up.on('data', (c: Buffer) => body.push(c));
+        up.on('end', () => {
+          const answer = { status: up.statusCode!, headers: { ...(up.headers as Record<string, string | string[]>) }, body: Buffer.concat(body) };
+          for (const h of ['content-length', 'transfer-encoding', 'connection', 'keep-alive']) delete answer.headers[h];
+          options.transform?.(answer, req);
+          answer.headers['content-length'] = String(answer.body.length);
+          res.writeHead(answer.status, answer.headers).end(answer.body);
+        });
+      });
+      upstream.on('error', () => res.destroy());
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Full inputs against the given Balance API and dashboard URLs. */
+const inputs = (api: string, dashboard: string, extra: string[] = []) => [
+  '--base-url', api, '--api-key', demo.fullKey, '--dashboard-url', dashboard, '--email', demo.email, '--password', demo.password,
+  '--other-env-base-url', dashboard, '--allow-writes', '--webhook-host', '127.0.0.1', ...extra,
+];
+
+async function report(file: string) {
+  return JSON.parse(await readFile(file, 'utf8'));
+}
+
+/** What is left in the demo account: keys other than its own, and webhook endpoints. */
+async function leftOnTarget() {
+  const client = sb.newDashboardClient();
+  expect((await client.post('/dashboard/auth/login', { json: { email: demo.email, password: demo.password } })).status).toBe(200);
+  const keys = (await client.get('/dashboard/api-keys?limit=100')).body.data.items.map((k: any) => k.name as string);
+  const hooks = (await client.get('/dashboard/webhooks?limit=100')).body.data.items.map((w: any) => w.description as string);
+  return { keys: keys.filter((n: string) => n.startsWith('conformance')), hooks };
+}
+
+beforeAll(async () => {
+  sb = await startTestSandbox({ confirmationMs: 0, provisioningMs: 0 });
+  dir = await mkdtemp(join(tmpdir(), 'pacspace-portability-'));
+});
+beforeEach(async () => {
+  // A fresh account, fresh rate-limit buckets and no fault for every test.
+  demo = (await control('POST', '/reset')).data.demo;
+});
+afterAll(async () => {
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+  await sb.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('correct servers that differ from the sandbox', () => {
+  it('a lower rate limit — 429 + Retry-After: 1 to every 3rd request — still passes: every request waits and retries', async () => {
+    let n = 0;
+    let refused = 0;
+    const intercept = (_req: IncomingMessage, res: ServerResponse) => {
+      if (++n % 3 !== 0) return false;
+      refused++;
+      const requestId = `req_proxy${String(n).padStart(8, '0')}`;
+      const body = JSON.stringify({ type: 'https://docs.pacspace.io/errors/rate_limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded; retry after 1 seconds.', code: 'rate_limited', requestId, retryAfter: 1 });
+      res.writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '1', 'ratelimit-limit': '2', 'ratelimit-remaining': '0', 'ratelimit-reset': '1', 'x-request-id': requestId });
+      res.end(body);
+      return true;
+    };
+    const api = await startProxy(sb.sandboxUrl, { intercept });
+    const dash = await startProxy(sb.productionUrl, { intercept });
+    const out = join(dir, 'rate-limited.json');
+    const only = 'AUTH-002,AUTH-003,KEY-003,SESSION-003,SESSION-008,LEDGER-002,WEBHOOK-001,CONTRACT-001,REVEAL-002';
+    const run = await cli([...inputs(api.url, dash.url), '--only', only, '--reporter', 'json', '--out', out]);
+    const r = await report(out);
+    expect(r.results.filter((x: any) => x.status !== 'passed')).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(refused).toBeGreaterThan(5);
+    // Every 429 was retried: the proxy saw each of them plus the request that then got through.
+    expect(api.seen.length + dash.seen.length).toBe(r.requests.sent);
+    expect(r.leftovers).toEqual([]);
+  }, 90_000);
+
+  it('JSON members in another order from one answer to the next, and other spellings of the media types, still pass', async () => {
+    const reverse = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(reverse) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reverse(x)])) : v;
+    // Every other JSON answer is re-serialized with its members reversed: two answers with
+    // the same content then differ as text, as they may from a server whose code paths differ.
+    let n = 0;
+    const transform: ProxyOptions['transform'] = (answer) => {
+      const type = String(answer.headers['content-type'] ?? '');
+      if (!/json/i.test(type) || answer.body.length === 0) return;
+      if (n++ % 2 === 0) answer.body = Buffer.from(JSON.stringify(reverse(JSON.parse(answer.body.toString('utf8')))));
+      answer.headers['content-type'] = /problem/.test(type) ? 'Application/Problem+JSON ; charset="UTF-8"' : 'application/JSON;charset=utf-8';
+    };
+    const api = await startProxy(sb.sandboxUrl, { transform });
+    const dash = await startProxy(sb.productionUrl, { transform });
+    const out = join(dir, 'reordered.json');
+    const run = await cli([...inputs(api.url, dash.url, ['--probe-rate-limit']), '--reporter', 'json', '--out', out]);
+    const r = await report(out);
+    expect(r.results.filter((x: any) => x.status !== 'passed').map((x: any) => `${x.id}: ${x.message}`)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(r.results.length).toBeGreaterThan(40);
+  }, 90_000);
+
+  it('300 ms of latency on every request and on webhook deliveries (through --webhook-url) passes with --timeout-scale 2', async () => {
+    const api = await startProxy(sb.sandboxUrl, { latencyMs: 300 });
+    const dash = await startProxy(sb.productionUrl, { latencyMs: 300 });
+    // The "tunnel": a public URL that forwards, slowly, to the receiver's fixed port.
+    const port = await closedPort();
+    const tunnel = await startProxy(`http://127.0.0.1:${port}`, { latencyMs: 300 });
+    const out = join(dir, 'slow.json');
+    const only = 'AUTH-002,KEY-003,SESSION-005,LEDGER-006,WEBHOOK-001,WEBHOOK-003,WEBHOOK-004';
+    const run = await cli([
+      ...inputs(api.url, dash.url), '--only', only, '--timeout-scale', '2',
+      '--webhook-url', `${tunnel.url}/hooks`, '--webhook-port', String(port), '--reporter', 'json', '--out', out,
+    ]);
+    const r = await report(out);
+    expect(r.results.filter((x: any) => x.status !== 'passed').map((x: any) => `${x.id}: ${x.message}`)).toEqual([]);
+    expect(run.code).toBe(0);
+    // The receiver's local port is printed, and the deliveries came through the tunnel.
+    expect(run.stderr).toContain(`webhook receiver listening on http://127.0.0.1:${port}; registering ${tunnel.url}/hooks (the tunnel must forward it to port ${port})`);
+    expect(tunnel.seen.filter((s) => s.path === '/hooks').length).toBeGreaterThanOrEqual(3);
+  }, 90_000);
+});
+
+describe('safe on a real deployment', () => {
+  it('a wrong password: one login request, one line, exit 3, no check run', async () => {
+    const api = await startProxy(sb.sandboxUrl);
+    const dash = await startProxy(sb.productionUrl);
+    const run = await cli(inputs(api.url, dash.url).map((a) => (a === demo.password ? 'not-the-password-1' : a)));
+    expect(run).toEqual({ code: 3, stdout: '', stderr: 'pacspace-conformance: dashboard login failed (401 invalid_credentials); no check was run\n' });
+    expect(dash.seen.filter((s) => s.path === '/dashboard/auth/login')).toHaveLength(1);
+    // Besides that login, only the preflight's one read of the Balance API.
+    expect(dash.seen).toHaveLength(1);
+    expect(api.seen).toHaveLength(1);
+  });
+
+  it('a down target: one line, exit 3', async () => {
+    const port = await closedPort();
+    const run = await cli(['--base-url', `http://127.0.0.1:${port}`, '--api-key', demo.fullKey]);
+    expect(run).toEqual({ code: 3, stdout: '', stderr: `pacspace-conformance: cannot reach http://127.0.0.1:${port}: connection refused; no check was run\n` });
+  });
+
+  it('a refused key: one line, exit 3, and the key is not printed', async () => {
+    const wrong = `${demo.fullKey.split('.')[0]}.sk_test_ThisSecretMustNeverBePrinted1234567890`;
+    const run = await cli(['--base-url', sb.sandboxUrl, '--api-key', wrong]);
+    expect(run).toEqual({ code: 3, stdout: '', stderr: 'pacspace-conformance: the API key was refused (401 unauthenticated); no check was run\n' });
+  });
+
+  it('--max-requests 5: no more than 5 requests (+ the preflight), the rest inconclusive, exit 0', async () => {
+    const api = await startProxy(sb.sandboxUrl);
+    const out = join(dir, 'budget.json');
+    const run = await cli(['--base-url', api.url, '--api-key', demo.fullKey, '--allow-writes', '--max-requests', '5', '--reporter', 'json', '--out', out]);
+    expect(run.code).toBe(0);
+    const r = await report(out);
+    expect(r.requests).toEqual({ sent: 6, preflight: 1, checks: 5, cleanup: 0, budget: 5 });
+    expect(api.seen).toHaveLength(6);
+    const inconclusive = r.results.filter((x: any) => x.status === 'inconclusive');
+    expect(inconclusive.length).toBeGreaterThan(10);
+    expect(inconclusive[0].message).toMatch(/^the request budget is used up \(--max-requests 5\)/);
+    expect(r.totals.failed).toBe(0);
+    expect(run.stdout).toMatch(/0 failed, \d+ skipped, \d+ inconclusive in [\d.]+ s\n6 requests sent \(1 preflight, 5 by checks of a budget of 5, 0 cleanup\)\n/);
+    expect(run.stderr).toMatch(/^\? [A-Z]+-\d+ .*\(INCONCLUSIVE after \d+ ms: the request budget is used up/m);
+  });
+
+  it('SIGINT mid-run: no further check starts, the cleanup deletes every key and endpoint the run created, exit 130', async () => {
+    const api = await startProxy(sb.sandboxUrl, { latencyMs: 150 });
+    const dash = await startProxy(sb.productionUrl, { latencyMs: 150 });
+    const out = join(dir, 'interrupted.json');
+    const child = spawn(process.execPath, [bin, ...inputs(api.url, dash.url, ['--probe-rate-limit']), '--reporter', 'json', '--out', out]);
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // Once WEBHOOK-001 has passed, keys of the KEY checks and the webhook endpoint exist.
+    await new Promise<void>((resolve) =>
+      child.stderr.on('data', (c) => {
+        stderr += c;
+        if (/WEBHOOK-001/.test(stderr)) resolve();
+      }),
+    );
+    const before = await leftOnTarget();
+    expect(before.keys.length).toBeGreaterThan(0);
+    expect(before.hooks).toHaveLength(1);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('pacspace-conformance: SIGINT: stopping; cleaning up what the run created');
+    expect(await leftOnTarget()).toEqual({ keys: [], hooks: [] });
+    const r = await report(out);
+    expect(r.interrupted).toBe('SIGINT');
+    expect(r.leftovers).toEqual([]);
+    expect(r.results.at(-1)).toMatchObject({ id: 'REVEAL-002', status: 'skipped', message: 'not run: the run was interrupted (SIGINT)' });
+    expect(stdout).toContain('interrupted by SIGINT');
+  }, 90_000);
+
+  it('the HTML report escapes what the target sends and shows failures as curl without the key', async () => {
+    await control('PUT', '/faults/key-in-query-accepted', { active: true });
+    // A hostile target: an error code carrying markup.
+    const transform: ProxyOptions['transform'] = (answer, req) => {
+      if (req.url !== '/api/v1/does-not-exist') return;
+      const body = JSON.parse(answer.body.toString('utf8'));
+      answer.body = Buffer.from(JSON.stringify({ ...body, code: '<script>alert(1)</script>' }));
+    };
+    const api = await startProxy(sb.sandboxUrl, { transform });
+    const out = join(dir, 'report.html');
+    const run = await cli(['--base-url', api.url, '--api-key', demo.fullKey, '--only', 'AUTH-003,AUTH-004,ERR-001', '--reporter', 'html', '--out', out]);
+    expect(run.code).toBe(1);
+    const page = await readFile(out, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).not.toMatch(/<script/i);
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    // No external resource, and the browser is told so.
+    expect(page).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
+    expect(page).toContain(`default-src 'none'`);
+    // AUTH-004's failing request, as curl: the key in the query string is a shell variable.
+    expect(page).toContain(`curl -i &#39;${api.url}/api/v1/balance/derive/customer_001?api_key=&#39;&quot;$PACSPACE_API_KEY&quot;`);
+    const secret = demo.fullKey.split('.')[1]!;
+    expect(page).not.toContain(secret);
+    expect(run.stdout + run.stderr).not.toContain(secret);
+  });
+});
