@@ -246,6 +246,8 @@ export interface paths {
          *     (`POST /dashboard/auth/request-access`).
          *
          *     An address that already has an account is `409 account_exists`, checked after the token.
+         *     Passwords are hashed a few at a time: when too many are in progress, the answer is
+         *     `429 password_hashing_busy` with `Retry-After`, and nothing is created.
          */
         post: operations["register"];
         delete?: never;
@@ -278,7 +280,9 @@ export interface paths {
          *     failures within 15 minutes, further attempts for that email (right or wrong, existing
          *     account or not) get `429` with `Retry-After`, until that many seconds have passed (one
          *     more attempt is allowed every 3 minutes). A successful login resets the count for its
-         *     email. Requests are also rate limited per client address. Public.
+         *     email. Requests are also rate limited per client address. Passwords are checked a few at
+         *     a time: when too many checks are in progress, the answer is `429 password_hashing_busy`
+         *     with `Retry-After`, and the attempt is not counted. Public.
          */
         post: operations["login"];
         delete?: never;
@@ -374,7 +378,9 @@ export interface paths {
          *     1 hour, and only the most recently sent one is valid. On success every session of the
          *     user is revoked (all access and refresh cookies stop working) and no new session is
          *     started: log in with the new password. An unknown, expired, superseded or used token is
-         *     `400 invalid_token` and changes nothing. Public.
+         *     `400 invalid_token` and changes nothing. Passwords are hashed a few at a time: when too
+         *     many are in progress, the answer is `429 password_hashing_busy` with `Retry-After`, the
+         *     token stays valid and nothing changes. Public.
          */
         post: operations["resetPassword"];
         delete?: never;
@@ -1247,13 +1253,19 @@ export interface components {
          *     | `account_exists` | 409 | An account with this email already exists. |
          *     | `payload_too_large` | 413 | The body is larger than 1 MiB. |
          *     | `unsupported_media_type` | 415 | The body is not `application/json`. |
-         *     | `validation_failed` | 422 | The request does not match the schema; `validation` lists every violation. |
+         *     | `validation_failed` | 422 | The request does not match the schema; `validation` lists the violations (the first 20; `violationsOmitted` counts the rest). |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
+         *     | `password_hashing_busy` | 429 | Too many password checks are in progress at once (login, register, password reset); nothing was done. Wait `Retry-After` seconds. |
          *     | `storage_unavailable` | 503 | The change could not be stored (storage full or failing), so nothing was changed; a read that would show such a change gets it too. Retry after `Retry-After` seconds. |
          * @enum {string}
          */
-        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "storage_unavailable";
-        /** @description One way in which a request does not match the contract. */
+        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "password_hashing_busy" | "storage_unavailable";
+        /**
+         * @description One way in which a request does not match the contract. Nothing in it repeats more than a
+         *     little of the request: a `message` or a `location` segment longer than 200 characters is cut
+         *     to 200 and ends with `…`, and a `location` deeper than 32 segments keeps its first 32 and
+         *     ends with one more segment, `…`.
+         */
         ValidationViolation: {
             /**
              * @description Where the violation is, e.g. `["body", "delta"]` or `["query", "limit"]`.
@@ -1299,7 +1311,7 @@ export interface components {
              */
             status: number;
             /**
-             * @description A human-readable explanation of this occurrence. It never contains a secret.
+             * @description A human-readable explanation of this occurrence. It never contains a secret, and never more than 500 characters.
              * @example A valid API key is required in the X-Api-Key header.
              */
             detail: string;
@@ -1314,8 +1326,17 @@ export interface components {
              * @example /api/v1/balance/delta
              */
             instance?: string;
-            /** @description For `validation_failed`, every violation found, as Prism reports them. */
+            /**
+             * @description For `validation_failed`, the violations found, as Prism reports them: the first 20. When
+             *     there are more, `violationsOmitted` counts the rest, so an error answer stays small
+             *     whatever the request holds.
+             */
             validation?: components["schemas"]["ValidationViolation"][];
+            /**
+             * @description For `validation_failed`, how many violations were found beyond the 20 that `validation` lists; absent when it lists them all.
+             * @example 121752
+             */
+            violationsOmitted?: number;
             /** @description For `rate_limited`, the seconds to wait before retrying; the same value as the `Retry-After` header. */
             retryAfter?: number;
             /** @description For `duplicate_reference`, the receipt that already holds the `referenceId`. */
@@ -2377,7 +2398,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request does not match the contract; `validation` lists every violation and nothing was changed. */
+        /** @description The request does not match the contract; `validation` lists the violations (the first 20, and `violationsOmitted` counts any others) and nothing was changed. */
         ValidationFailed: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2422,6 +2443,28 @@ export interface components {
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Too many requests. Wait `Retry-After` seconds, then retry. Either `rate_limited` (this
+         *     client, or for login this email address, is over its limit) or `password_hashing_busy`:
+         *     passwords are checked with scrypt, which is deliberately slow, so only a few are checked at
+         *     once and a bounded number more may wait; past that, a request that would check or set a
+         *     password is refused at once and nothing is done. `RateLimit-Limit` is then the number of password
+         *     checks that may run or wait at once, `RateLimit-Remaining` is 0, and `RateLimit-Reset`
+         *     equals `Retry-After`.
+         */
+        TooManyPasswordChecks: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
@@ -2662,6 +2705,7 @@ export type ResponseValidationFailed = components['responses']['ValidationFailed
 export type ResponseTooManyRequests = components['responses']['TooManyRequests'];
 export type ResponseStorageUnavailable = components['responses']['StorageUnavailable'];
 export type ResponseNotFound = components['responses']['NotFound'];
+export type ResponseTooManyPasswordChecks = components['responses']['TooManyPasswordChecks'];
 export type ResponseForbiddenCsrf = components['responses']['ForbiddenCsrf'];
 export type ParameterIdempotencyKey = components['parameters']['IdempotencyKey'];
 export type ParameterCustomerIdPath = components['parameters']['CustomerIdPath'];
@@ -3117,7 +3161,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["TooManyPasswordChecks"];
             503: components["responses"]["StorageUnavailable"];
         };
     };
@@ -3166,7 +3210,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["TooManyPasswordChecks"];
             503: components["responses"]["StorageUnavailable"];
         };
     };
@@ -3324,7 +3368,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
-            429: components["responses"]["TooManyRequests"];
+            429: components["responses"]["TooManyPasswordChecks"];
             503: components["responses"]["StorageUnavailable"];
         };
     };

@@ -289,13 +289,19 @@ export interface components {
          *     | `account_exists` | 409 | An account with this email already exists. |
          *     | `payload_too_large` | 413 | The body is larger than 1 MiB. |
          *     | `unsupported_media_type` | 415 | The body is not `application/json`. |
-         *     | `validation_failed` | 422 | The request does not match the schema; `validation` lists every violation. |
+         *     | `validation_failed` | 422 | The request does not match the schema; `validation` lists the violations (the first 20; `violationsOmitted` counts the rest). |
          *     | `rate_limited` | 429 | Too many requests; wait `Retry-After` seconds. |
+         *     | `password_hashing_busy` | 429 | Too many password checks are in progress at once (login, register, password reset); nothing was done. Wait `Retry-After` seconds. |
          *     | `storage_unavailable` | 503 | The change could not be stored (storage full or failing), so nothing was changed; a read that would show such a change gets it too. Retry after `Retry-After` seconds. |
          * @enum {string}
          */
-        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "storage_unavailable";
-        /** @description One way in which a request does not match the contract. */
+        ProblemCode: "invalid_json" | "invalid_token" | "unauthenticated" | "invalid_credentials" | "plan_limit_exceeded" | "insufficient_permission" | "csrf_required" | "account_not_approved" | "email_not_verified" | "not_found" | "method_not_allowed" | "idempotency_key_reused" | "idempotency_request_in_progress" | "duplicate_reference" | "nothing_to_checkpoint" | "balance_out_of_range" | "environment_not_active" | "environment_already_provisioned" | "account_exists" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "rate_limited" | "password_hashing_busy" | "storage_unavailable";
+        /**
+         * @description One way in which a request does not match the contract. Nothing in it repeats more than a
+         *     little of the request: a `message` or a `location` segment longer than 200 characters is cut
+         *     to 200 and ends with `…`, and a `location` deeper than 32 segments keeps its first 32 and
+         *     ends with one more segment, `…`.
+         */
         ValidationViolation: {
             /**
              * @description Where the violation is, e.g. `["body", "delta"]` or `["query", "limit"]`.
@@ -346,7 +352,7 @@ export interface components {
              */
             status: number;
             /**
-             * @description A human-readable explanation of this occurrence. It never contains a secret.
+             * @description A human-readable explanation of this occurrence. It never contains a secret, and never more than 500 characters.
              * @example A valid API key is required in the X-Api-Key header.
              */
             detail: string;
@@ -361,8 +367,17 @@ export interface components {
              * @example /api/v1/balance/delta
              */
             instance?: string;
-            /** @description For `validation_failed`, every violation found, as Prism reports them. */
+            /**
+             * @description For `validation_failed`, the violations found, as Prism reports them: the first 20. When
+             *     there are more, `violationsOmitted` counts the rest, so an error answer stays small
+             *     whatever the request holds.
+             */
             validation?: components["schemas"]["ValidationViolation"][];
+            /**
+             * @description For `validation_failed`, how many violations were found beyond the 20 that `validation` lists; absent when it lists them all.
+             * @example 121752
+             */
+            violationsOmitted?: number;
             /** @description For `rate_limited`, the seconds to wait before retrying; the same value as the `Retry-After` header. */
             retryAfter?: number;
             /** @description For `duplicate_reference`, the receipt that already holds the `referenceId`. */
@@ -683,7 +698,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request does not match the contract; `validation` lists every violation and nothing was changed. */
+        /** @description The request does not match the contract; `validation` lists the violations (the first 20, and `violationsOmitted` counts any others) and nothing was changed. */
         ValidationFailed: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -6,12 +6,13 @@ import type { IHttpOperation } from '@stoplight/types';
 import { loadOperations, readBundle, type OperationTable } from './contract/operations.ts';
 import { createPipeline, type Diagnostic, type MockOptions } from './contract/prism-pipeline.ts';
 import { isMediaType } from './contract/validators.ts';
-import { authenticate, rateLimited } from './gate/authenticate.ts';
+import { authenticate, rateLimited, type Caller } from './gate/authenticate.ts';
 import { parseCookies } from './http/cookies.ts';
 import { createDocsSite } from './http/docs-site.ts';
 import { createHostCheck } from './http/host-check.ts';
 import { createControlGuard } from './control/guard.ts';
-import { fail, problemBody, ProblemError, statusOf } from './http/problem.ts';
+import { fail, MAX_VIOLATIONS, problemBody, ProblemError, statusOf } from './http/problem.ts';
+import { createTurns, LARGE_BODY_BYTES } from './http/large-bodies.ts';
 import { randomBase62 } from './security/secrets.ts';
 import type { Services } from './services.ts';
 import type { Handlers, Reply } from './domain/handler.ts';
@@ -42,12 +43,17 @@ type RequestState = {
   cookies: Record<string, string>;
   bodyError?: ProblemError;
   rawBody?: string;
+  /** The body as received and its Content-Type, parsed only once the request is let in (prepare). */
+  unparsed?: { raw: Buffer | undefined; contentType: string | undefined };
+  /** The auth gate's verdict, decided before the request is validated (prepare). */
+  gate?: { caller: Caller } | { refused: ProblemError };
 };
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function createApp(services: Services, handlers: { api: Handlers; control: Handlers }) {
   const requests = new WeakMap<IHttpRequest, RequestState>();
+  const largeBodies = createTurns();
   const setCookies = new WeakMap<IHttpResponse, string[]>();
 
   function toResponse(reply: Reply, state: RequestState): IHttpResponse {
@@ -83,33 +89,73 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       if (!table.byId.has(id)) throw new Error(`handler ${id} has no operation in generated/${bundle}.json`);
     }
     const surface = { table, handlers: surfaceHandlers } as Surface;
-    surface.pipeline = createPipeline(table.prism, (input, operation, violations) => produce(surface, input, operation, violations));
+    surface.pipeline = createPipeline(
+      table.prism,
+      (input, operation, violations) => produce(surface, input, operation, violations),
+      (input, operation, mode) => prepare(surface, input, operation, mode),
+    );
     return surface;
   }
+
+  /**
+   * Once routed, before validation: the auth gate decides first, so a request without valid
+   * credentials is refused (401/403) without its body being parsed or validated — a 1 MiB body
+   * sent without a key costs its reading only. Otherwise the body is parsed here (400/415 and
+   * the I-JSON rules are kept for `produce`) and Prism validates it. Public operations, and
+   * `Prefer` answers (Prism's mock, which authenticates nobody), are parsed and validated as
+   * before.
+   */
+  function prepare(surface: Surface, input: IHttpRequest, operation: IHttpOperation, mode: 'engine' | 'mock'): boolean {
+    const state = requests.get(input)!;
+    const info = surface.table.byId.get(operation.iid!)!;
+    if (mode === 'engine' && !state.gate) {
+      try {
+        state.gate = { caller: authenticate(info.auth, gateRequest(input, state), services) };
+      } catch (error) {
+        if (!(error instanceof ProblemError)) throw error;
+        state.gate = { refused: error };
+      }
+    }
+    if (state.gate && 'refused' in state.gate) return false;
+    if (state.unparsed) {
+      // Content sent to an operation that takes none is ignored (see produce): never parsed.
+      if (info.hasBody) input.body = parseBody(state.unparsed.raw, state.unparsed.contentType, state, services);
+      state.unparsed = undefined;
+    }
+    return true;
+  }
+
+  const gateRequest = (input: IHttpRequest, state: RequestState) => ({
+    headers: input.headers ?? {},
+    cookies: state.cookies,
+    environment: state.environment,
+    query: (input.url.query ?? {}) as Record<string, string | string[]>,
+  });
 
   async function produce(surface: Surface, input: IHttpRequest, operation: IHttpOperation, violations: Diagnostic[]) {
     const state = requests.get(input)!;
     const info = surface.table.byId.get(operation.iid!)!;
     const tracked = trackCommits();
     try {
-      const caller = authenticate(
-        info.auth,
-        { headers: input.headers ?? {}, cookies: state.cookies, environment: state.environment, query: (input.url.query ?? {}) as Record<string, string | string[]> },
-        services,
-      );
+      // (The gate decided in prepare, before validation; a refusal wins over any violation.)
+      const gate = state.gate ?? { caller: authenticate(info.auth, gateRequest(input, state), services) };
+      if ('refused' in gate) throw gate.refused;
+      const { caller } = gate;
       if (info.hasBody && state.bodyError) throw state.bodyError;
       // Prism's own security check only sees that a credential is present; the gate decided.
       // Content sent to an operation that takes none has no meaning (RFC 9110 §9.3.1) and is
       // ignored, rather than answered with a status the operation does not document.
       const invalid = violations.filter((v) => v.severity === 0 && v.code !== 401 && !(v.code === 415 && !info.hasBody));
       if (invalid.length) {
+        // The first MAX_VIOLATIONS, and how many more (problemBody bounds each one's size).
         throw fail('validation_failed', undefined, {
-          validation: invalid.map((v) => ({
+          validation: invalid.slice(0, MAX_VIOLATIONS).map((v) => ({
             location: v.path ?? [],
             severity: 'Error' as const,
             code: String(v.code ?? 'invalid'),
             message: v.message,
           })),
+          ...(invalid.length > MAX_VIOLATIONS ? { violationsOmitted: invalid.length - MAX_VIOLATIONS } : {}),
         });
       }
       const handler = surface.handlers[info.operationId];
@@ -227,11 +273,20 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
         // A Content-Type that is not a media type at all makes Prism's validator throw: the
         // body was already refused for it (415, parseBody), so Prism does not see it.
         headers: headers['content-type'] === undefined || isMediaType(headers['content-type']) ? headers : withoutContentType(headers),
-        body: parseBody(req.body as Buffer | undefined, headers['content-type'], state, services),
+        // Parsed in prepare, once the operation is known and the gate let the request in.
+        body: undefined,
       };
+      state.unparsed = { raw: req.body as Buffer | undefined, contentType: headers['content-type'] };
       requests.set(input, state);
       // (A path that does not percent-decode is a 422 on its parameter, never mocked.)
-      const result = await surface.pipeline.run(input, services.config.control && !isControl && isDecodable(path) ? preferredMock(headers.prefer) : undefined);
+      // A body over 64 KiB is parsed and validated in its turn, never beside another (large-bodies.ts).
+      const release = req.body instanceof Buffer && req.body.length > LARGE_BODY_BYTES ? await largeBodies.take() : undefined;
+      let result: Awaited<ReturnType<typeof surface.pipeline.run>>;
+      try {
+        result = await surface.pipeline.run(input, services.config.control && !isControl && isDecodable(path) ? preferredMock(headers.prefer) : undefined);
+      } finally {
+        release?.();
+      }
       if (result.kind === 'no-route') {
         if (result.status === 404) return bare(fail('not_found'));
         const allowed = surface.table.allowedMethods(path);
@@ -300,8 +355,13 @@ function parseBody(raw: Buffer | undefined, contentType: string | undefined, sta
   // I-JSON (RFC 7493): no lone surrogate in any string. Well-formed UTF-8 carries none, so
   // only a \uD800-\uDFFF escape can make one: without such an escape there is nothing to walk.
   if (/\\u[dD][89a-fA-F]/.test(state.rawBody)) {
-    const validation = loneSurrogates(body);
-    if (validation.length) state.bodyError = fail('validation_failed', 'A string in the request body holds a lone UTF-16 surrogate, which I-JSON forbids.', { validation });
+    const { validation, omitted } = loneSurrogates(body);
+    if (validation.length) {
+      state.bodyError = fail('validation_failed', 'A string in the request body holds a lone UTF-16 surrogate, which I-JSON forbids.', {
+        validation,
+        ...(omitted ? { violationsOmitted: omitted } : {}),
+      });
+    }
   }
   return body;
 }
@@ -309,10 +369,11 @@ function parseBody(raw: Buffer | undefined, contentType: string | undefined, sta
 type Violation = { location: string[]; severity: 'Error'; code: string; message: string };
 
 /**
- * Where strings hold a lone surrogate (a member name: at its object); at most 100. Iterative,
- * with the path built only for a find: a 1 MiB body may nest half a million levels deep.
+ * Where strings hold a lone surrogate (a member name: at its object): the first
+ * MAX_VIOLATIONS, and how many more. Iterative, with the path built only for a listed find: a
+ * 1 MiB body may nest half a million levels deep.
  */
-function loneSurrogates(body: unknown): Violation[] {
+function loneSurrogates(body: unknown): { validation: Violation[]; omitted: number } {
   type At = { key: string; parent: At } | undefined;
   const locationOf = (at: At) => {
     const keys: string[] = [];
@@ -321,24 +382,29 @@ function loneSurrogates(body: unknown): Violation[] {
   };
   const lone = /\p{Cs}/u; // with the u flag a surrogate pair is one code point, never Cs
   const found: Violation[] = [];
+  let omitted = 0;
+  const add = (at: At, message: string) => {
+    if (found.length < MAX_VIOLATIONS) found.push({ location: locationOf(at), severity: 'Error', code: 'i-json', message });
+    else omitted++;
+  };
   const stack: Array<[unknown, At]> = [[body, undefined]];
-  while (stack.length && found.length < 100) {
+  while (stack.length) {
     const [node, at] = stack.pop()!;
     if (typeof node === 'string') {
-      if (lone.test(node)) found.push({ location: locationOf(at), severity: 'Error', code: 'i-json', message: 'must not contain a lone UTF-16 surrogate' });
+      if (lone.test(node)) add(at, 'must not contain a lone UTF-16 surrogate');
     } else if (node && typeof node === 'object') {
       const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, value] = entries[i]!;
         if (!Array.isArray(node) && lone.test(key)) {
-          found.push({ location: locationOf(at), severity: 'Error', code: 'i-json', message: 'must not have a member name with a lone UTF-16 surrogate' });
+          add(at, 'must not have a member name with a lone UTF-16 surrogate');
         } else if ((value !== null && typeof value === 'object') || typeof value === 'string') {
           stack.push([value, { key, parent: at }]);
         }
       }
     }
   }
-  return found.slice(0, 100);
+  return { validation: found, omitted };
 }
 
 /** `Prefer: code=404, example=name, dynamic=true`, as Prism reads it. */

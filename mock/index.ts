@@ -10,12 +10,13 @@ import { advanceClock, outboxMessages, resetState } from './control/handlers.ts'
 import type { DemoAccount } from './demo/seed-demo.ts';
 import { deliveryView } from './domain/webhooks.ts';
 import { normalizeAllowedHost } from './http/host-check.ts';
-import { isPort, ListenError, type ListenerName } from './http/listener.ts';
+import { isPort, ListenError, type ListenerLimits, type ListenerName } from './http/listener.ts';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 import { startSandbox as startListeners } from './sandbox.ts';
+import type { PasswordHashingOptions } from './security/password-hashing.ts';
 
 export { ListenError };
-export type { ClockState, DemoAccount, ListenerName, LogLevel, OutboxMessage, WebhookDelivery };
+export type { ClockState, DemoAccount, ListenerLimits, ListenerName, LogLevel, OutboxMessage, PasswordHashingOptions, WebhookDelivery };
 
 export type SandboxOptions = {
   /** Address both listeners bind to. Default `127.0.0.1`. */
@@ -36,6 +37,19 @@ export type SandboxOptions = {
   provisioningMs?: number;
   /** Verified deltas a month the Free plan allows in the Sandbox environment; past it `402 plan_limit_exceeded`. Default 100. */
   freePlanDeltas?: number;
+  /**
+   * What one client may hold of each listener: `headersTimeoutMs` (10,000) and `requestTimeoutMs`
+   * (30,000) to receive a request's headers and all of it (past them: `408` and disconnected),
+   * `keepAliveTimeoutMs` (5,000) for an idle connection, and `maxConnectionsPerClient` (256) open
+   * connections per client address (one more is reset unanswered).
+   */
+  connections?: ListenerLimits;
+  /**
+   * Password hashes (scrypt, on libuv's thread pool) computed at once, `concurrency` (1 on 2
+   * cores, else 2), and waiting, `queueLimit` (64); past both, login, register and password reset
+   * answer `429 password_hashing_busy`.
+   */
+  passwordHashing?: PasswordHashingOptions;
   /** Keep an append-only journal in this folder and replay it on start. Default: memory only. */
   dataDir?: string;
   /**
@@ -145,6 +159,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.confirmationMs === undefined ? {} : { confirmationMs: options.confirmationMs }),
     ...(options.provisioningMs === undefined ? {} : { provisioningMs: options.provisioningMs }),
     ...(options.freePlanDeltas === undefined ? {} : { freePlanDeltas: options.freePlanDeltas }),
+    ...(options.connections === undefined ? {} : { connections: { ...options.connections } }),
+    ...(options.passwordHashing === undefined ? {} : { passwordHashing: { ...options.passwordHashing } }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.repair ? { repair: true } : {}),
     ...(options.dataKeyFile === undefined ? {} : { dataKeyFile: options.dataKeyFile }),

@@ -8,7 +8,8 @@ import { demoIdentity, seedDemoAccount, type DemoAccount, type DemoIdentity } fr
 import { apiHandlers } from './domain/index.ts';
 import { createRateLimiter } from './gate/rate-limiter.ts';
 import { normalizeAllowedHost } from './http/host-check.ts';
-import { createListener, listen } from './http/listener.ts';
+import { createListener, listen, listenerLimits, type ListenerLimits } from './http/listener.ts';
+import { checkPasswordHashingOptions, createPasswordHashing, type PasswordHashingOptions } from './security/password-hashing.ts';
 import { isControlToken } from './control/guard.ts';
 import type { SandboxConfig, Services } from './services.ts';
 import { createLogger, type Logger, type LogLevel } from './logger.ts';
@@ -48,6 +49,10 @@ export type SandboxOptions = {
   /** With `dataDir`: the data key file sealing the journal's secrets (`--data-key-file`); default `DIR/data.key`. */
   dataKeyFile?: string;
   logLevel?: LogLevel;
+  /** Password hashes (scrypt, off the event loop) run at once and waiting; past both: 429 `password_hashing_busy`. */
+  passwordHashing?: PasswordHashingOptions;
+  /** Both listeners' header, request and keep-alive timeouts and connections per client address (http/listener.ts). */
+  connections?: ListenerLimits;
 };
 
 export type RunningSandbox = {
@@ -83,6 +88,7 @@ export async function createServices(
       login: createRateLimiter(clock, { capacity: config.loginFailures.limit, refillPerSecond: config.loginFailures.limit / (config.loginFailures.windowMs / 1000) }),
     },
     leakedSecrets: new Map(),
+    passwords: createPasswordHashing(options.passwordHashing),
   };
   services.webhooks = createWebhookDispatcher(services, (message) => log.error(message));
   return services;
@@ -109,6 +115,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       retryDelaysMs: options.webhooks?.retryDelaysMs ?? [1_000, 2_000, 4_000, 8_000, 16_000],
     },
   };
+  // Bad limits are a RangeError before anything is opened.
+  const connections = listenerLimits(options.connections);
+  checkPasswordHashingOptions(options.passwordHashing);
   const log = createLogger(options.logLevel ?? 'warn');
   const store = await openStore(options, log);
   const services = await createServices(config, options, store, log);
@@ -119,8 +128,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   resumeLedger(services);
   resumeWebhooks(services);
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
-  const production = createListener('live', app.handle, log, app.maxBodyBytes);
-  const sandbox = createListener('test', app.handle, log, app.maxBodyBytes);
+  const production = createListener('live', app.handle, log, app.maxBodyBytes, connections);
+  const sandbox = createListener('test', app.handle, log, app.maxBodyBytes, connections);
   const closeServer = (server: Server) =>
     new Promise<void>((resolve) => {
       // Resolves for a server that never started listening too (its callback gets an error).

@@ -1,6 +1,7 @@
 // Everything a request may touch, built once per sandbox and passed down explicitly.
 import type { Faults } from './control/faults.ts';
 import type { RateLimiter } from './gate/rate-limiter.ts';
+import type { PasswordHashing } from './security/password-hashing.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Clock } from './state/clock.ts';
 import type { KeyEnvironment, SandboxEvent } from './state/events.ts';
@@ -40,6 +41,8 @@ export type Services = {
   faults: Faults;
   config: SandboxConfig;
   limits: { client: RateLimiter; apiKey: RateLimiter; login: RateLimiter };
+  /** scrypt off the event loop, a few at a time (login, register, password reset). */
+  passwords: PasswordHashing;
   /** Secrets revealed while the `secret-in-list` or `secret-in-get` fault is on, so the fault can leak them. */
   leakedSecrets: Map<string, string>;
   /** Work due at instants of the sandbox clock (confirmations, activations, webhook retries). */

@@ -1,7 +1,8 @@
 // Prism's HTTP core, configured as the sandbox's request pipeline: Prism routes (with our
-// compiled router, router.ts, in place of Prism's scoring one), checks
-// security, validates the request (with compiled validators, validators.ts, that accept
-// what Prism's accept and leave every diagnostic to Prism's), hands the validated input to
+// compiled router, router.ts, in place of Prism's scoring one), checks security, lets the
+// engine `prepare` the request (the auth gate decides; a refused request is not validated at
+// all), validates the request (with compiled validators, validators.ts, that accept what
+// Prism's accept and leave every diagnostic to Prism's), hands the validated input to
 // `produce` (the stateful engine, plugged in as Prism's proxy `forward` component) and
 // validates the response.
 // `produce` may decline an operation; Prism then answers with its own mock.
@@ -30,6 +31,14 @@ export type Produce = (
   inputViolations: Diagnostic[],
 ) => Promise<IHttpResponse | 'not-implemented'>;
 
+/**
+ * Runs once a request is routed, before it is validated: `false` skips validating it (the
+ * engine then refuses it without its violations: a request without valid credentials is
+ * answered 401/403 before its body is looked at). `mode` says whether the engine (`forward`)
+ * or Prism's mock (`Prefer`) will answer.
+ */
+export type Prepare = (input: IHttpRequest, operation: IHttpOperation, mode: 'engine' | 'mock') => boolean;
+
 export type PipelineResult =
   | { kind: 'response'; response: IHttpResponse; violations: Diagnostic[] }
   | { kind: 'no-route'; status: 404 | 405 };
@@ -38,7 +47,7 @@ const NOT_IMPLEMENTED = { type: 'UPSTREAM_NOT_IMPLEMENTED', title: 'Served by th
 
 export type MockOptions = { code?: number; exampleKey?: string; dynamic?: boolean };
 
-export function createPipeline(operations: IHttpOperation[], produce: Produce) {
+export function createPipeline(operations: IHttpOperation[], produce: Produce, prepare?: Prepare) {
   const logger = createLogger('sandbox', { level: 'silent' });
   const config = {
     isProxy: true as const,
@@ -52,7 +61,11 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
     mock: { dynamic: false },
   };
   const route = createRouter(operations);
-  const { validateInput, validateOutput } = createCompiledValidators();
+  const { validateInput: validateAll, validateOutput } = createCompiledValidators();
+  const validateInputFor =
+    (mode: 'engine' | 'mock'): PrismHttpComponents['validateInput'] =>
+    (args) =>
+      prepare && !prepare(args.element, args.resource, mode) ? E.right(args.element) : validateAll(args);
   // Prism's mock, with header values as strings, as they are on the wire: Prism's own output
   // validation drops falsy values, so a mocked `RateLimit-Remaining: 0` (a number) would be
   // reported missing from a response that is in fact correct.
@@ -64,7 +77,7 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
   const prism = createInstance(config, {
     logger,
     route,
-    validateInput,
+    validateInput: validateInputFor('engine'),
     validateOutput,
     mock: stringHeaderMock,
     forward: ({ data, validations }, _baseUrl, _proxy, resource) => () => async () => {
@@ -77,7 +90,7 @@ export function createPipeline(operations: IHttpOperation[], produce: Produce) {
       }
     },
   });
-  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger, route, validateInput, validateOutput, mock: stringHeaderMock });
+  const mockOnly = createInstance({ ...config, isProxy: false, errors: false } as never, { logger, route, validateInput: validateInputFor('mock'), validateOutput, mock: stringHeaderMock });
 
   async function run(input: IHttpRequest, mock?: MockOptions): Promise<PipelineResult> {
     const instance = mock ? mockOnly : prism;

@@ -12,8 +12,9 @@
 import type { components } from '../../generated/openapi.d.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE, rateLimited } from '../gate/authenticate.ts';
 import { serializeCookie } from '../http/cookies.ts';
-import { fail } from '../http/problem.ts';
-import { hashPassword, hashSecret, randomBase62, randomToken, verifyPassword } from '../security/secrets.ts';
+import { fail, type ProblemError } from '../http/problem.ts';
+import { PasswordHashingBusy } from '../security/password-hashing.ts';
+import { hashSecret, randomBase62, randomToken } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
 import type { EmailTokenKind, SandboxEvent } from '../state/events.ts';
 import { normalizeEmail, type User } from '../state/projections.ts';
@@ -73,6 +74,29 @@ export function userView(user: User): UserView {
 
 function currentUserView(user: User): CurrentUserView {
   return { ...userView(user), approvalStatus: user.approved ? 'approved' : 'pending', createdAt: iso(user.createdAt) };
+}
+
+/**
+ * `429 password_hashing_busy`: every scrypt slot is taken and the queue is full (a flood of
+ * logins, say); nothing was done. RateLimit-Limit is how many password checks may run or wait.
+ */
+function passwordHashingBusy(services: Services): ProblemError {
+  const retryAfter = services.passwords.retryAfterSeconds();
+  return fail(
+    'password_hashing_busy',
+    `Too many password checks are in progress; nothing was done. Retry after ${retryAfter} second${retryAfter === 1 ? '' : 's'}.`,
+    { retryAfter },
+    { 'Retry-After': String(retryAfter), 'RateLimit-Limit': String(services.passwords.capacity()), 'RateLimit-Remaining': '0', 'RateLimit-Reset': String(retryAfter) },
+  );
+}
+
+/** A new password's hash, off the event loop; 429 when the hashing queue is full. */
+async function newPasswordHash(services: Services, password: string): Promise<string> {
+  try {
+    return await services.passwords.hash(password);
+  } catch (error) {
+    throw error instanceof PasswordHashingBusy ? passwordHashingBusy(services) : error;
+  }
 }
 
 const received = (kind: EmailTokenKind): Reply => ok(202, { status: 'received', message: RECEIVED[kind] });
@@ -180,9 +204,16 @@ export const accountHandlers: Handlers = {
       if (!token) throw fail('invalid_token', INVALID_TOKEN.access);
       accessTokenHash = token.tokenHash;
     }
-    if (services.store.state.usersByEmail.has(email)) {
-      throw fail('account_exists', 'An account with this email already exists. Log in or reset your password.');
-    }
+    const exists = () => {
+      if (services.store.state.usersByEmail.has(email)) {
+        throw fail('account_exists', 'An account with this email already exists. Log in or reset your password.');
+      }
+    };
+    exists();
+    const passwordHash = await newPasswordHash(services, body.password);
+    // Checked again: another request may have registered the address or used the token meanwhile.
+    if (accessTokenHash !== null && !liveToken(services, 'access', body.accessToken!, email)) throw fail('invalid_token', INVALID_TOKEN.access);
+    exists();
     const approved = accessTokenHash !== null || (services.store.state.accessRequests.get(email)?.approved ?? false);
     const userId = `usr_${randomBase62(16)}`;
     await services.store.commit(
@@ -193,7 +224,7 @@ export const accountHandlers: Handlers = {
         tenantId: `tnt_${randomBase62(16)}`,
         email: body.email,
         name: body.name,
-        passwordHash: hashPassword(body.password),
+        passwordHash,
         accessTokenHash,
         approved,
         contractId: `ctr_${randomBase62(16)}`,
@@ -230,13 +261,20 @@ export const accountHandlers: Handlers = {
   async resetPassword(ctx) {
     const { services } = ctx;
     const body = ctx.body as ResetBody;
-    const token = liveToken(services, 'reset', body.token);
-    const user = token && services.store.state.usersByEmail.get(token.email);
-    if (!token || !user) throw fail('invalid_token', INVALID_TOKEN.reset);
+    const resetter = () => {
+      const token = liveToken(services, 'reset', body.token);
+      const user = token && services.store.state.usersByEmail.get(token.email);
+      if (!token || !user) throw fail('invalid_token', INVALID_TOKEN.reset);
+      return { token, user };
+    };
+    resetter();
+    const passwordHash = await newPasswordHash(services, body.password);
+    // Checked again: the token may have been used (or superseded) while the hash was made.
+    const { token, user } = resetter();
     const at = services.clock.now();
     const families = [...services.store.state.sessions.values()].filter((s) => s.userId === user.id && !s.revoked);
     await services.store.commit(
-      { type: 'password.reset', at, userId: user.id, passwordHash: hashPassword(body.password), tokenHash: token.tokenHash },
+      { type: 'password.reset', at, userId: user.id, passwordHash, tokenHash: token.tokenHash },
       ...families.map((s): SandboxEvent => ({ type: 'session.revoked', at, familyId: s.familyId, reason: 'password_reset' })),
     );
     return ok(200, { message: 'Your password has been reset. Log in with your new password.' });
@@ -249,10 +287,22 @@ export const accountHandlers: Handlers = {
     // Throttled addresses are refused before the password is looked at, right or wrong.
     const gate = services.limits.login.peek(email);
     if (!gate.allowed) throw rateLimited(services, gate);
-    const user = services.store.state.usersByEmail.get(email);
+    // Checked off the event loop, a few at a time: past the queue, refused and not counted.
+    if (services.passwords.full()) throw passwordHashingBusy(services);
+    // The attempt counts now (a success refunds it below), so concurrent guesses at one address
+    // cannot get past the limit while their hashes are being checked.
+    services.limits.login.take(email);
+    const stored = services.store.state.usersByEmail.get(email)?.passwordHash;
     // Constant time whether or not the user exists (a dummy hash stands in).
-    if (!verifyPassword(body.password, user?.passwordHash) || !user) {
-      services.limits.login.take(email);
+    let verified: boolean;
+    try {
+      verified = await services.passwords.verify(body.password, stored);
+    } catch (error) {
+      throw error instanceof PasswordHashingBusy ? passwordHashingBusy(services) : error;
+    }
+    // (A password reset meanwhile makes the checked hash stale: the attempt failed.)
+    const user = services.store.state.usersByEmail.get(email);
+    if (!verified || !user || user.passwordHash !== stored) {
       throw fail('invalid_credentials', !user && services.faults.has('login-tells-unknown-email') ? 'No account uses this email address.' : undefined);
     }
     services.limits.login.forget(email);

@@ -152,21 +152,27 @@ describe('lone UTF-16 surrogates', () => {
     expect422(named, '/dashboard/api-keys', SURROGATE_DETAIL, [surrogateAt('name')]);
   });
 
-  it('at most 100 are listed', async () => {
+  // (Was: at most 100 listed, with no count of the rest. Every 422 now lists at most 20 and
+  // counts the others in violationsOmitted, so an error answer stays small: see cheap-requests.test.ts.)
+  it('the first 20 are listed, and violationsOmitted counts the rest', async () => {
     const metadata = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`k${i}`, '\ud800']));
     const res = await sb.sandboxApi.post('/api/v1/balance/delta', { headers: key, json: { customerId: 'surr-3', delta: '1', reason: 'usage', metadata } });
     expect(res.status).toBe(422);
-    expect(res.body.validation).toHaveLength(100);
-    expect(res.body.validation[99]).toEqual(surrogateAt('metadata', 'k99'));
+    expect(res.body.validation).toHaveLength(20);
+    expect(res.body.validation[19]).toEqual(surrogateAt('metadata', 'k19'));
+    expect(res.body.violationsOmitted).toBe(130);
   });
 
-  it('a deeply nested body is walked without recursion', async () => {
+  it('a deeply nested body is walked without recursion; its location is cut to 32 segments and …', async () => {
     const depth = 100_000;
     const raw = `{"customerId":"surr-4","delta":"1","reason":"usage","extra":${'['.repeat(depth)}"\\ud800"${']'.repeat(depth)}}`;
     const res = await postDelta(raw);
     expect(res.status, res.text.slice(0, 300)).toBe(422);
     expect(res.body.validation).toHaveLength(1);
-    expect(res.body.validation[0].location).toHaveLength(2 + depth);
+    expect(res.body.violationsOmitted).toBeUndefined();
+    // (Was the whole 100,002-segment location, about 400 kB: locations are bounded now.)
+    expect(res.body.validation[0].location).toEqual(['body', 'extra', ...Array.from({ length: 30 }, () => '0'), '…']);
+    expect(res.text.length).toBeLessThan(2_000);
   });
 
   it('a path parameter cannot carry one: percent-encoded surrogate bytes are not UTF-8 (422)', async () => {

@@ -2,12 +2,43 @@
 // (so an oversized upload is refused without being buffered), hands the request to the app
 // and writes its answer. A broken connection or a handler bug never takes the process down.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { MAX_BODY_BYTES, type IncomingRequest, type OutgoingResponse } from '../app.ts';
 import type { Logger } from '../logger.ts';
 import type { KeyEnvironment } from '../state/events.ts';
 
 type Handle = (req: IncomingRequest) => Promise<OutgoingResponse>;
+
+/**
+ * What one client may hold of a listener. A client that sends its headers a byte at a time, or
+ * never finishes its request, or opens connection after connection, would otherwise keep them
+ * (and their buffers) forever.
+ */
+export type ListenerLimits = {
+  /** Time to receive a request's headers; past it the client is answered `408` and disconnected. Default 10,000 ms. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, headers and body; past it the same. Default 30,000 ms; at least `headersTimeoutMs`. */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open. Default 5,000 ms. */
+  keepAliveTimeoutMs?: number;
+  /** Connections one client address may have open to a listener at once; one more is reset at once, unanswered. Default 256. */
+  maxConnectionsPerClient?: number;
+};
+
+export const LISTENER_DEFAULTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnectionsPerClient: 256 } as const;
+
+/** The limits with their defaults, or a RangeError naming the bad one. */
+export function listenerLimits(limits: ListenerLimits = {}): Required<ListenerLimits> {
+  if (typeof limits !== 'object' || limits === null) throw new RangeError('connections must be an object');
+  const out = { ...LISTENER_DEFAULTS, ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) } as Required<ListenerLimits>;
+  for (const [name, value] of Object.entries(out)) {
+    if (!(Number.isInteger(value) && value >= 1 && value <= 2_147_483_647)) throw new RangeError(`connections.${name} must be a whole number of at least 1, got ${value}`);
+  }
+  if (out.headersTimeoutMs > out.requestTimeoutMs) {
+    throw new RangeError(`connections.headersTimeoutMs (${out.headersTimeoutMs}) must not exceed connections.requestTimeoutMs (${out.requestTimeoutMs})`);
+  }
+  return out;
+}
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<IncomingRequest['body']> {
   return new Promise((resolve, reject) => {
@@ -31,8 +62,23 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<IncomingReque
   });
 }
 
-export function createListener(environment: KeyEnvironment, handle: Handle, log?: Logger, maxBodyBytes: () => number = () => MAX_BODY_BYTES): Server {
-  const server = createServer(async (req, res) => {
+export function createListener(
+  environment: KeyEnvironment,
+  handle: Handle,
+  log?: Logger,
+  maxBodyBytes: () => number = () => MAX_BODY_BYTES,
+  limits: ListenerLimits = {},
+): Server {
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnectionsPerClient } = listenerLimits(limits);
+  const options = {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    // Node looks for expired headers and requests this often (default every 30 s, which would let
+    // a header-dripping client stay that much longer than headersTimeout).
+    connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(headersTimeoutMs / 4))),
+  };
+  const server = createServer(options, async (req, res) => {
     const started = performance.now();
     try {
       const body = await readBody(req, maxBodyBytes());
@@ -56,10 +102,30 @@ export function createListener(environment: KeyEnvironment, handle: Handle, log?
       res.end();
     }
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Headers or a request not received in time (headersTimeout, requestTimeout): 408, closed.
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`, () => socket.destroy());
+    else socket.destroy();
   });
-  server.keepAliveTimeout = 5_000;
+  // At most maxConnectionsPerClient open connections per client address; one more is reset
+  // (TCP RST) before anything is read from it: no request was read, so there is nothing to
+  // answer, and a reset fails the client at once (after a plain close, Node's fetch waits).
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const client = socket.remoteAddress ?? 'unknown';
+    const count = open.get(client) ?? 0;
+    if (count >= maxConnectionsPerClient) {
+      socket.resetAndDestroy();
+      return;
+    }
+    open.set(client, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(client) ?? 1) - 1;
+      if (left > 0) open.set(client, left);
+      else open.delete(client);
+    });
+  });
   return server;
 }
 

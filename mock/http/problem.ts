@@ -81,6 +81,11 @@ const catalog: Record<ProblemCode, { status: number; title: string; detail: stri
   },
   validation_failed: { status: 422, title: 'Validation failed', detail: 'The request does not match the contract; see validation.' },
   rate_limited: { status: 429, title: 'Too many requests', detail: 'Rate limit exceeded; retry after the Retry-After delay.' },
+  password_hashing_busy: {
+    status: 429,
+    title: 'Too many password checks',
+    detail: 'Too many password checks are in progress; nothing was done. Retry after the Retry-After delay.',
+  },
   storage_unavailable: {
     status: 503,
     title: 'Storage unavailable',
@@ -107,7 +112,7 @@ export const fail = (code: ProblemCode, detail?: string, extra: Partial<Problem>
 
 export function problemBody(error: ProblemError, requestId: string, instance: string): Problem {
   const entry = catalog[error.code];
-  return {
+  const body: Problem = {
     type: `https://docs.pacspace.io/errors/${error.code}`,
     title: entry.title,
     status: entry.status,
@@ -117,6 +122,50 @@ export function problemBody(error: ProblemError, requestId: string, instance: st
     instance,
     ...error.extra,
   };
+  return bounded(body);
+}
+
+// An error answer stays small whatever the request held (a 1 MiB body of unknown members
+// once made a 17 MB 422): at most MAX_VIOLATIONS violations, the rest counted in
+// `violationsOmitted`, and nothing echoed at length (the contract's Problem and
+// ValidationViolation state these bounds).
+export const MAX_VIOLATIONS = 20;
+export const MAX_MESSAGE_CHARS = 200;
+export const MAX_LOCATION_SEGMENTS = 32;
+export const MAX_DETAIL_CHARS = 500;
+
+/** `text` cut to at most `max` code points, the last being `…` when it was cut. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text; // (UTF-16 units ≥ code points)
+  let at = 0;
+  let count = 0;
+  let cut = 0;
+  for (const ch of text) {
+    if (count === max - 1) cut = at;
+    if (count === max) return `${text.slice(0, cut)}…`;
+    at += ch.length;
+    count++;
+  }
+  return text;
+}
+
+/** A violation with nothing longer than the contract allows. */
+export function boundedViolation(v: ValidationViolation): ValidationViolation {
+  const deep = v.location.length > MAX_LOCATION_SEGMENTS;
+  const location = (deep ? v.location.slice(0, MAX_LOCATION_SEGMENTS) : v.location).map((s) => truncate(s, MAX_MESSAGE_CHARS));
+  return { ...v, location: deep ? [...location, '…'] : location, code: truncate(v.code, MAX_MESSAGE_CHARS), message: truncate(v.message, MAX_MESSAGE_CHARS) };
+}
+
+function bounded(body: Problem): Problem {
+  body.detail = truncate(body.detail, MAX_DETAIL_CHARS);
+  if (body.validation) {
+    const all = body.validation;
+    body.validation = all.slice(0, MAX_VIOLATIONS).map(boundedViolation);
+    const omitted = (body.violationsOmitted ?? 0) + Math.max(0, all.length - MAX_VIOLATIONS);
+    if (omitted > 0) body.violationsOmitted = omitted;
+    else delete body.violationsOmitted;
+  }
+  return body;
 }
 
 export const statusOf = (code: ProblemCode) => catalog[code].status;

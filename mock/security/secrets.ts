@@ -1,6 +1,6 @@
 // Secret material: generation, one-way storage and constant-time comparison. Secrets are
 // stored only as hashes; nothing here logs or returns a plaintext secret it did not create.
-import { createHash, randomBytes, randomFillSync, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -41,22 +41,28 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(same ? x : y, y) && same;
 }
 
-// Passwords are low-entropy: scrypt with a per-password salt.
+// Passwords are low-entropy: scrypt with a per-password salt. Always the asynchronous scrypt,
+// which runs on libuv's thread pool: a hash takes about 50 ms, far too long for the event loop.
+// Requests hash through the bounded queue of password-hashing.ts, never directly.
 const SCRYPT = { N: 16384, r: 8, p: 1 } as const;
 
-export function hashPassword(password: string): string {
+const scryptKey = (password: string, salt: Buffer, options: ScryptOptions) =>
+  new Promise<Buffer>((resolve, reject) => scrypt(password, salt, 32, options, (error, key) => (error ? reject(error) : resolve(key))));
+
+export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = scryptSync(password, salt, 32, SCRYPT);
+  const key = await scryptKey(password, salt, SCRYPT);
   return `scrypt$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
-export function verifyPassword(password: string, stored: string | undefined): boolean {
+export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
   // Unknown users are checked against a dummy hash, so both paths take the same time.
-  const [, salt, key] = (stored ?? dummyHash()).split('$');
-  const actual = scryptSync(password, Buffer.from(salt ?? '', 'base64url'), 32, SCRYPT);
-  return timingSafeEqual(actual, Buffer.from(key ?? '', 'base64url')) && stored !== undefined;
+  const [, salt, key] = (stored ?? (await dummyHash())).split('$');
+  const actual = await scryptKey(password, Buffer.from(salt ?? '', 'base64url'), SCRYPT);
+  const expected = Buffer.from(key ?? '', 'base64url');
+  return actual.length === expected.length && timingSafeEqual(actual, expected) && stored !== undefined;
 }
 
-let dummy: string | undefined;
+let dummy: Promise<string> | undefined;
 // Made on first use, not at start-up (scrypt is deliberately slow).
 const dummyHash = () => (dummy ??= hashPassword(randomToken()));
