@@ -5,7 +5,14 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-type AutocannonRequest = { method: string; path: string; headers?: Record<string, string>; body?: string };
+type AutocannonRequest = {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Rewrites the request before each send (a unique body per request, say). */
+  setupRequest?: (request: AutocannonRequest) => AutocannonRequest;
+};
 type Histogram = { average: number; mean: number; stddev: number; min: number; max: number; p50: number; p90: number; p97_5: number; p99: number; p99_9?: number };
 export type AutocannonResult = {
   requests: Histogram & { total: number; sent: number };
@@ -22,6 +29,10 @@ type Autocannon = (options: {
   connections: number;
   duration?: number;
   amount?: number;
+  /** A cap on requests that, unlike `amount`, leaves `duration` in force. */
+  maxOverallRequests?: number;
+  /** Requests a second from all connections together (default: as fast as answered). */
+  overallRate?: number;
   requests: AutocannonRequest[];
   timeout?: number;
 }) => Promise<AutocannonResult>;
@@ -55,11 +66,8 @@ export type LoadResult = {
   durationSeconds: number;
 };
 
-/** Warms up for `warmupSeconds`, then measures for `seconds`, at `connections` connections. */
-export async function measure(baseUrl: string, apiKey: string, seconds: number, warmupSeconds: number, connections = CONNECTIONS): Promise<LoadResult> {
-  const requests = mixedWorkload(apiKey);
-  if (warmupSeconds > 0) await autocannon({ url: baseUrl, connections, duration: warmupSeconds, requests, timeout: 10 });
-  const r = await autocannon({ url: baseUrl, connections, duration: seconds, requests, timeout: 10 });
+/** autocannon's answer as a LoadResult. */
+function summarize(r: AutocannonResult): LoadResult {
   return {
     requestsPerSecond: r.requests.average,
     totalRequests: r.requests.total,
@@ -70,4 +78,22 @@ export async function measure(baseUrl: string, apiKey: string, seconds: number, 
     statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])),
     durationSeconds: r.duration,
   };
+}
+
+/**
+ * Unwanted traffic for `seconds` at `connections` connections and `rate` requests a second, at
+ * most `amount` requests in all (every answer counts, whatever its status): the floods of
+ * `npm run bench -- --only floods`.
+ */
+export async function flood(baseUrl: string, requests: AutocannonRequest[], connections: number, seconds: number, amount: number, rate: number): Promise<LoadResult> {
+  return summarize(
+    await autocannon({ url: baseUrl, connections, duration: seconds, maxOverallRequests: Math.max(amount, connections), ...(rate > 0 ? { overallRate: rate } : {}), requests, timeout: 30 }),
+  );
+}
+
+/** Warms up for `warmupSeconds`, then measures for `seconds`, at `connections` connections. */
+export async function measure(baseUrl: string, apiKey: string, seconds: number, warmupSeconds: number, connections = CONNECTIONS): Promise<LoadResult> {
+  const requests = mixedWorkload(apiKey);
+  if (warmupSeconds > 0) await autocannon({ url: baseUrl, connections, duration: warmupSeconds, requests, timeout: 10 });
+  return summarize(await autocannon({ url: baseUrl, connections, duration: seconds, requests, timeout: 10 }));
 }

@@ -4,7 +4,7 @@
 //
 //   npm run bench                     everything (about 3 minutes on 2 cores)
 //   npm run bench -- --quick          shorter load phases and 100,000 deltas (a smoke run)
-//   npm run bench -- --only cold,load,scale,conformance
+//   npm run bench -- --only cold,load,scale,conformance,floods
 //
 // Sections, in this order (the quiet ones first):
 //   cold         process start to first 200: the repository's bin (tsx) and the packed, installed
@@ -12,6 +12,7 @@
 //   load         mixed derive/delta/compare at 20 connections, autocannon, sandbox vs Prism
 //   conformance  the conformance suite against a local in-process sandbox, as in conformance:mutants
 //   scale        1,000,000 deltas loaded in-process; derive and checkpoint over HTTP
+//   floods       derive p99 alone and during a flood of failed logins and of 1 MiB bodies (bench/floods.ts)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,18 +22,20 @@ import { runConformance } from '../conformance/run.ts';
 import { totals } from '../conformance/report/format.ts';
 import { startSandbox } from '../mock/sandbox.ts';
 import { installInFreshProject, run } from '../scripts/packages/install.ts';
+import { floodsBench, type FloodsResult } from './floods.ts';
 import { ledgerScale, type ScaleResult } from './ledger-scale.ts';
 import { CONNECTIONS, measure, type LoadResult } from './load.ts';
 import { ANY_KEY, coldStart, DERIVE_PATH, freePort, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const onlyArg = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : 'cold,load,conformance,scale';
+const onlyArg = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : 'cold,load,conformance,scale,floods';
 const only = new Set(onlyArg.split(',').filter(Boolean));
 const LOAD_SECONDS = quick ? 4 : 10;
 const WARMUP_SECONDS = quick ? 1 : 3;
 const COLD_RUNS = quick ? 2 : 5;
 const DELTAS = quick ? 100_000 : 1_000_000;
+const FLOOD_SECONDS = quick ? 3 : 8;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -48,6 +51,7 @@ type Report = {
   load?: { connections: number; seconds: number; warmupSeconds: number; sandbox: LoadResult; prism: LoadResult; throughputRatio: number; p99Ratio: number };
   conformance?: { seconds: number; passed: number; failed: number; skipped: number };
   scale?: ScaleResult;
+  floods?: FloodsResult;
   targets: Target[];
 };
 
@@ -198,6 +202,25 @@ async function scale(report: Report) {
   });
 }
 
+async function floods(report: Report) {
+  log(`floods: derive p99 on one connection, alone and during each flood (${FLOOD_SECONDS} s each; floods from their own process, to 127.0.0.1 only)`);
+  const r = await floodsBench(FLOOD_SECONDS, log);
+  report.floods = r;
+  const names: Record<string, string> = {
+    logins: 'failed logins, a new email each',
+    'login-1mb': '1 MiB login bodies of unknown members',
+    'delta-1mb-no-key': '1 MiB delta bodies without a key',
+  };
+  for (const f of r.floods) {
+    report.targets.push({
+      name: `Derive p99 during a flood of ${names[f.kind]} (${f.connections} connections, ${f.rate ? `${f.rate}/s` : 'as fast as answered'})`,
+      measured: `${f.derive.p99Ms.toFixed(2)} ms vs ${r.alone.p99Ms.toFixed(2)} ms alone (${f.p99Ratio.toFixed(2)}×); every derive 200: ${f.derive.non200 === 0 ? 'yes' : 'NO'}`,
+      target: '≤ 3× alone',
+      met: f.p99Ratio <= 3 && f.derive.non200 === 0,
+    });
+  }
+}
+
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 0)} ms`);
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const rps = (r: LoadResult) => `${r.requestsPerSecond.toFixed(0)} req/s`;
@@ -248,6 +271,20 @@ function markdown(report: Report): string {
       '',
     );
   }
+  if (report.floods) {
+    const f = report.floods;
+    const row = (name: string, p: FloodsResult['alone'], flood?: FloodsResult['floods'][number]) =>
+      `| ${name} | ${p.requests} | ${p.p50Ms.toFixed(2)} | ${p.p90Ms.toFixed(2)} | ${p.p99Ms.toFixed(2)} | ${p.maxMs.toFixed(1)} | ${flood ? `${flood.flood.totalRequests} (${Object.entries(flood.flood.statusCodes).map(([s, c]) => `${s} ×${c}`).join(', ')}; ${flood.flood.errors} errors)` : '–'} |`;
+    lines.push(
+      `## Floods (derive on one keep-alive connection, ${f.seconds} s each)`,
+      '',
+      '| Derive | derives | p50 ms | p90 ms | p99 ms | max ms | flood requests (statuses) |',
+      '|---|---|---|---|---|---|---|',
+      row('alone', f.alone),
+      ...f.floods.map((x) => row(`during ${x.kind}, ${x.connections} connections, ${x.rate ? `${x.rate}/s` : 'as fast as answered'}`, x.derive, x)),
+      '',
+    );
+  }
   if (report.conformance) lines.push(`## Conformance`, '', `${report.conformance.passed} passed, ${report.conformance.failed} failed, ${report.conformance.skipped} skipped in ${report.conformance.seconds.toFixed(1)} s.`, '');
   return `${lines.join('\n')}\n`;
 }
@@ -272,6 +309,7 @@ async function main() {
   if (only.has('load')) await load(report);
   if (only.has('conformance')) await conformance(report);
   if (only.has('scale')) await scale(report);
+  if (only.has('floods')) await floods(report);
 
   const out = join(root, 'reports');
   mkdirSync(out, { recursive: true });
