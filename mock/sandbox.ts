@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { controlHandlers } from './control/handlers.ts';
 import { createFaults } from './control/faults.ts';
+import { hashPassword } from './security/secrets.ts';
 import { demoIdentity, seedDemoAccount, type DemoAccount, type DemoIdentity } from './demo/seed-demo.ts';
 import { apiHandlers } from './domain/index.ts';
 import { createRateLimiter } from './gate/rate-limiter.ts';
@@ -127,6 +128,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   // Work still due in the replayed state is re-armed: confirmations, deliveries, activations.
   resumeLedger(services);
   resumeWebhooks(services);
+  // The demo password's scrypt runs on the thread pool while the app is built (it is a tenth of
+  // a start); the account itself is committed only once both listeners are up.
+  const demoPasswordHash = options.seed === undefined ? undefined : hashPassword(demoIdentity(options.seed).password);
+  demoPasswordHash?.catch(() => {}); // unused when the journal already has the account
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
   const production = createListener('live', app.handle, log, app.maxBodyBytes, connections);
   const sandbox = createListener('test', app.handle, log, app.maxBodyBytes, connections);
@@ -154,7 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     await close();
     throw error;
   }
-  const { demo, restoredDemo } = options.seed === undefined ? {} : await demoAccount(services, options.seed);
+  const { demo, restoredDemo } = options.seed === undefined ? {} : await demoAccount(services, options.seed, demoPasswordHash);
   return {
     productionUrl: config.productionUrl,
     sandboxUrl: config.sandboxUrl,
@@ -191,8 +196,8 @@ async function openStore(options: SandboxOptions, log: Logger): Promise<Store> {
 }
 
 /** Seeds the demo account, unless a replayed journal already has it (its key was shown then). */
-async function demoAccount(services: Services, seed: number): Promise<{ demo?: DemoAccount; restoredDemo?: DemoIdentity }> {
+async function demoAccount(services: Services, seed: number, passwordHash?: Promise<string>): Promise<{ demo?: DemoAccount; restoredDemo?: DemoIdentity }> {
   const who = demoIdentity(seed);
   if (services.store.state.usersByEmail.has(who.email)) return { restoredDemo: who };
-  return { demo: await seedDemoAccount(services, seed) };
+  return { demo: await seedDemoAccount(services, seed, passwordHash) };
 }

@@ -41,7 +41,7 @@ export function demoIdentity(seed: number): DemoIdentity {
  * that does not have it, not committed yet, and the account they create. Start-up commits them
  * (seedDemoAccount); a reset writes them as the whole new journal in one step (resetState).
  */
-export async function demoAccountEvents(seed: number, at: number): Promise<{ events: SandboxEvent[]; demo: DemoAccount }> {
+export async function demoAccountEvents(seed: number, at: number, passwordHash?: Promise<string>): Promise<{ events: SandboxEvent[]; demo: DemoAccount }> {
   const who = demoIdentity(seed);
   // No webhook endpoint can listen yet (the tenant is new), so the key is announced to no one.
   const key = newApiKey(who.tenantId, { name: 'demo-key', environment: 'test', permissions: ALL_PERMISSIONS }, at);
@@ -63,7 +63,7 @@ export async function demoAccountEvents(seed: number, at: number): Promise<{ eve
       tenantId: who.tenantId,
       email: who.email,
       name: who.name,
-      passwordHash: await hashPassword(who.password),
+      passwordHash: await (passwordHash ?? hashPassword(who.password)),
       accessTokenHash: null,
       approved: true,
       contractId: `ctr_${randomBase62(16)}`,
@@ -74,9 +74,12 @@ export async function demoAccountEvents(seed: number, at: number): Promise<{ eve
   return { events, demo: { ...who, apiKey: key.fullKey } };
 }
 
-/** Creates the demo account of `seed` (start-up, when the sandbox does not have it yet). */
-export async function seedDemoAccount(services: Services, seed: number): Promise<DemoAccount> {
-  const { events, demo } = await demoAccountEvents(seed, services.clock.now());
+/**
+ * Creates the demo account of `seed` (start-up, when the sandbox does not have it yet).
+ * `passwordHash`, when given, is the demo password's hash already under way.
+ */
+export async function seedDemoAccount(services: Services, seed: number, passwordHash?: Promise<string>): Promise<DemoAccount> {
+  const { events, demo } = await demoAccountEvents(seed, services.clock.now(), passwordHash);
   await services.store.commit(...events);
   return demo;
 }
