@@ -21,7 +21,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import type { FloodConfig, FloodKind } from './flood-client.ts';
 import type { LoadResult } from './load.ts';
-import { root, startSandboxProcess } from './processes.ts';
+import { liftRateLimits, root, startSandboxProcess } from './processes.ts';
 
 export type ProbeResult = { requests: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; non200: number };
 export type FloodRun = { kind: FloodKind; connections: number; rate: number; flood: LoadResult; derive: ProbeResult; p99Ratio: number };
@@ -99,12 +99,7 @@ function runFlood(config: FloodConfig): { result: Promise<LoadResult>; started: 
 export async function floodsBench(seconds: number, log: (line: string) => void): Promise<FloodsResult> {
   const sandbox = await startSandboxProcess(['--log-level', 'warn']);
   try {
-    const limits = await fetch(`${sandbox.productionUrl}/__sandbox/rate-limits`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client: { capacity: 1_000_000, refillPerSecond: 1_000_000 }, apiKey: { capacity: 1_000_000, refillPerSecond: 1_000_000 } }),
-    });
-    if (limits.status !== 200) throw new Error(`PUT /__sandbox/rate-limits answered ${limits.status}`);
+    await liftRateLimits(sandbox.productionUrl);
     await probe(sandbox.sandboxUrl, sandbox.apiKey, 1); // warm-up
     const alone = await probe(sandbox.sandboxUrl, sandbox.apiKey, seconds);
     log(`  derive alone: p50 ${alone.p50Ms.toFixed(2)} ms, p99 ${alone.p99Ms.toFixed(2)} ms, max ${alone.maxMs.toFixed(1)} ms (${alone.requests} derives)`);

@@ -35,6 +35,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Lifts the sandbox's client and per-key rate limits (control surface) so a benchmark measures the code, not the limiter. */
+export async function liftRateLimits(productionUrl: string): Promise<void> {
+  const unlimited = { capacity: 1_000_000, refillPerSecond: 1_000_000 };
+  const res = await fetch(`${productionUrl}/__sandbox/rate-limits`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client: unlimited, apiKey: unlimited }),
+  });
+  if (res.status !== 200) throw new Error(`PUT /__sandbox/rate-limits answered ${res.status}`);
+}
+
 /** A syntactically valid key, for Prism (which only checks that the header is there). */
 export const ANY_KEY = 'pk_test_benchBenchBench01.sk_test_benchBenchBenchBenchBench0123';
 

@@ -25,7 +25,7 @@ import { installInFreshProject, run } from '../scripts/packages/install.ts';
 import { floodsBench, type FloodsResult } from './floods.ts';
 import { ledgerScale, type ScaleResult } from './ledger-scale.ts';
 import { CONNECTIONS, measure, type LoadResult } from './load.ts';
-import { ANY_KEY, coldStart, DERIVE_PATH, freePort, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
+import { ANY_KEY, coldStart, DERIVE_PATH, freePort, liftRateLimits, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -95,12 +95,7 @@ async function load(report: Report) {
   const sandbox = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn']);
   let sandboxResult: LoadResult;
   try {
-    const limits = await fetch(`${sandbox.productionUrl}/__sandbox/rate-limits`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client: { capacity: 1_000_000, refillPerSecond: 1_000_000 }, apiKey: { capacity: 1_000_000, refillPerSecond: 1_000_000 } }),
-    });
-    if (limits.status !== 200) throw new Error(`PUT /__sandbox/rate-limits answered ${limits.status}`);
+    await liftRateLimits(sandbox.productionUrl);
     sandboxResult = await measure(sandbox.sandboxUrl, sandbox.apiKey, LOAD_SECONDS, WARMUP_SECONDS);
     log(`  sandbox: ${sandboxResult.requestsPerSecond.toFixed(0)} req/s, p99 ${sandboxResult.latencyMs.p99} ms, non-2xx ${sandboxResult.non2xx}, errors ${sandboxResult.errors}`);
   } finally {
