@@ -2378,7 +2378,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request body is larger than 1 MiB; nothing was read or changed. */
+        /** @description The request body is larger than 1 MiB, or than the operation's own `x-max-body-bytes` (16 KiB for the public sign-in and account operations); nothing was parsed or changed. */
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -3080,6 +3080,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description At most 16 KiB (`x-max-body-bytes`); a larger body is a `413` and is not parsed. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RequestAccessRequest"];
@@ -3115,6 +3116,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description At most 16 KiB (`x-max-body-bytes`); a larger body is a `413` and is not parsed. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RegisterRequest"];
@@ -3172,6 +3174,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description At most 16 KiB (`x-max-body-bytes`); a larger body is a `413` and is not parsed. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["LoginRequest"];
@@ -3265,6 +3268,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description At most 16 KiB (`x-max-body-bytes`); a larger body is a `413` and is not parsed. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["EmailRequest"];
@@ -3300,6 +3304,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description At most 16 KiB (`x-max-body-bytes`); a larger body is a `413` and is not parsed. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["EmailRequest"];
@@ -3335,6 +3340,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
+        /** @description At most 16 KiB (`x-max-body-bytes`); a larger body is a `413` and is not parsed. */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ResetPasswordRequest"];

@@ -718,7 +718,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request body is larger than 1 MiB; nothing was read or changed. */
+        /** @description The request body is larger than 1 MiB, or than the operation's own `x-max-body-bytes` (16 KiB for the public sign-in and account operations); nothing was parsed or changed. */
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];

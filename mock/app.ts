@@ -119,7 +119,12 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     if (state.gate && 'refused' in state.gate) return false;
     if (state.unparsed) {
       // Content sent to an operation that takes none is ignored (see produce): never parsed.
-      if (info.hasBody) input.body = parseBody(state.unparsed.raw, state.unparsed.contentType, state, services);
+      const size = state.unparsed.raw?.length ?? 0;
+      if (info.hasBody && info.maxBodyBytes !== undefined && size > info.maxBodyBytes) {
+        // The operation's own, smaller limit (x-max-body-bytes): refused before any parsing, so
+        // a flood of huge bodies to a public operation costs their reading only.
+        state.bodyError = fail('payload_too_large', `This operation accepts request bodies of at most ${info.maxBodyBytes} bytes.`);
+      } else if (info.hasBody) input.body = parseBody(state.unparsed.raw, state.unparsed.contentType, state, services);
       state.unparsed = undefined;
     }
     return true;

@@ -18,6 +18,8 @@ export type OperationInfo = {
   path: string;
   auth: AuthRequirement;
   hasBody: boolean;
+  /** The contract's `x-max-body-bytes` of the request body, if any: larger bodies are a 413, unparsed. */
+  maxBodyBytes: number | undefined;
   /** Matches a request path and captures the path parameters by name. */
   pattern: RegExp;
   params: string[];
@@ -73,6 +75,13 @@ function authOf(id: string, security: Array<Record<string, string[]>>, documentS
 }
 
 /** `document` is a bundle of generated/; `prism` its Prism operations (generated/<name>.prism.json). */
+function maxBodyBytesOf(op: any): number | undefined {
+  const limit = op.requestBody?.['x-max-body-bytes'];
+  if (limit === undefined) return undefined;
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw new Error(`${op.operationId}: x-max-body-bytes must be a positive whole number, got ${limit}`);
+  return limit;
+}
+
 export async function loadOperations(document: any, prism: IHttpOperation[]): Promise<OperationTable> {
   const byId = new Map<string, OperationInfo>();
   const schemes = document.components?.securitySchemes ?? {};
@@ -98,6 +107,7 @@ export async function loadOperations(document: any, prism: IHttpOperation[]): Pr
         path,
         auth: authOf(op.operationId, op.security ?? document.security ?? [], schemes),
         hasBody: types.length > 0,
+        maxBodyBytes: maxBodyBytesOf(op),
         pattern,
         params,
       });

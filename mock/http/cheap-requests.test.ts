@@ -142,10 +142,32 @@ describe('credentials are checked before the body', () => {
 });
 
 describe('a 422 stays small', () => {
-  it("the tester's 1 MiB login body of unknown members → a 422 of a few kB: Prism's first 20 violations and the count of the rest", async () => {
-    const { raw, unknown } = unknownMembers(LOGIN);
+  it("the tester's 1 MiB login body: a 413 from the operation's own 16 KiB limit, never parsed, nothing counted or changed", async () => {
+    const { raw } = unknownMembers(LOGIN);
     expect(raw.length).toBeGreaterThan(1_000_000);
-    expect(unknown).toBeGreaterThan(100_000);
+    const before = sb.services.store.eventCount;
+    const prism = spyOnPrismValidation();
+    const res = await sb.dashboard.post('/dashboard/auth/login', { headers: { 'content-type': 'application/json' }, raw, noCookies: true });
+    expectExactProblem(res, 413, 'payload_too_large', 'Payload too large', 'This operation accepts request bodies of at most 16384 bytes.', '/dashboard/auth/login');
+    // Never parsed: validation (if it runs at all) sees no body.
+    for (const [input] of prism.mock.calls) expect((input as { element: { body?: unknown } }).element.body).toBeUndefined();
+    expect(sb.services.store.eventCount).toBe(before);
+    expect(sb.services.limits.login.peek(LOGIN.email).remaining).toBe(5);
+  });
+
+  it('the limit is exact: a 16,384-byte login body is parsed and validated, one byte more is a 413', async () => {
+    const at = unknownMembers(LOGIN, 16_384).raw.padEnd(16_384, ' ');
+    expect(Buffer.byteLength(at)).toBe(16_384);
+    const parsed = await sb.dashboard.post('/dashboard/auth/login', { headers: { 'content-type': 'application/json' }, raw: at, noCookies: true });
+    expect(parsed.status).toBe(422);
+    const over = await sb.dashboard.post('/dashboard/auth/login', { headers: { 'content-type': 'application/json' }, raw: `${at} `, noCookies: true });
+    expect(over.status).toBe(413);
+    expect(over.body.code).toBe('payload_too_large');
+  });
+
+  it("a login body of unknown members under the limit → a 422 of a few kB: Prism's first 20 violations and the count of the rest", async () => {
+    const { raw, unknown } = unknownMembers(LOGIN, 16_384);
+    expect(unknown).toBeGreaterThan(1_000);
     const before = sb.services.store.eventCount;
     const res = await sb.dashboard.post('/dashboard/auth/login', { headers: { 'content-type': 'application/json' }, raw, noCookies: true });
     expect(res.status).toBe(422);
@@ -184,7 +206,7 @@ describe('a 422 stays small', () => {
   });
 
   it('a violation never repeats a long member name: messages are cut to 200 characters ending in …', async () => {
-    const name = 'n'.repeat(500_000);
+    const name = 'n'.repeat(15_000); // under login's 16 KiB body limit
     const res = await sb.dashboard.post('/dashboard/auth/login', { json: { ...LOGIN, [name]: 1 }, noCookies: true });
     expect(res.status).toBe(422);
     const prefix = "Request body must NOT have additional properties; found '";
