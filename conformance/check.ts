@@ -8,6 +8,8 @@ export type Need =
   | 'apiKey'
   /** --dashboard-url, --email, --password */
   | 'dashboard'
+  /** --second-email, --second-password (another tenant's account on the same deployment) */
+  | 'secondAccount'
   /** --allow-writes */
   | 'writes'
   /** --other-env-base-url */
@@ -29,6 +31,7 @@ export type Check = {
 const REASONS: Record<Need, (c: ConformanceConfig) => string | undefined> = {
   apiKey: (c) => (c.apiKey ? undefined : 'needs --api-key'),
   dashboard: (c) => (c.dashboardUrl && c.email && c.password ? undefined : 'needs --dashboard-url, --email and --password'),
+  secondAccount: (c) => (c.secondEmail && c.secondPassword ? undefined : "needs --second-email and --second-password (a second account: another tenant on the same deployment)"),
   writes: (c) => (c.allowWrites ? undefined : 'needs --allow-writes (it creates, rotates or deletes on the target)'),
   otherEnv: (c) => (c.otherEnvBaseUrl ? undefined : "needs --other-env-base-url (the other environment's Balance API)"),
   rateLimitProbe: (c) => (c.probeRateLimit ? undefined : 'needs --probe-rate-limit (it sends a bounded burst)'),

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signUp } from '../mock/testing/accounts.ts';
 import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
 import { createRedactor } from './report/redact.ts';
 
@@ -122,6 +123,20 @@ describe('pacspace-conformance', () => {
     expect(junit).toContain('?api_key=&apos;&quot;$PACSPACE_API_KEY&quot;');
     const json = JSON.parse(await readFile(join(dir, 'failing.json'), 'utf8'));
     expect(json.results[0].exchanges[0]).toMatchObject({ method: 'GET', status: 200, url: expect.stringContaining('?api_key=$PACSPACE_API_KEY') });
+  });
+
+  it('runs the isolation checks with a second account, and skips them with the reason without one', async () => {
+    const second = { email: 'iso-second@example.com', password: 'iso second battery staple' };
+    await signUp(sb, second.email, second.password);
+    const demo = sb.demo!;
+    const args = ['--base-url', sb.sandboxUrl, '--api-key', demo.apiKey, '--dashboard-url', sb.productionUrl, '--email', demo.email, '--password', demo.password, '--allow-writes', '--webhook-host', '127.0.0.1', '--only', 'ISO-001,ISO-002,ISO-003', '--reporter', 'json'];
+    const run = await cli([...args, '--second-email', second.email, '--second-password', second.password]);
+    expect(run.code, run.stdout).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.results.map((r: any) => [r.id, r.status])).toEqual([['ISO-001', 'passed'], ['ISO-002', 'passed'], ['ISO-003', 'passed']]);
+    expect(run.stdout).not.toContain(second.password);
+    const without = JSON.parse((await cli(args)).stdout);
+    for (const r of without.results) expect(r).toMatchObject({ status: 'skipped', message: 'needs --second-email and --second-password (a second account: another tenant on the same deployment)' });
   });
 
   it('prints no progress with --quiet, and the pretty report goes to stdout', async () => {

@@ -17,6 +17,8 @@ Inputs (each also as an environment variable):
   --dashboard-url URL        Dashboard API base URL                          PACSPACE_DASHBOARD_URL
   --email EMAIL              dashboard login (enables key, session, webhook checks)  PACSPACE_EMAIL
   --password PASSWORD                                                        PACSPACE_PASSWORD
+  --second-email EMAIL       a second account (another tenant): isolation checks  PACSPACE_SECOND_EMAIL
+  --second-password PASSWORD                                                 PACSPACE_SECOND_PASSWORD
   --other-env-base-url URL   the other environment's Balance API             PACSPACE_OTHER_ENV_BASE_URL
   --allow-writes             allow checks that create, rotate or delete      PACSPACE_ALLOW_WRITES=1
   --probe-rate-limit         send a bounded burst to provoke 429             PACSPACE_PROBE_RATE_LIMIT=1
@@ -57,6 +59,8 @@ function parse(argv: string[]): Options {
       'dashboard-url': { type: 'string' },
       email: { type: 'string' },
       password: { type: 'string' },
+      'second-email': { type: 'string' },
+      'second-password': { type: 'string' },
       'other-env-base-url': { type: 'string' },
       'allow-writes': { type: 'boolean' },
       'probe-rate-limit': { type: 'boolean' },
@@ -92,6 +96,8 @@ function parse(argv: string[]): Options {
     ...(values['dashboard-url'] ? { dashboardUrl: values['dashboard-url'] } : {}),
     ...(values.email ? { email: values.email } : {}),
     ...(values.password ? { password: values.password } : {}),
+    ...(values['second-email'] ? { secondEmail: values['second-email'] } : {}),
+    ...(values['second-password'] ? { secondPassword: values['second-password'] } : {}),
     ...(values['other-env-base-url'] ? { otherEnvBaseUrl: values['other-env-base-url'] } : {}),
     ...(values['webhook-host'] ? { webhookHost: values['webhook-host'] } : {}),
     ...(values['webhook-port'] !== undefined ? { webhookPort: number(values['webhook-port']) } : {}),

@@ -10,6 +10,9 @@ export type ConformanceConfig = {
   /** Dashboard login. */
   email?: string;
   password?: string;
+  /** A second account on the same deployment (another tenant), for the isolation checks. */
+  secondEmail?: string;
+  secondPassword?: string;
   /** The other environment's Balance API base URL, for routing checks. */
   otherEnvBaseUrl?: string;
   /** Required before any check that creates, rotates or deletes anything on the target. */
@@ -55,6 +58,8 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>> 
     ...(env.PACSPACE_DASHBOARD_URL ? { dashboardUrl: env.PACSPACE_DASHBOARD_URL } : {}),
     ...(env.PACSPACE_EMAIL ? { email: env.PACSPACE_EMAIL } : {}),
     ...(env.PACSPACE_PASSWORD ? { password: env.PACSPACE_PASSWORD } : {}),
+    ...(env.PACSPACE_SECOND_EMAIL ? { secondEmail: env.PACSPACE_SECOND_EMAIL } : {}),
+    ...(env.PACSPACE_SECOND_PASSWORD ? { secondPassword: env.PACSPACE_SECOND_PASSWORD } : {}),
     ...(env.PACSPACE_OTHER_ENV_BASE_URL ? { otherEnvBaseUrl: env.PACSPACE_OTHER_ENV_BASE_URL } : {}),
     allowWrites: flag(env.PACSPACE_ALLOW_WRITES),
     probeRateLimit: flag(env.PACSPACE_PROBE_RATE_LIMIT),

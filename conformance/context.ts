@@ -36,6 +36,7 @@ export function createContext(config: ConformanceConfig, options: ContextOptions
   const secrets = createSecretRegistry();
   if (config.apiKey) secrets.add(secretOf(config.apiKey), 'the --api-key secret');
   secrets.add(config.password, 'the --password');
+  if (config.secondPassword) secrets.add(config.secondPassword, 'the --second-password');
   /** In registration order; deleted (or run) in reverse at the end. */
   const cleanups: Array<Tracked | (() => Promise<unknown>)> = [];
   /** Local things (the receiver) closed after everything on the target is cleaned up. */

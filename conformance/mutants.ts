@@ -41,8 +41,34 @@ async function main() {
     return res.json() as Promise<any>;
   };
 
+  /**
+   * A second tenant, signed up through the public Dashboard API the way an integrator does it
+   * (access request, register, verify), with the tokens from the sandbox's outbox.
+   */
+  async function secondAccount() {
+    const email = 'second-tenant@example.com';
+    const password = 'second tenant battery staple';
+    const post = async (path: string, json: unknown) => {
+      const res = await fetch(`${sandbox.productionUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) });
+      if (!res.ok) throw new Error(`POST ${path} → ${res.status}`);
+    };
+    const token = async (kind: string) => {
+      const got = await control('GET', `/outbox?to=${encodeURIComponent(email)}`);
+      const mail = [...((got.data ?? got) as any[])].reverse().find((m) => m.kind === kind);
+      if (!mail) throw new Error(`no ${kind} e-mail for ${email} in the outbox`);
+      return mail.token as string;
+    };
+    await post('/dashboard/auth/request-access', { name: 'Second Tenant', email, organization: 'Second Inc', buyerMode: 'DIRECT_INFERENCE_VENDOR', useCase: 'The conformance isolation checks.' });
+    await post('/dashboard/auth/register', { accessToken: await token('access'), email, password, name: 'Second Tenant' });
+    const verified = await fetch(`${sandbox.productionUrl}/dashboard/auth/verify?token=${encodeURIComponent(await token('verify'))}`);
+    if (!verified.ok) throw new Error(`verify → ${verified.status}`);
+    return { email, password };
+  }
+
   async function runWith(fault?: FaultName): Promise<Outcome> {
     const reset = await control('POST', '/reset');
+    // Signed up before the fault is active, so the fault cannot break the sign-up itself.
+    const second = await secondAccount();
     if (fault) await control('PUT', `/faults/${fault}`, { active: true });
     const demo = reset.data.demo;
     const config: ConformanceConfig = {
@@ -51,6 +77,8 @@ async function main() {
       dashboardUrl: sandbox.productionUrl,
       email: demo.email,
       password: demo.password,
+      secondEmail: second.email,
+      secondPassword: second.password,
       otherEnvBaseUrl: sandbox.productionUrl,
       allowWrites: true,
       probeRateLimit: true,

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signUp } from '../mock/testing/accounts.ts';
 import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'pacspace-conformance.js');
@@ -169,7 +170,10 @@ describe('correct servers that differ from the sandbox', () => {
     const api = await startProxy(sb.sandboxUrl, { transform });
     const dash = await startProxy(sb.productionUrl, { transform });
     const out = join(dir, 'reordered.json');
-    const run = await cli([...inputs(api.url, dash.url, ['--probe-rate-limit']), '--reporter', 'json', '--out', out]);
+    // A second tenant, so the isolation checks run too.
+    await signUp(sb, 'second-tenant@example.com', 'second tenant battery staple');
+    const second = ['--second-email', 'second-tenant@example.com', '--second-password', 'second tenant battery staple'];
+    const run = await cli([...inputs(api.url, dash.url, ['--probe-rate-limit', ...second]), '--reporter', 'json', '--out', out]);
     const r = await report(out);
     expect(r.results.filter((x: any) => x.status !== 'passed').map((x: any) => `${x.id}: ${x.message}`)).toEqual([]);
     expect(run.code).toBe(0);

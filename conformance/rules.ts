@@ -1344,8 +1344,8 @@ export const rules: Rule[] = [
     id: 'R-CODE-010',
     rule: '404 `not_found`: no such route or resource, or it belongs to another tenant or environment.',
     source: ['openapi #/components/schemas/ProblemCode', 'openapi #/components/responses/NotFound'],
-    checks: ['ERR-001', 'AUTH-006', 'KEY-005'],
-    gap: 'another tenant\'s or environment\'s objects are never tried (R-ISO)',
+    checks: ['ERR-001', 'AUTH-006', 'KEY-005', 'ISO-001', 'ISO-002', 'ISO-003'],
+    gap: 'another environment\'s objects are never tried (R-ISO-002); another tenant\'s only with a second account',
     problemCodes: ['not_found'],
   },
   {
@@ -1628,6 +1628,8 @@ export const rules: Rule[] = [
     id: 'R-ISO-001',
     rule: 'Every object-by-id operation is 404 for another tenant\'s object: receipts, checkpoints and their receipts, API keys, webhook endpoints and their deliveries, environment status.',
     source: ['PRODUCT.md "The conformance suite"', 'openapi #/components/responses/NotFound', 'OWASP API1:2023'],
+    checks: ['ISO-001', 'ISO-002', 'ISO-003'],
+    gap: 'tried only with a second account (--second-email); each answer is compared with the one for an unknown id (status and problem code), not with a fixed 404',
     operations: ['getReceipt', 'getCheckpoint', 'listCheckpointReceipts', 'getApiKey', 'deleteApiKey', 'regenerateApiKey', 'toggleApiKey', 'getWebhookEndpoint', 'updateWebhookEndpoint', 'deleteWebhookEndpoint', 'rotateWebhookSecret', 'sendWebhookTestEvent', 'listWebhookDeliveries', 'getEnvironmentStatus'],
   },
   {
@@ -1640,6 +1642,8 @@ export const rules: Rule[] = [
     id: 'R-ISO-003',
     rule: 'A tenant\'s ledger is its own: the same `customerId` in another tenant is another ledger.',
     source: ['openapi op deriveBalance'],
+    checks: ['ISO-003'],
+    gap: 'only reads are tried: the other tenant derives the customer; its own deltas for it are not recorded',
     operations: ['deriveBalance'],
   },
 

@@ -3,6 +3,7 @@
 import type { Check } from '../check.ts';
 import { authChecks } from './auth/index.ts';
 import { errorChecks } from './errors/index.ts';
+import { isolationChecks } from './isolation/index.ts';
 import { keyChecks } from './keys/index.ts';
 import { ledgerChecks } from './ledger/index.ts';
 import { sessionChecks } from './session/index.ts';
@@ -15,6 +16,7 @@ export const catalogue: Check[] = [
   ...sessionChecks,
   ...ledgerChecks,
   ...webhookChecks,
+  ...isolationChecks,
   ...errorChecks.filter((c) => c.id !== 'ERR-007'),
   // The rate-limit probe exhausts the key's bucket, so it runs after every other request.
   ...errorChecks.filter((c) => c.id === 'ERR-007'),
