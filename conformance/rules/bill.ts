@@ -1,0 +1,30 @@
+// Rule rows of area BILL (see conformance/rules.ts for how to edit them).
+// ─── Plan and usage ──────────────────────────────────────────────────────────────────
+import type { Rule } from '../rules.ts';
+
+export const billRules: Rule[] = [
+  {
+    id: 'R-BILL-001',
+    rule: 'The billing summary shows the plan, the current period (a UTC calendar month, start inclusive, end exclusive) and each environment\'s usage, `testnet` first.',
+    source: ['openapi op getBillingSummary', 'openapi #/components/schemas/BillingPeriod'],
+    operations: ['getBillingSummary'],
+  },
+  {
+    id: 'R-BILL-002',
+    rule: 'Usage counts confirmed (verified) deltas only; `remaining` is `limit - verifiedDeltas`, never below 0, and null without a limit.',
+    source: ['openapi #/components/schemas/EnvironmentUsage'],
+    operations: ['getBillingSummary'],
+  },
+  {
+    id: 'R-BILL-003',
+    rule: 'New accounts are on the Free plan: 100 verified deltas a month in the Sandbox.',
+    source: ['seed 003 "Free plan reminder"', 'PRODUCT.md "Balance API semantics"', 'openapi #/components/schemas/BillingPlan'],
+    operations: ['getBillingSummary'],
+  },
+  {
+    id: 'R-BILL-004',
+    rule: 'At `remaining` 0, recording a delta in that environment is 402 `plan_limit_exceeded` with `limit` and `periodEnd` and records nothing, until the next period or a plan change; reads are not limited.',
+    source: ['PRODUCT.md "Balance API semantics"', 'openapi op getBillingSummary', 'openapi #/components/schemas/BillingSummary'],
+    operations: ['recordDelta'],
+  },
+];

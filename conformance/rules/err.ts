@@ -1,0 +1,80 @@
+// Rule rows of area ERR (see conformance/rules.ts for how to edit them).
+// ─── Errors and request bodies ───────────────────────────────────────────────────────
+import type { Rule } from '../rules.ts';
+
+export const errRules: Rule[] = [
+  {
+    id: 'R-ERR-001',
+    rule: 'Every error is an RFC 9457 `application/problem+json` document with `type`, `title`, `status` (the HTTP status), `detail`, `code` and `requestId`.',
+    source: ['PRODUCT.md "Errors"', 'openapi #/components/schemas/Problem', 'RFC 9457'],
+    checks: ['ERR-001', 'ERR-002', 'ERR-003', 'ERR-004', 'ERR-005', 'ERR-006', 'CONTRACT-001'],
+    gap: 'judged for the errors the run provokes only',
+  },
+  {
+    id: 'R-ERR-002',
+    rule: 'No error carries a stack trace.',
+    source: ['PRODUCT.md "Errors"', 'openapi info "Errors"', 'OWASP API8:2023'],
+    checks: ['ERR-001'],
+  },
+  {
+    id: 'R-ERR-003',
+    rule: 'No error echoes a secret; `detail` never contains one and is at most 500 characters.',
+    source: ['PRODUCT.md "Errors"', 'openapi #/components/schemas/Problem'],
+    checks: ['REVEAL-002', 'CONTRACT-001'],
+  },
+  {
+    id: 'R-ERR-004',
+    rule: 'An error does not echo the request body.',
+    source: ['PRODUCT.md "Errors"', 'openapi #/components/schemas/ValidationViolation'],
+    checks: ['ERR-005'],
+    gap: 'tried for an unparsable body only',
+  },
+  {
+    id: 'R-ERR-005',
+    rule: 'A request that fails changes nothing (the one exception: a reused refresh cookie revokes its session family).',
+    source: ['PRODUCT.md "Errors"', 'openapi info "Errors"'],
+    checks: ['ERR-006', 'LEDGER-003', 'LEDGER-004', 'KEY-006', 'SESSION-003'],
+    gap: 'shown for these five failures only',
+  },
+  {
+    id: 'R-ERR-006',
+    rule: '`type` is a URI that resolves to its entry in the errors reference, and `title` does not change between occurrences of a code.',
+    source: ['openapi #/components/schemas/Problem'],
+  },
+  {
+    id: 'R-ERR-007',
+    rule: 'A 422 lists the violations in `validation` (the first 20; `violationsOmitted` counts the rest), each with `location`, `severity`, `code` and a `message` of at most 200 characters.',
+    source: ['PRODUCT.md "Errors"', 'openapi #/components/schemas/ValidationViolation', 'openapi #/components/responses/ValidationFailed'],
+    checks: ['ERR-006', 'CONTRACT-001'],
+    gap: 'more than 20 violations and over-long messages are never provoked',
+  },
+  {
+    id: 'R-ERR-008',
+    rule: 'Request bodies are I-JSON objects in UTF-8: a body that is not UTF-8 or not JSON is 400 `invalid_json`.',
+    source: ['PRODUCT.md "Errors"', 'openapi info "Request bodies"'],
+    checks: ['ERR-005'],
+    gap: 'only a truncated JSON body is tried, not invalid UTF-8',
+  },
+  {
+    id: 'R-ERR-009',
+    rule: 'The body `null` is 422 (location `["body"]`, code `type`) on every operation that takes a body, even an optional one, and changes nothing.',
+    source: ['openapi info "Request bodies"', 'openapi op rotateWebhookSecret'],
+  },
+  {
+    id: 'R-ERR-010',
+    rule: 'A string holding a lone UTF-16 surrogate is 422 with the violation code `i-json`.',
+    source: ['openapi info "Request bodies"'],
+  },
+  {
+    id: 'R-ERR-011',
+    rule: 'A path parameter that does not percent-decode is 422.',
+    source: ['openapi info "Request bodies"'],
+  },
+  {
+    id: 'R-ERR-012',
+    rule: 'Every response has a status documented for its operation, a body valid against its schema and the required headers.',
+    source: ['PRODUCT.md "What we ship"', 'openapi #/paths'],
+    checks: ['CONTRACT-001'],
+    gap: 'judged for the operations and statuses the run provokes only (see the OPR rows)',
+  },
+];

@@ -1,0 +1,131 @@
+// Rule rows of area SESS (see conformance/rules.ts for how to edit them).
+// ─── Dashboard sessions ──────────────────────────────────────────────────────────────
+import type { Rule } from '../rules.ts';
+import { NOT_BY_EMAIL, NOT_IN_A_RUN } from './reasons.ts';
+
+export const sessRules: Rule[] = [
+  {
+    id: 'R-SESS-001',
+    rule: 'Login answers `{success: true, data: User}`; the body holds no token of any kind.',
+    source: ['seed 000 "Starting a Session"', 'PRODUCT.md "Surfaces and auth"', 'openapi op login'],
+    checks: ['SESSION-001'],
+    operations: ['login'],
+  },
+  {
+    id: 'R-SESS-002',
+    rule: 'A session is carried only by two cookies, `pacspace_access` and `pacspace_refresh`, set with `Set-Cookie` by login and refresh.',
+    source: ['openapi info "Dashboard sessions"', 'openapi #/components/headers/Set-Cookie-Session'],
+    checks: ['SESSION-002', 'SESSION-005'],
+    gap: 'that login sets exactly these two cookies is not asserted',
+    operations: ['login', 'refreshSession'],
+  },
+  {
+    id: 'R-SESS-003',
+    rule: 'Each login starts a new, independent session; the user\'s other sessions stay valid.',
+    source: ['openapi op login'],
+    operations: ['login'],
+  },
+  {
+    id: 'R-SESS-004',
+    rule: 'Access: `pacspace_access` authenticates dashboard requests for 15 minutes after it is issued, then 401.',
+    source: ['seed 000 "Session Lifecycle"', 'openapi #/components/schemas/SessionInfo'],
+    unobservable: NOT_IN_A_RUN('15 minutes'),
+  },
+  {
+    id: 'R-SESS-005',
+    rule: 'Refresh rotation: `POST /dashboard/auth/refresh` exchanges the refresh cookie for a new pair; the value presented is spent at once.',
+    source: ['seed 000 "Session Lifecycle"', 'PRODUCT.md "Surfaces and auth"', 'openapi op refreshSession'],
+    checks: ['SESSION-005'],
+    operations: ['refreshSession'],
+  },
+  {
+    id: 'R-SESS-006',
+    rule: 'Reuse revokes the family: presenting an already-rotated refresh value is 401 and revokes every access and refresh cookie descended from the same login.',
+    source: ['PRODUCT.md "Surfaces and auth"', 'openapi op refreshSession', 'openapi #/components/securitySchemes/DashboardRefresh'],
+    checks: ['SESSION-005'],
+    gap: 'after the reuse only the newest access cookie is tried, not the newest refresh cookie',
+    operations: ['refreshSession'],
+  },
+  {
+    id: 'R-SESS-007',
+    rule: 'A missing, unknown or expired refresh cookie is 401 `unauthenticated` and sets no cookie.',
+    source: ['openapi op refreshSession'],
+    operations: ['refreshSession'],
+  },
+  {
+    id: 'R-SESS-008',
+    rule: 'The refresh cookie lives 14 days unless it is used, and so rotated, before.',
+    source: ['openapi #/components/schemas/SessionInfo', 'openapi info "Dashboard sessions"'],
+    unobservable: NOT_IN_A_RUN('14 days'),
+  },
+  {
+    id: 'R-SESS-009',
+    rule: 'The refresh answer carries only the new expiry times (`accessExpiresAt` 15 minutes and `refreshExpiresAt` 14 days after issue), never a token.',
+    source: ['openapi #/components/schemas/SessionInfo', 'openapi op refreshSession'],
+    checks: ['CONTRACT-001'],
+    gap: 'only the schema is judged: the two durations and the absence of token-like members are not',
+    operations: ['refreshSession'],
+  },
+  {
+    id: 'R-SESS-010',
+    rule: 'Logout revokes the session\'s access cookie and its whole refresh family at once.',
+    source: ['PRODUCT.md "Surfaces and auth"', 'openapi op logout'],
+    checks: ['SESSION-004'],
+    gap: 'only the old access cookie is tried after logout, not the refresh cookie',
+    operations: ['logout'],
+  },
+  {
+    id: 'R-SESS-011',
+    rule: 'Logout leaves the user\'s other sessions valid.',
+    source: ['openapi op logout'],
+    operations: ['logout'],
+  },
+  {
+    id: 'R-SESS-012',
+    rule: '`GET /dashboard/auth/me` returns the session\'s user with its tenant, approval status, email verification and registration time.',
+    source: ['openapi op getCurrentUser', 'openapi #/components/schemas/CurrentUser'],
+    checks: ['SESSION-004', 'CONTRACT-001'],
+    gap: 'that it is the logged-in user (email, tenant) is not compared',
+    operations: ['getCurrentUser'],
+  },
+  {
+    id: 'R-SESS-013',
+    rule: 'Reading `GET /dashboard/auth/me` does not extend the session.',
+    source: ['openapi op getCurrentUser'],
+    unobservable: NOT_IN_A_RUN('15 minutes'),
+    operations: ['getCurrentUser'],
+  },
+  {
+    id: 'R-SESS-014',
+    rule: 'A password reset revokes every session of the user (all access and refresh cookies) and starts none.',
+    source: ['openapi op resetPassword'],
+    unobservable: NOT_BY_EMAIL,
+    operations: ['resetPassword'],
+  },
+  {
+    id: 'R-SESS-015',
+    rule: 'A wrong password and an unknown email get the same 401 `invalid_credentials`, in the same time, and no cookie.',
+    source: ['PRODUCT.md "Surfaces and auth"', 'openapi op login', 'OWASP API2:2023'],
+    checks: ['SESSION-006'],
+    gap: 'the response times and the absence of Set-Cookie are not compared',
+    operations: ['login'],
+  },
+  {
+    id: 'R-SESS-016',
+    rule: 'After 5 failed logins for an email within 15 minutes, every further attempt for it (right or wrong, existing account or not) is 429 with `Retry-After` until that has passed, then one attempt every 3 minutes; a successful login resets the count.',
+    source: ['PRODUCT.md "Surfaces and auth"', 'openapi op login'],
+    operations: ['login'],
+  },
+  {
+    id: 'R-SESS-017',
+    rule: 'A user whose email is not verified can log in (`isVerified: false`).',
+    source: ['openapi op login'],
+    operations: ['login'],
+  },
+  {
+    id: 'R-SESS-018',
+    rule: 'Login compares the email case-insensitively.',
+    source: ['openapi op login', 'openapi #/components/schemas/EmailAddress'],
+    operations: ['login'],
+  },
+];

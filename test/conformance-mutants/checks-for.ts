@@ -1,0 +1,18 @@
+// Which checks a mutant must be caught by: those that enforce its rules in the inventory.
+import { catalogue } from '../../conformance/checks/index.ts';
+import { runChecks } from '../../conformance/checks/run/index.ts';
+import { rules } from '../../conformance/rules.ts';
+import type { Mutant } from './mutant.ts';
+
+const ruleById = new Map(rules.map((r) => [r.id, r]));
+const wholeRun = new Set(runChecks.map((c) => c.id));
+const catalogueIds = new Set(catalogue.map((c) => c.id));
+
+/** The check ids that enforce a mutant's rules; [] means "the whole suite". */
+export function checksFor(mutant: Pick<Mutant, 'rules'>): string[] {
+  const ids = new Set<string>();
+  for (const id of mutant.rules) for (const c of ruleById.get(id)?.checks ?? []) ids.add(c);
+  if ([...ids].some((c) => wholeRun.has(c))) return [];
+  return [...ids].filter((c) => catalogueIds.has(c));
+}
+

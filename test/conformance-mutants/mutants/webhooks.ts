@@ -1,0 +1,4 @@
+// Mutants of this area: each breaks exactly one rule row (conformance/rules/*.ts).
+import { defineMutants } from '../mutant.ts';
+
+export const webhooksMutants = defineMutants([]);
