@@ -58,13 +58,13 @@ describe('mutant layer', () => {
     expect(res.headers.get('x-request-id')).toBe('req_abcdefgh');
     const sent = production.seen.at(-1)!;
     expect([sent.method, sent.url, sent.headers['x-pacspace-csrf'], sent.body]).toEqual(['POST', '/dashboard/x?page=2', '1', '{"n":1}']);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.data.echo).toBe('{"n":1}');
   });
 
   it('shows the layer\'s own base URLs in bodies and Location, never the upstream\'s', async () => {
     const res = await fetch(`${layer.productionUrl}/dashboard/x`);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.data.self).toBe(`${layer.productionUrl}/dashboard/x/1`);
     expect(body.data.other).toBe(`${layer.sandboxUrl}/api/v1/x`);
     expect(res.headers.get('location')).toBe(`${layer.productionUrl}/dashboard/x/1`);
@@ -72,13 +72,13 @@ describe('mutant layer', () => {
 
   it('routes each listener to its own upstream', async () => {
     const res = await fetch(`${layer.sandboxUrl}/api/v1/anything`);
-    expect((await res.json()).data.listener).toBe('sandbox');
+    expect(((await res.json()) as any).data.listener).toBe('sandbox');
   });
 
   it('registers webhook URLs through its relay, shows them back as registered, and relays deliveries with headers and body', async () => {
     const registered = `${receiver.url}/hooks/abc?x=1`;
     const res = await fetch(`${layer.productionUrl}/dashboard/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: registered }) });
-    expect((await res.json()).data.url).toBe(registered);
+    expect(((await res.json()) as any).data.url).toBe(registered);
     expect(storedWebhookUrl).not.toBe(registered);
     const delivered = await fetch(storedWebhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'pacspace-signature': 't=1,v1=ab' }, body: '{"id":"evt_1"}' });
     expect(delivered.status).toBe(204);
@@ -94,12 +94,12 @@ describe('mutant layer', () => {
         return send({ ...d, body: Buffer.from('{"id":"evt_2"}') });
       },
     });
-    expect((await (await fetch(`${layer.sandboxUrl}/api/v1/a`)).json()).added).toBe(true);
+    expect(((await (await fetch(`${layer.sandboxUrl}/api/v1/a`)).json()) as any).added).toBe(true);
     const before = receiver.seen.length;
     await fetch(storedWebhookUrl, { method: 'POST', body: '{"id":"evt_1"}' });
     expect(receiver.seen.slice(before).map((s) => s.body)).toEqual(['{"id":"evt_1"}', '{"id":"evt_2"}']);
     layer.use(undefined);
-    expect((await (await fetch(`${layer.sandboxUrl}/api/v1/a`)).json()).added).toBeUndefined();
+    expect(((await (await fetch(`${layer.sandboxUrl}/api/v1/a`)).json()) as any).added).toBeUndefined();
   });
 
   it('answers 502 problem+json when the mutant itself throws, so a broken mutant is never mistaken for a server answer', async () => {
@@ -107,6 +107,6 @@ describe('mutant layer', () => {
     const res = await fetch(`${layer.sandboxUrl}/api/v1/a`);
     expect(res.status).toBe(502);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    expect((await res.json()).detail).toBe('boom');
+    expect(((await res.json()) as any).detail).toBe('boom');
   });
 });

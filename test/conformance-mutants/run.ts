@@ -12,15 +12,13 @@ import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { catalogue } from '../../conformance/checks/index.ts';
-import type { ConformanceConfig } from '../../conformance/config.ts';
 import { totals, type RunReport } from '../../conformance/report/format.ts';
 import { runConformance } from '../../conformance/run.ts';
-import { startSandbox } from '../../mock/sandbox.ts';
 import { checksFor } from './checks-for.ts';
 import { startMutantLayer } from './layer.ts';
+import { localConfig, startLocalTarget } from './local-target.ts';
 import type { Mutant, Variation } from './mutant.ts';
 import { mutants } from './mutants/index.ts';
-import { signUpSecondTenant } from './second-tenant.ts';
 import { variations } from './variations.ts';
 
 type Kind = 'clean' | 'variation' | 'mutant';
@@ -41,46 +39,19 @@ function select<T extends { id: string }>(all: T[], wanted: string[] | undefined
 }
 
 /** Runs the given targets against one sandbox behind one layer, in order. */
-async function runTargets(targets: { kind: Kind; target?: Mutant | Variation }[], onOutcome: (o: Outcome) => void) {
-  const sandbox = await startSandbox({
-    port: 0,
-    sandboxPort: 0,
-    seed: 1,
-    provisioningMs: 0,
-    confirmationMs: 0,
-    logLevel: 'silent',
-    webhooks: { timeoutMs: 5_000, retryDelaysMs: [50, 100] },
-  });
-  const layer = await startMutantLayer({ production: sandbox.productionUrl, sandbox: sandbox.sandboxUrl });
-  const control = async (method: string, path: string) => {
-    const res = await fetch(`${sandbox.productionUrl}/__sandbox${path}`, { method });
-    if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status}`);
-    return res.json() as Promise<any>;
-  };
+async function runTargets(targets: { kind: Kind; subject?: Mutant | Variation }[], onOutcome: (o: Outcome) => void) {
+  const target = await startLocalTarget();
+  const layer = await startMutantLayer({ production: target.sandbox.productionUrl, sandbox: target.sandbox.sandboxUrl });
   try {
-    for (const { kind, target } of targets) {
-      const only = kind === 'mutant' ? checksFor(target as Mutant) : [];
+    for (const { kind, subject } of targets) {
+      const only = kind === 'mutant' ? checksFor(subject as Mutant) : [];
       const selected = only.length ? catalogue.filter((c) => only.includes(c.id)) : catalogue;
       layer.use(undefined);
-      const reset = await control('POST', '/reset');
-      const demo = reset.data.demo;
+      const demo = await target.reset();
       // Signed up around the layer, before the mutant is in place, so no mutant breaks the sign-up.
-      const second = selected.some((c) => c.needs.includes('secondAccount')) ? await signUpSecondTenant(sandbox.productionUrl, control) : undefined;
-      layer.use(target);
-      const config: ConformanceConfig = {
-        baseUrl: layer.sandboxUrl,
-        apiKey: demo.fullKey,
-        dashboardUrl: layer.productionUrl,
-        email: demo.email,
-        password: demo.password,
-        ...(second ? { secondEmail: second.email, secondPassword: second.password } : {}),
-        otherEnvBaseUrl: layer.productionUrl,
-        allowWrites: true,
-        probeRateLimit: true,
-        webhookHost: '127.0.0.1',
-        only,
-        skip: [],
-      };
+      const second = selected.some((c) => c.needs.includes('secondAccount')) ? await target.secondTenant() : undefined;
+      layer.use(subject);
+      const config = localConfig(layer, demo, second, only);
       let report: RunReport;
       try {
         report = await runConformance(config);
@@ -92,11 +63,11 @@ async function runTargets(targets: { kind: Kind; target?: Mutant | Variation }[]
       const failed = ids('failed');
       const inconclusive = ids('inconclusive');
       const verdict = kind === 'mutant' ? (failed.length ? 'ok' : 'SURVIVED') : failed.length || inconclusive.length ? 'FAILED' : 'ok';
-      onOutcome({ kind, id: target?.id ?? 'clean', ran: report.results.length, failed, inconclusive, report, verdict });
+      onOutcome({ kind, id: subject?.id ?? 'clean', ran: report.results.length, failed, inconclusive, report, verdict });
     }
   } finally {
     await layer.close();
-    await sandbox.close();
+    await target.close();
   }
 }
 
@@ -119,7 +90,7 @@ async function main() {
     // A worker process: run its share of the mutants and report each outcome to the parent.
     const [index, count] = shard.split('/').map(Number) as [number, number];
     const mine = chosenMutants.filter((_, i) => i % count === index);
-    await runTargets(mine.map((m) => ({ kind: 'mutant' as const, target: m })), (o) => process.send!({ ...o, report: { results: [], durationMs: o.report.durationMs } }));
+    await runTargets(mine.map((m) => ({ kind: 'mutant' as const, subject: m })), (o) => process.send!({ ...o, report: { results: [], durationMs: o.report.durationMs } }));
     return;
   }
 
@@ -132,7 +103,7 @@ async function main() {
   const onlyMutants = process.argv.includes('--mutants') && !process.argv.includes('--variations');
   const head = [
     ...(onlyMutants ? [] : [{ kind: 'clean' as const }]),
-    ...(onlyMutants ? [] : chosenVariations.map((v) => ({ kind: 'variation' as const, target: v }))),
+    ...(onlyMutants ? [] : chosenVariations.map((v) => ({ kind: 'variation' as const, subject: v }))),
   ];
   const shards = Math.max(1, Math.min(Number(arg('--shards') ?? Math.min(4, os.availableParallelism())), chosenMutants.length));
   // The mutants run in worker processes while this one runs the clean run and the variations.
