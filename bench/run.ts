@@ -20,7 +20,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runConformance } from '../conformance/run.ts';
 import { totals } from '../conformance/report/format.ts';
-import { startSandbox } from '../mock/sandbox.ts';
+import { localConfig, startLocalTarget } from '../test/conformance-mutants/local-target.ts';
 import { installInFreshProject, run } from '../scripts/packages/install.ts';
 import { floodsBench, type FloodsResult } from './floods.ts';
 import { ledgerScale, type ScaleResult } from './ledger-scale.ts';
@@ -49,7 +49,7 @@ type Report = {
   prism: string;
   cold?: { sandboxMs: number[]; installedMs: number[]; prismMs: number[]; sandboxMedianMs: number; installedMedianMs: number; prismMedianMs: number; ratio: number; installedRatio: number };
   load?: { connections: number; seconds: number; warmupSeconds: number; sandbox: LoadResult; prism: LoadResult; throughputRatio: number; p99Ratio: number };
-  conformance?: { seconds: number; passed: number; failed: number; skipped: number };
+  conformance?: { seconds: number; passed: number; failed: number; skipped: number; inconclusive: number; requests: number | undefined };
   scale?: ScaleResult;
   floods?: FloodsResult;
   targets: Target[];
@@ -130,45 +130,25 @@ async function load(report: Report) {
 }
 
 async function conformance(report: Report) {
-  log('conformance: the suite against a local in-process sandbox (as conformance:mutants runs it)');
-  const sandbox = await startSandbox({
-    port: 0,
-    sandboxPort: 0,
-    seed: 1,
-    provisioningMs: 0,
-    confirmationMs: 0,
-    logLevel: 'silent',
-    webhooks: { timeoutMs: 1_000, retryDelaysMs: [50, 100] },
-  });
+  log('conformance: the whole suite against a local in-process sandbox, second tenant included (as conformance:mutants runs it clean)');
+  const target = await startLocalTarget();
   try {
-    const reset = (await (await fetch(`${sandbox.productionUrl}/__sandbox/reset`, { method: 'POST' })).json()) as any;
-    const demo = reset.data.demo;
+    const demo = await target.reset();
+    const second = await target.secondTenant();
     const started = performance.now();
-    const run = await runConformance({
-      baseUrl: sandbox.sandboxUrl,
-      apiKey: demo.fullKey,
-      dashboardUrl: sandbox.productionUrl,
-      email: demo.email,
-      password: demo.password,
-      otherEnvBaseUrl: sandbox.productionUrl,
-      allowWrites: true,
-      probeRateLimit: true,
-      webhookHost: '127.0.0.1',
-      only: [],
-      skip: [],
-    });
+    const run = await runConformance(localConfig(target.sandbox, demo, second));
     const seconds = (performance.now() - started) / 1000;
     const t = totals(run);
-    report.conformance = { seconds, ...t };
-    log(`  ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped in ${seconds.toFixed(1)} s`);
+    report.conformance = { seconds, ...t, requests: run.requests?.sent };
+    log(`  ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.inconclusive} inconclusive in ${seconds.toFixed(1)} s, ${run.requests?.sent} requests`);
     report.targets.push({
       name: 'Conformance suite vs local sandbox',
-      measured: `${seconds.toFixed(1)} s (${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped)`,
+      measured: `${seconds.toFixed(1)} s (${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${run.requests?.sent} requests)`,
       target: '≤ 20 s, none failed',
       met: seconds <= 20 && t.failed === 0,
     });
   } finally {
-    await sandbox.close();
+    await target.close();
   }
 }
 
