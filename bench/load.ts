@@ -1,6 +1,6 @@
-// The mixed Balance API workload, fired by autocannon: each connection cycles through
-// derive, delta and compare (one third each), with a key, so validation, auth and state
-// are all exercised on the sandbox.
+// The Balance API workloads, fired by autocannon, with a key, so validation, auth and state are
+// all exercised on the sandbox: derive alone, and the mixed one where each connection cycles
+// through derive, delta and compare (one third each).
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -40,6 +40,13 @@ type Autocannon = (options: {
 const autocannon = require('autocannon') as Autocannon;
 
 export const CONNECTIONS = 20;
+
+export type Workload = 'derive' | 'mixed';
+
+export function workload(kind: Workload, apiKey: string): AutocannonRequest[] {
+  const all = mixedWorkload(apiKey);
+  return kind === 'derive' ? all.slice(0, 1) : all;
+}
 
 export function mixedWorkload(apiKey: string): AutocannonRequest[] {
   const headers = { 'x-api-key': apiKey, 'content-type': 'application/json' };
@@ -92,8 +99,7 @@ export async function flood(baseUrl: string, requests: AutocannonRequest[], conn
 }
 
 /** Warms up for `warmupSeconds`, then measures for `seconds`, at `connections` connections. */
-export async function measure(baseUrl: string, apiKey: string, seconds: number, warmupSeconds: number, connections = CONNECTIONS): Promise<LoadResult> {
-  const requests = mixedWorkload(apiKey);
+export async function measure(baseUrl: string, requests: AutocannonRequest[], seconds: number, warmupSeconds: number, connections = CONNECTIONS): Promise<LoadResult> {
   if (warmupSeconds > 0) await autocannon({ url: baseUrl, connections, duration: warmupSeconds, requests, timeout: 10 });
   return summarize(await autocannon({ url: baseUrl, connections, duration: seconds, requests, timeout: 10 }));
 }

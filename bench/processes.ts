@@ -64,6 +64,24 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
+/** The bare node:http reference (bench/bare-server.mjs), answering from a file of recorded answers. */
+export function startBareProcess(answersFile: string, timeoutMs = 30_000): Promise<Started & { url: string }> {
+  const child = spawn(process.execPath, [join(root, 'bench', 'bare-server.mjs'), answersFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the bare server did not start')), timeoutMs);
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, stop: stopper(child) });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the bare server exited with ${code}`)));
+  });
+}
+
 export type SandboxProcess = Started & { productionUrl: string; sandboxUrl: string; apiKey: string; output: () => string };
 
 /** Starts the sandbox binary and resolves once it printed its URLs and the demo key. */

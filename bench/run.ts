@@ -24,8 +24,8 @@ import { localConfig, startLocalTarget } from '../test/conformance-mutants/local
 import { installInFreshProject, run } from '../scripts/packages/install.ts';
 import { floodsBench, type FloodsResult } from './floods.ts';
 import { ledgerScale, type ScaleResult } from './ledger-scale.ts';
-import { CONNECTIONS, measure, type LoadResult } from './load.ts';
-import { ANY_KEY, coldStart, DERIVE_PATH, freePort, liftRateLimits, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
+import { CONNECTIONS, measure, workload, type LoadResult, type Workload } from './load.ts';
+import { ANY_KEY, coldStart, startBareProcess, DERIVE_PATH, freePort, liftRateLimits, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -40,7 +40,8 @@ const FLOOD_SECONDS = quick ? 3 : 8;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-type Target = { name: string; measured: string; target: string; met: boolean };
+/** `met: null` is a measurement reported without a goal. */
+type Target = { name: string; measured: string; target: string; met: boolean | null };
 type Report = {
   startedAt: string;
   machine: { node: string; cpu: string; cores: number; memoryGiB: number; platform: string };
@@ -48,7 +49,7 @@ type Report = {
   spec: { file: string; sha256: string };
   prism: string;
   cold?: { sandboxMs: number[]; installedMs: number[]; prismMs: number[]; sandboxMedianMs: number; installedMedianMs: number; prismMedianMs: number; ratio: number; installedRatio: number };
-  load?: { connections: number; seconds: number; warmupSeconds: number; sandbox: LoadResult; prism: LoadResult; throughputRatio: number; p99Ratio: number };
+  load?: { connections: number; seconds: number; warmupSeconds: number; derive: Record<'bare' | 'sandbox' | 'prism', LoadResult>; mixed: Record<'bare' | 'sandbox' | 'prism', LoadResult> };
   conformance?: { seconds: number; passed: number; failed: number; skipped: number; inconclusive: number; requests: number | undefined };
   scale?: ScaleResult;
   floods?: FloodsResult;
@@ -88,44 +89,94 @@ async function cold(report: Report) {
   report.targets.push({ name: 'Cold start, repository bin through tsx', measured: `${ms(s)} vs Prism ${ms(p)} (${(s / p).toFixed(2)}×)`, target: '≤ 0.5× Prism', met: s / p <= 0.5 });
 }
 
+type Servers = { bare: LoadResult; sandbox: LoadResult; prism: LoadResult };
+
+/** What the sandbox answers to each request of the workloads, for the bare reference to repeat byte for byte. */
+async function recordAnswers(baseUrl: string, apiKey: string): Promise<Record<string, { status: number; headers: Record<string, string>; body: string }>> {
+  const answers: Record<string, { status: number; headers: Record<string, string>; body: string }> = {};
+  for (const r of workload('mixed', apiKey)) {
+    const res = await fetch(`${baseUrl}${r.path}`, { method: r.method, headers: r.headers ?? {}, ...(r.body === undefined ? {} : { body: r.body }) });
+    const headers: Record<string, string> = {};
+    res.headers.forEach((value, name) => {
+      if (!['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(name)) headers[name] = value;
+    });
+    answers[`${r.method} ${r.path}`] = { status: res.status, headers, body: await res.text() };
+  }
+  return answers;
+}
+
 async function load(report: Report) {
-  log(`load: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${LOAD_SECONDS} s each, mixed derive/delta/compare`);
+  log(`load: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + ${LOAD_SECONDS} s each; derive alone and mixed derive/delta/compare; bare node:http, sandbox, prism mock`);
+  const results: Record<Workload, Partial<Servers>> = { derive: {}, mixed: {} };
+  const line = (who: string, kind: Workload, r: LoadResult) => log(`  ${who.padEnd(8)} ${kind.padEnd(6)} ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
   // Validation, auth and state on (as always); the Free plan limit and the rate limits are
   // lifted for the benchmark only, through the CLI flag and the control surface.
   const sandbox = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn']);
-  let sandboxResult: LoadResult;
+  let answers: Awaited<ReturnType<typeof recordAnswers>>;
   try {
     await liftRateLimits(sandbox.productionUrl);
-    sandboxResult = await measure(sandbox.sandboxUrl, sandbox.apiKey, LOAD_SECONDS, WARMUP_SECONDS);
-    log(`  sandbox: ${sandboxResult.requestsPerSecond.toFixed(0)} req/s, p99 ${sandboxResult.latencyMs.p99} ms, non-2xx ${sandboxResult.non2xx}, errors ${sandboxResult.errors}`);
+    answers = await recordAnswers(sandbox.sandboxUrl, sandbox.apiKey);
+    for (const kind of ['derive', 'mixed'] as const) {
+      results[kind].sandbox = await measure(sandbox.sandboxUrl, workload(kind, sandbox.apiKey), LOAD_SECONDS, WARMUP_SECONDS);
+      line('sandbox', kind, results[kind].sandbox!);
+    }
   } finally {
     await sandbox.stop();
   }
+  const dir = mkdtempSync(join(tmpdir(), 'pacspace-bench-'));
+  const answersFile = join(dir, 'answers.json');
+  writeFileSync(answersFile, JSON.stringify(answers));
+  const bare = await startBareProcess(answersFile);
+  try {
+    for (const kind of ['derive', 'mixed'] as const) {
+      results[kind].bare = await measure(bare.url, workload(kind, sandbox.apiKey), LOAD_SECONDS, WARMUP_SECONDS);
+      line('bare', kind, results[kind].bare!);
+    }
+  } finally {
+    await bare.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
   const port = await freePort();
   const prism = startPrismProcess(port);
-  let prismResult: LoadResult;
   try {
     await waitFor200(`http://127.0.0.1:${port}${DERIVE_PATH}`, () => ({ 'x-api-key': ANY_KEY }));
-    prismResult = await measure(`http://127.0.0.1:${port}`, ANY_KEY, LOAD_SECONDS, WARMUP_SECONDS);
-    log(`  prism:   ${prismResult.requestsPerSecond.toFixed(0)} req/s, p99 ${prismResult.latencyMs.p99} ms, non-2xx ${prismResult.non2xx}, errors ${prismResult.errors}`);
+    for (const kind of ['derive', 'mixed'] as const) {
+      results[kind].prism = await measure(`http://127.0.0.1:${port}`, workload(kind, ANY_KEY), LOAD_SECONDS, WARMUP_SECONDS);
+      line('prism', kind, results[kind].prism!);
+    }
   } finally {
     await prism.stop();
   }
-  const throughputRatio = sandboxResult.requestsPerSecond / prismResult.requestsPerSecond;
-  const p99Ratio = sandboxResult.latencyMs.p99 / prismResult.latencyMs.p99;
-  report.load = { connections: CONNECTIONS, seconds: LOAD_SECONDS, warmupSeconds: WARMUP_SECONDS, sandbox: sandboxResult, prism: prismResult, throughputRatio, p99Ratio };
+  const derive = results.derive as Servers;
+  const mixed = results.mixed as Servers;
+  report.load = { connections: CONNECTIONS, seconds: LOAD_SECONDS, warmupSeconds: WARMUP_SECONDS, derive, mixed };
   const clean = (r: LoadResult) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  for (const [kind, r] of [['derive', derive], ['mixed', mixed]] as const) {
+    report.targets.push({
+      name: `Throughput, ${kind}, vs bare node:http (${CONNECTIONS} connections)`,
+      measured: `${rps(r.sandbox)} vs bare ${rps(r.bare)} (${ratio(r.sandbox.requestsPerSecond, r.bare.requestsPerSecond)})`,
+      target: kind === 'derive' ? '≥ 0.5× bare, all 2xx' : 'reported',
+      met: kind === 'derive' ? r.sandbox.requestsPerSecond >= 0.5 * r.bare.requestsPerSecond && clean(r.sandbox) && clean(r.bare) : null,
+    });
+    report.targets.push({
+      name: `p99 latency, ${kind}, vs bare node:http`,
+      measured: `${r.sandbox.latencyMs.p99} ms vs bare ${r.bare.latencyMs.p99} ms (${ratio(r.sandbox.latencyMs.p99, Math.max(r.bare.latencyMs.p99, 1))})`,
+      target: kind === 'derive' ? '≤ 2× bare' : 'reported',
+      met: kind === 'derive' ? r.sandbox.latencyMs.p99 <= 2 * Math.max(r.bare.latencyMs.p99, 1) : null,
+    });
+  }
   report.targets.push({
-    name: `Throughput, mixed Balance API, ${CONNECTIONS} connections`,
-    measured: `${rps(sandboxResult)} vs Prism ${rps(prismResult)} (${throughputRatio.toFixed(2)}×)`,
+    name: `Throughput, mixed, vs Prism (${CONNECTIONS} connections)`,
+    measured: `${rps(mixed.sandbox)} vs Prism ${rps(mixed.prism)} (${ratio(mixed.sandbox.requestsPerSecond, mixed.prism.requestsPerSecond)})`,
     target: '≥ 3× Prism, all 2xx',
-    met: throughputRatio >= 3 && clean(sandboxResult) && clean(prismResult),
+    met: mixed.sandbox.requestsPerSecond >= 3 * mixed.prism.requestsPerSecond && clean(mixed.sandbox) && clean(mixed.prism),
   });
   report.targets.push({
-    name: 'p99 latency, same run',
-    measured: `${sandboxResult.latencyMs.p99} ms vs Prism ${prismResult.latencyMs.p99} ms (${p99Ratio.toFixed(2)}×)`,
+    name: 'p99 latency, mixed, vs Prism',
+    measured: `${mixed.sandbox.latencyMs.p99} ms vs Prism ${mixed.prism.latencyMs.p99} ms (${ratio(mixed.sandbox.latencyMs.p99, Math.max(mixed.prism.latencyMs.p99, 1))})`,
     target: '≤ 1/3 of Prism',
-    met: p99Ratio <= 1 / 3,
+    met: mixed.sandbox.latencyMs.p99 <= mixed.prism.latencyMs.p99 / 3,
   });
 }
 
@@ -201,7 +252,7 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const rps = (r: LoadResult) => `${r.requestsPerSecond.toFixed(0)} req/s`;
 
 function table(report: Report): string {
-  const rows = report.targets.map((t) => [t.name, t.measured, t.target, t.met ? 'met' : 'MISSED']);
+  const rows = report.targets.map((t) => [t.name, t.measured, t.target, t.met === null ? '–' : t.met ? 'met' : 'MISSED']);
   const head = ['Target', 'Measured', 'Goal', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
@@ -216,7 +267,7 @@ function markdown(report: Report): string {
     '',
     '| Target | Measured | Goal | |',
     '|---|---|---|---|',
-    ...report.targets.map((t) => `| ${t.name} | ${t.measured} | ${t.target} | ${t.met ? 'met' : '**missed**'} |`),
+    ...report.targets.map((t) => `| ${t.name} | ${t.measured} | ${t.target} | ${t.met === null ? '–' : t.met ? 'met' : '**missed**'} |`),
     '',
   ];
   if (report.load) {
@@ -225,10 +276,13 @@ function markdown(report: Report): string {
     lines.push(
       `## Load (${report.load.connections} connections, ${report.load.warmupSeconds} s warm-up, ${report.load.seconds} s measured)`,
       '',
-      '| Server | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | errors |',
-      '|---|---|---|---|---|---|---|---|---|',
-      row('sandbox (binary)', report.load.sandbox),
-      row('prism mock', report.load.prism),
+      '| Workload | Server | req/s | p50 ms | p90 ms | p99 ms | max ms | requests | non-2xx | errors |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...(['derive', 'mixed'] as const).flatMap((kind) => [
+        row(`${kind} | bare node:http (same bodies)`, report.load![kind].bare),
+        row(`${kind} | sandbox (binary)`, report.load![kind].sandbox),
+        row(`${kind} | prism mock`, report.load![kind].prism),
+      ]),
       '',
     );
   }
@@ -296,7 +350,7 @@ async function main() {
   }
   console.log(`\n${table(report)}\n\nReports: reports/bench-latest.md, reports/bench-latest.json (and reports/bench-${stamp}.*)`);
   // Exit status 1 when a target was missed. (The conformance run's vitest may leave handles open.)
-  process.exit(report.targets.every((t) => t.met) ? 0 : 1);
+  process.exit(report.targets.every((t) => t.met !== false) ? 0 : 1);
 }
 
 await main();
