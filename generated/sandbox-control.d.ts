@@ -13,9 +13,9 @@ export interface paths {
         /**
          * Reset all state
          * @description Wipes everything the sandbox holds: access requests, users, tenants and their
-         *     environments, API keys, sessions, email tokens and the outbox. Every fault is switched
-         *     off, every secret a fault kept is forgotten, and every rate-limit bucket starts full
-         *     again. Keys and session cookies issued before the reset are unknown afterwards (`401`).
+         *     environments, API keys, sessions, email tokens and the outbox. Every rate-limit bucket
+         *     starts full again. Keys and session cookies issued before the reset are unknown
+         *     afterwards (`401`).
          *
          *     When the sandbox was started with a seed (`--seed N`, the default), the deterministic
          *     demo account is then created again (the same name, email, password, organization and
@@ -28,7 +28,7 @@ export interface paths {
          *     With `--data` the reset is one durable step: the journal is replaced at once by one
          *     holding only the re-created demo account (written to a new file, synced, renamed over
          *     the journal). When that cannot be written, the answer is `503 storage_unavailable` and
-         *     nothing was reset: state, journal, faults and rate-limit buckets are as they were.
+         *     nothing was reset: state, journal and rate-limit buckets are as they were.
          */
         post: operations["resetSandbox"];
         delete?: never;
@@ -135,58 +135,6 @@ export interface paths {
          *     `POST /__sandbox/reset`; a restart restores the defaults.
          */
         put: operations["setRateLimits"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/__sandbox/faults": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List the faults
-         * @description Lists every fault of the registry, with the rule it breaks and whether it is on. All are
-         *     off when the sandbox starts, after `DELETE /__sandbox/faults` and after
-         *     `POST /__sandbox/reset`.
-         */
-        get: operations["listFaults"];
-        put?: never;
-        post?: never;
-        /**
-         * Switch every fault off
-         * @description Switches every fault off at once, so the sandbox keeps every rule again, and forgets
-         *     every secret a fault kept (see `secret-in-list`). Nothing else changes. Switching off
-         *     faults that are already off is not an error.
-         */
-        delete: operations["clearFaults"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/__sandbox/faults/{name}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Switch a fault on or off
-         * @description Switches one named fault on (`active: true`) or off (`active: false`). It takes effect
-         *     from the next request and stays until it is switched off, `DELETE /__sandbox/faults` or
-         *     `POST /__sandbox/reset`. Setting a fault to the state it is in is not an error. A fault
-         *     breaks the contract on purpose: responses it shapes may fail the sandbox's own response
-         *     validation (`sl-violations`). An unknown name is a `404` and changes nothing.
-         */
-        put: operations["setFault"];
         post?: never;
         delete?: never;
         options?: never;
@@ -551,77 +499,6 @@ export interface components {
             /** @description New failed-login allowance per email address. */
             login?: components["schemas"]["LoginLimit"];
         };
-        /**
-         * @description A fault of the sandbox's registry. Each breaks exactly one rule:
-         *
-         *     | name | rule broken |
-         *     |---|---|
-         *     | `secret-in-list` | `GET /dashboard/api-keys` includes each key's `secretKey` (reveal-once broken). |
-         *     | `csrf-not-enforced` | Unsafe dashboard requests without `X-Pacspace-CSRF: 1` are accepted. |
-         *     | `bad-key-403` | An unknown or malformed API key gets `403` instead of `401`. |
-         *     | `wrong-environment-key-accepted` | A `pk_live_` key is accepted on the sandbox listener and a `pk_test_` key on the production one. |
-         *     | `disabled-key-accepted` | A disabled API key still authenticates. |
-         *     | `retry-after-missing` | `429` answers carry no `Retry-After` header. |
-         *     | `cookie-without-httponly` | Session cookies are set without the `HttpOnly` attribute. |
-         *     | `cookie-without-secure` | Session cookies are set without the `Secure` attribute. |
-         *     | `cookie-without-samesite` | Session cookies are set without a `SameSite` attribute. |
-         *     | `login-returns-token` | The login response body carries the access token value (sessions are cookie-only). |
-         *     | `login-tells-unknown-email` | A login with an unknown email gets a different answer than one with a wrong password (user enumeration). |
-         *     | `reset-tells-unknown-email` | A password-reset request for an unknown email gets `404` instead of the same `202` as a known one (user enumeration). |
-         *     | `logout-keeps-session` | Logout answers `200` but does not revoke the session: its access cookie keeps working. |
-         *     | `refresh-reuse-undetected` | A rotated refresh cookie is accepted again instead of revoking the session family. |
-         *     | `deleted-key-accepted` | A deleted API key still authenticates on the Balance API. |
-         *     | `regenerated-secret-still-valid` | After a regenerate, the replaced secret still authenticates. |
-         *     | `permission-not-enforced` | A key lacking an operation's permission is let through instead of getting `403`. |
-         *     | `key-in-query-accepted` | A key sent as `?api_key=` in the query string authenticates. |
-         *     | `auth-errors-tell-cause` | The `401` for a bad API key says why (malformed, unknown, wrong secret, disabled) instead of one body for every cause. |
-         *     | `weak-key-secrets` | New key secrets are 12 base62 characters (about 71 bits) instead of at least 128 bits. |
-         *     | `key-env-parts-disagree` | A created test key is revealed with `sk_live_` in `secretKey` and `fullKey` (display only; the issued key is unchanged). |
-         *     | `secret-in-get` | `GET /dashboard/api-keys/{id}` includes the key's `secretKey` (reveal-once broken). |
-         *     | `stack-trace-in-errors` | `404` problems carry a `stack` member with a Node stack trace. |
-         *     | `allow-header-missing` | `405` answers carry no `Allow` header. |
-         *     | `content-type-not-enforced` | Bodies sent with a non-JSON content type (`text/plain`) are parsed as JSON instead of getting `415`. |
-         *     | `body-limit-missing` | Bodies over 1 MiB are read and parsed instead of getting `413`. |
-         *     | `invalid-json-echoed` | The `400 invalid_json` detail quotes the unparsable body. |
-         *     | `float-arithmetic` | Running balances are summed as JS numbers, so large amounts lose digits (exact decimals broken). |
-         *     | `idempotency-ignored` | A replay with the same `Idempotency-Key` and body records the delta again instead of replaying the first response. |
-         *     | `idempotency-conflict-accepted` | The same `Idempotency-Key` with another body is recorded instead of getting `409 idempotency_key_reused`. |
-         *     | `duplicate-reference-accepted` | A repeated `referenceId` for the same customer is recorded instead of getting `409 duplicate_reference`. |
-         *     | `compare-discrepancy-wrong` | `POST /api/v1/balance/compare` reports the discrepancy with its sign flipped (`theirBalance - yourBalance`). |
-         *     | `leaf-hash-without-domain-separation` | Receipt leaves are hashed without the `0x00` prefix (RFC 6962 domain separation broken). |
-         *     | `inclusion-proof-wrong` | Inclusion proofs list their audit path root side first, so they no longer verify. |
-         *     | `verify-requires-key` | `GET /api/v1/verify/{proofRoot}` answers `401` without an API key (public verification broken). |
-         *     | `checkpoint-chain-broken` | Every checkpoint has `previousProofRoot` null, so checkpoints no longer chain. |
-         *     | `webhook-signature-without-timestamp` | Webhook signatures are HMACs over the body alone, not over `timestamp + "." + body`. |
-         *     | `webhook-single-signature-during-rotation` | During a signing-secret rotation's overlap deliveries carry only the new secret's signature. |
-         *     | `webhook-secret-in-payload` | Webhook delivery bodies carry the endpoint's signing secret. |
-         *     | `undocumented-status` | `POST /api/v1/balance/checkpoint` answers `200`, a status the contract does not document for it (`201` is). |
-         * @example csrf-not-enforced
-         * @enum {string}
-         */
-        FaultName: "secret-in-list" | "csrf-not-enforced" | "bad-key-403" | "wrong-environment-key-accepted" | "disabled-key-accepted" | "retry-after-missing" | "cookie-without-httponly" | "cookie-without-secure" | "cookie-without-samesite" | "login-returns-token" | "login-tells-unknown-email" | "reset-tells-unknown-email" | "logout-keeps-session" | "refresh-reuse-undetected" | "deleted-key-accepted" | "regenerated-secret-still-valid" | "permission-not-enforced" | "key-in-query-accepted" | "auth-errors-tell-cause" | "weak-key-secrets" | "key-env-parts-disagree" | "secret-in-get" | "stack-trace-in-errors" | "allow-header-missing" | "content-type-not-enforced" | "body-limit-missing" | "invalid-json-echoed" | "float-arithmetic" | "idempotency-ignored" | "idempotency-conflict-accepted" | "duplicate-reference-accepted" | "compare-discrepancy-wrong" | "leaf-hash-without-domain-separation" | "inclusion-proof-wrong" | "verify-requires-key" | "checkpoint-chain-broken" | "webhook-signature-without-timestamp" | "webhook-single-signature-during-rotation" | "webhook-secret-in-payload" | "undocumented-status";
-        /** @description A named fault and whether it is on. */
-        Fault: {
-            name: components["schemas"]["FaultName"];
-            /**
-             * @description The rule the fault breaks, and how.
-             * @example Unsafe dashboard requests without X-Pacspace-CSRF: 1 are accepted.
-             */
-            description: string;
-            /**
-             * @description Whether the fault is on.
-             * @example false
-             */
-            active: boolean;
-        };
-        /** @description Switches one fault on or off. */
-        FaultUpdateRequest: {
-            /**
-             * @description `true` to switch the fault on, `false` to switch it off.
-             * @example true
-             */
-            active: boolean;
-        };
     };
     responses: {
         /**
@@ -738,16 +615,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No fault with this name is in the registry; nothing changed. */
-        FaultNotFound: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
     };
     parameters: {
         /**
@@ -758,8 +625,6 @@ export interface components {
         ControlToken: string;
         /** @description Only the messages sent to this address (compared case-insensitively). */
         OutboxTo: components["schemas"]["EmailAddress"];
-        /** @description The fault's name, as listed by `GET /__sandbox/faults`. A well-formed name that is not in the registry is a `404`. */
-        FaultNamePath: string;
     };
     requestBodies: never;
     headers: {
@@ -788,9 +653,6 @@ export type TokenBucket = components['schemas']['TokenBucket'];
 export type LoginLimit = components['schemas']['LoginLimit'];
 export type RateLimitSettings = components['schemas']['RateLimitSettings'];
 export type RateLimitUpdateRequest = components['schemas']['RateLimitUpdateRequest'];
-export type FaultName = components['schemas']['FaultName'];
-export type Fault = components['schemas']['Fault'];
-export type FaultUpdateRequest = components['schemas']['FaultUpdateRequest'];
 export type ResponseControlTokenRequired = components['responses']['ControlTokenRequired'];
 export type ResponseCrossSiteRequest = components['responses']['CrossSiteRequest'];
 export type ResponseControlUnsupportedMediaType = components['responses']['ControlUnsupportedMediaType'];
@@ -800,10 +662,8 @@ export type ResponseValidationFailed = components['responses']['ValidationFailed
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponsePayloadTooLarge = components['responses']['PayloadTooLarge'];
 export type ResponseUnsupportedMediaType = components['responses']['UnsupportedMediaType'];
-export type ResponseFaultNotFound = components['responses']['FaultNotFound'];
 export type ParameterControlToken = components['parameters']['ControlToken'];
 export type ParameterOutboxTo = components['parameters']['OutboxTo'];
-export type ParameterFaultNamePath = components['parameters']['FaultNamePath'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
 export type HeaderRetryAfter = components['headers']['Retry-After'];
 export type $defs = Record<string, never>;
@@ -1038,127 +898,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["ControlTokenRequired"];
             403: components["responses"]["CrossSiteRequest"];
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            421: components["responses"]["MisdirectedRequest"];
-            422: components["responses"]["ValidationFailed"];
-            503: components["responses"]["StorageUnavailable"];
-        };
-    };
-    listFaults: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
-                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
-                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
-                 */
-                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Every fault, on or off. */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        statusCode: 200;
-                        data: components["schemas"]["Fault"][];
-                    };
-                };
-            };
-            401: components["responses"]["ControlTokenRequired"];
-            403: components["responses"]["CrossSiteRequest"];
-            421: components["responses"]["MisdirectedRequest"];
-            503: components["responses"]["StorageUnavailable"];
-        };
-    };
-    clearFaults: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
-                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
-                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
-                 */
-                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Every fault, now all off. */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        statusCode: 200;
-                        data: components["schemas"]["Fault"][];
-                    };
-                };
-            };
-            401: components["responses"]["ControlTokenRequired"];
-            403: components["responses"]["CrossSiteRequest"];
-            415: components["responses"]["ControlUnsupportedMediaType"];
-            421: components["responses"]["MisdirectedRequest"];
-            503: components["responses"]["StorageUnavailable"];
-        };
-    };
-    setFault: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
-                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
-                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
-                 */
-                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
-            };
-            path: {
-                /** @description The fault's name, as listed by `GET /__sandbox/faults`. A well-formed name that is not in the registry is a `404`. */
-                name: components["parameters"]["FaultNamePath"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["FaultUpdateRequest"];
-            };
-        };
-        responses: {
-            /** @description The fault's new state. */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        statusCode: 200;
-                        data: components["schemas"]["Fault"];
-                    };
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["ControlTokenRequired"];
-            403: components["responses"]["CrossSiteRequest"];
-            404: components["responses"]["FaultNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["MisdirectedRequest"];

@@ -75,13 +75,8 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   }
 
   function problemReply(error: ProblemError, state: RequestState, instance: string): Reply {
-    const body = problemBody(error, state.requestId, instance);
-    if (error.code === 'not_found' && services.faults.has('stack-trace-in-errors')) Object.assign(body, { stack: error.stack });
-    return { status: statusOf(error.code), body, headers: error.headers };
+    return { status: statusOf(error.code), body: problemBody(error, state.requestId, instance), headers: error.headers };
   }
-
-  /** The largest body read and parsed; larger ones get 413 unread. */
-  const maxBodyBytes = () => (services.faults.has('body-limit-missing') ? 64 * MAX_BODY_BYTES : MAX_BODY_BYTES);
 
   async function buildSurface(bundle: string, surfaceHandlers: Handlers): Promise<Surface> {
     const table = await loadOperations(readBundle(bundle), readBundle(`${bundle}.prism`));
@@ -124,7 +119,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
         // The operation's own, smaller limit (x-max-body-bytes): refused before any parsing, so
         // a flood of huge bodies to a public operation costs their reading only.
         state.bodyError = fail('payload_too_large', `This operation accepts request bodies of at most ${info.maxBodyBytes} bytes.`);
-      } else if (info.hasBody) input.body = parseBody(state.unparsed.raw, state.unparsed.contentType, state, services);
+      } else if (info.hasBody) input.body = parseBody(state.unparsed.raw, state.unparsed.contentType, state);
       state.unparsed = undefined;
     }
     return true;
@@ -134,7 +129,6 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     headers: input.headers ?? {},
     cookies: state.cookies,
     environment: state.environment,
-    query: (input.url.query ?? {}) as Record<string, string | string[]>,
   });
 
   async function produce(surface: Surface, input: IHttpRequest, operation: IHttpOperation, violations: Diagnostic[]) {
@@ -228,8 +222,6 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
     const requestId = `req_${randomBase62(16)}`;
     const headers = normalizeHeaders(req.headers);
-    // Whatever the client declared, the body is taken for JSON (415 is never answered).
-    if (req.body && services.faults.has('content-type-not-enforced')) headers['content-type'] = 'application/json';
     const { path, query } = splitUrl(req.url);
     const state: RequestState = { requestId, environment: req.environment, cookies: parseCookies(headers.cookie) };
     const finish = (response: IHttpResponse, violations: Diagnostic[] = []): OutgoingResponse => {
@@ -269,9 +261,9 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       }
       if (!isControl) {
         const decision = services.limits.client.take(req.clientAddress);
-        if (!decision.allowed) return bare(rateLimited(services, decision));
+        if (!decision.allowed) return bare(rateLimited(decision));
       }
-      if (req.body === 'too-large' || (req.body && req.body.length > maxBodyBytes())) return bare(fail('payload_too_large'));
+      if (req.body === 'too-large' || (req.body && req.body.length > MAX_BODY_BYTES)) return bare(fail('payload_too_large'));
       const input: IHttpRequest = {
         method: req.method.toLowerCase() as IHttpRequest['method'],
         url: { path, query },
@@ -297,7 +289,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
         const allowed = surface.table.allowedMethods(path);
         return bare(
           fail('method_not_allowed', `${req.method.toUpperCase()} is not allowed here; use ${allowed.join(', ')}.`, { allowedMethods: allowed }),
-          services.faults.has('allow-header-missing') ? {} : { allow: allowed.join(', ') },
+          { allow: allowed.join(', ') },
         );
       }
       return finish(result.response, result.violations);
@@ -319,7 +311,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     }
   }
 
-  return { handle, api, control, maxBodyBytes };
+  return { handle, api, control };
 }
 
 /** `503 storage_unavailable`: the change was not stored (disk full, I/O error), nothing changed. */
@@ -332,7 +324,7 @@ function storageUnavailable(error: StorageUnavailableError): ProblemError {
   );
 }
 
-function parseBody(raw: Buffer | undefined, contentType: string | undefined, state: RequestState, services: Services): unknown {
+function parseBody(raw: Buffer | undefined, contentType: string | undefined, state: RequestState): unknown {
   if (!raw || raw.length === 0) return undefined;
   const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (media !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(media)) {
@@ -346,8 +338,7 @@ function parseBody(raw: Buffer | undefined, contentType: string | undefined, sta
   } catch (error) {
     // Never quote the parser's message: it echoes parts of the body, which may hold a secret.
     const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    const echo = services.faults.has('invalid-json-echoed') ? `: ${raw.toString('utf8')}` : '';
-    state.bodyError = fail('invalid_json', `The request body is not valid JSON${position ? ` (at position ${position})` : ''}${echo}.`);
+    state.bodyError = fail('invalid_json', `The request body is not valid JSON${position ? ` (at position ${position})` : ''}.`);
     return undefined;
   }
   // (Both refused only where the operation takes a body; see produce.)

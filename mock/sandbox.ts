@@ -1,9 +1,8 @@
 // Builds and starts a sandbox: services, the app, and one listener per environment
 // (production: Dashboard API + pk_live_ keys; sandbox: pk_test_ keys).
 import type { Server } from 'node:http';
-import { createApp } from './app.ts';
+import { createApp, MAX_BODY_BYTES } from './app.ts';
 import { controlHandlers } from './control/handlers.ts';
-import { createFaults } from './control/faults.ts';
 import { hashPassword } from './security/secrets.ts';
 import { demoIdentity, seedDemoAccount, type DemoAccount, type DemoIdentity } from './demo/seed-demo.ts';
 import { apiHandlers } from './domain/index.ts';
@@ -81,14 +80,12 @@ export async function createServices(
     webhooks: { announce: () => [], flush: () => {} },
     store,
     clock,
-    faults: createFaults(),
     config,
     limits: {
       client: createRateLimiter(clock, options.rateLimits?.client ?? { capacity: 600, refillPerSecond: 300 }),
       apiKey: createRateLimiter(clock, options.rateLimits?.apiKey ?? { capacity: 200, refillPerSecond: 100 }),
       login: createRateLimiter(clock, { capacity: config.loginFailures.limit, refillPerSecond: config.loginFailures.limit / (config.loginFailures.windowMs / 1000) }),
     },
-    leakedSecrets: new Map(),
     passwords: createPasswordHashing(options.passwordHashing),
   };
   services.webhooks = createWebhookDispatcher(services, (message) => log.error(message));
@@ -133,8 +130,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const demoPasswordHash = options.seed === undefined ? undefined : hashPassword(demoIdentity(options.seed).password);
   demoPasswordHash?.catch(() => {}); // unused when the journal already has the account
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers });
-  const production = createListener('live', app.handle, log, app.maxBodyBytes, connections);
-  const sandbox = createListener('test', app.handle, log, app.maxBodyBytes, connections);
+  const production = createListener('live', app.handle, log, MAX_BODY_BYTES, connections);
+  const sandbox = createListener('test', app.handle, log, MAX_BODY_BYTES, connections);
   const closeServer = (server: Server) =>
     new Promise<void>((resolve) => {
       // Resolves for a server that never started listening too (its callback gets an error).

@@ -1,5 +1,4 @@
 // Everything a request may touch, built once per sandbox and passed down explicitly.
-import type { Faults } from './control/faults.ts';
 import type { RateLimiter } from './gate/rate-limiter.ts';
 import type { PasswordHashing } from './security/password-hashing.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -38,13 +37,10 @@ export type SandboxConfig = {
 export type Services = {
   store: Store;
   clock: Clock;
-  faults: Faults;
   config: SandboxConfig;
   limits: { client: RateLimiter; apiKey: RateLimiter; login: RateLimiter };
   /** scrypt off the event loop, a few at a time (login, register, password reset). */
   passwords: PasswordHashing;
-  /** Secrets revealed while the `secret-in-list` or `secret-in-get` fault is on, so the fault can leak them. */
-  leakedSecrets: Map<string, string>;
   /** Work due at instants of the sandbox clock (confirmations, activations, webhook retries). */
   scheduler: Scheduler;
   webhooks: WebhookOutbound;

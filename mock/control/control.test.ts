@@ -1,11 +1,9 @@
-// The /__sandbox/ control surface over real HTTP: reset, outbox, clock, rate limits, every
-// named fault (on: the rule breaks; off: it holds again) and `Prefer` forcing on the public
-// API. Tests share one sandbox and run in order; each starts from a reset where it matters.
+// The /__sandbox/ control surface over real HTTP: reset, outbox, clock, rate limits and
+// `Prefer` forcing on the public API. Tests share one sandbox and run in order; each starts from a reset where it matters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../contract/operations.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
 import type { HttpClient, RequestOptions, TestResponse } from '../testing/http-client.ts';
-import { FAULTS } from './faults.ts';
 
 type Demo = { name: string; email: string; password: string; organization: string; userId: string; tenantId: string; fullKey: string };
 
@@ -54,7 +52,6 @@ function expectProblem(r: TestResponse, status: number, code: string) {
 }
 
 const reset = async (): Promise<Demo> => (await ok(control.post('/__sandbox/reset'))).demo;
-const setFault = (name: string, active: boolean) => ok(put(control, `/__sandbox/faults/${name}`, { active }));
 const advance = (seconds: number) => ok(control.post('/__sandbox/clock/advance', { json: { seconds } }));
 const setLimits = (json: unknown) => ok(put(control, '/__sandbox/rate-limits', json));
 
@@ -71,11 +68,6 @@ async function createKey(dashboard: HttpClient, body: Record<string, unknown> = 
 }
 
 describe('the contract of the control surface', () => {
-  it('names exactly the faults of the registry', () => {
-    const spec = readBundle('sandbox-control');
-    expect([...spec.components.schemas.FaultName.enum].sort()).toEqual(Object.keys(FAULTS).sort());
-  });
-
   it('answers on the production listener only, with 404 for unknown paths and 405 with Allow for wrong methods', async () => {
     await ok(control.get('/__sandbox/clock'));
     expectProblem(await sb.sandboxApi.get('/__sandbox/clock'), 404, 'not_found');
@@ -87,13 +79,12 @@ describe('the contract of the control surface', () => {
 });
 
 describe('POST /__sandbox/reset', () => {
-  it('wipes keys, sessions and faults, and re-creates the demo account with a fresh key', async () => {
+  it('wipes keys and sessions, and re-creates the demo account with a fresh key', async () => {
     const before = await reset();
     const dashboard = await loginAs(before);
     const created = await createKey(dashboard);
     expect((await sb.sandboxApi.get(DERIVE, key(created.fullKey))).status).toBe(200);
     expect((await sb.sandboxApi.get(DERIVE, key(before.fullKey))).status).toBe(200);
-    await setFault('bad-key-403', true);
 
     const r = await control.post('/__sandbox/reset');
     expect(r.status).toBe(200);
@@ -107,11 +98,10 @@ describe('POST /__sandbox/reset', () => {
     expect(after.fullKey).toMatch(/^pk_test_[A-Za-z0-9]+\.sk_test_[A-Za-z0-9]+$/);
     expect(after.fullKey).not.toBe(before.fullKey);
 
-    // Everything issued before the reset is unknown now (and bad-key-403 is off again: 401).
+    // Everything issued before the reset is unknown now.
     expectProblem(await sb.sandboxApi.get(DERIVE, key(created.fullKey)), 401, 'unauthenticated');
     expectProblem(await sb.sandboxApi.get(DERIVE, key(before.fullKey)), 401, 'unauthenticated');
     expectProblem(await dashboard.get('/dashboard/auth/me'), 401, 'unauthenticated');
-    expect((await ok(control.get('/__sandbox/faults'))).every((f: { active: boolean }) => !f.active)).toBe(true);
 
     // The re-created demo account works: its new key and its login.
     expect((await sb.sandboxApi.get(DERIVE, key(after.fullKey))).status).toBe(200);
@@ -244,125 +234,6 @@ describe('rate limits', () => {
     } finally {
       await setLimits(DEFAULT_LIMITS);
     }
-  });
-});
-
-describe('faults', () => {
-  it('lists every fault, switches one, refuses unknown names, and clears them all', async () => {
-    await reset();
-    const all = await ok(control.get('/__sandbox/faults'));
-    expect(all).toEqual(Object.entries(FAULTS).map(([name, description]) => ({ name, description, active: false })));
-
-    expect(await setFault('retry-after-missing', true)).toEqual({ name: 'retry-after-missing', description: FAULTS['retry-after-missing'], active: true });
-    expect(await setFault('retry-after-missing', true)).toMatchObject({ active: true });
-    await setFault('csrf-not-enforced', true);
-    const listed = await ok(control.get('/__sandbox/faults'));
-    expect(listed.filter((f: { active: boolean }) => f.active).map((f: { name: string }) => f.name)).toEqual(['csrf-not-enforced', 'retry-after-missing']);
-
-    const unknown = await put(control, '/__sandbox/faults/secret-in-logs', { active: true });
-    expectProblem(unknown, 404, 'not_found');
-    expect(unknown.body.detail).toContain('secret-in-logs');
-    expectProblem(await put(control, '/__sandbox/faults/Not_A_Name', { active: true }), 422, 'validation_failed');
-    expectProblem(await put(control, '/__sandbox/faults/bad-key-403', { active: 'yes' }), 422, 'validation_failed');
-    expectProblem(await put(control, '/__sandbox/faults/bad-key-403', {}), 422, 'validation_failed');
-
-    const cleared = await ok(control.delete('/__sandbox/faults'));
-    expect(cleared).toEqual(all);
-    expect(await ok(control.get('/__sandbox/faults'))).toEqual(all);
-  });
-
-  it('secret-in-list: the key list shows secretKey; off, it does not', async () => {
-    const dashboard = await loginAs(await reset());
-    await setFault('secret-in-list', true);
-    const created = await createKey(dashboard, { name: 'leaky' });
-    const leaked = await dashboard.get('/dashboard/api-keys', { allowViolations: true });
-    expect(leaked.status).toBe(200);
-    expect(leaked.body.data.items.find((k: { id: string }) => k.id === created.id).secretKey).toBe(created.secretKey);
-
-    await setFault('secret-in-list', false);
-    const list = await ok(dashboard.get('/dashboard/api-keys'));
-    expect(list.items.every((k: object) => !('secretKey' in k))).toBe(true);
-    expect(JSON.stringify(list)).not.toContain(created.secretKey);
-  });
-
-  it('csrf-not-enforced: an unsafe dashboard request without the CSRF header is accepted; off, it is a 403', async () => {
-    const dashboard = await loginAs(await reset());
-    await setFault('csrf-not-enforced', true);
-    expect((await dashboard.post('/dashboard/api-keys', { json: { name: 'no-csrf' } })).status).toBe(201);
-    await setFault('csrf-not-enforced', false);
-    expectProblem(await dashboard.post('/dashboard/api-keys', { json: { name: 'no-csrf' } }), 403, 'csrf_required');
-  });
-
-  it('bad-key-403: an unknown key gets 403; off, 401', async () => {
-    await reset();
-    const unknown = key('pk_test_Unknown123456.sk_test_NoSuchSecret1234567890');
-    await setFault('bad-key-403', true);
-    expectProblem(await sb.sandboxApi.get(DERIVE, unknown), 403, 'insufficient_permission');
-    expectProblem(await sb.sandboxApi.get(DERIVE, { headers: { 'X-Api-Key': 'not-a-key' } }), 403, 'insufficient_permission');
-    await setFault('bad-key-403', false);
-    expectProblem(await sb.sandboxApi.get(DERIVE, unknown), 401, 'unauthenticated');
-  });
-
-  it('wrong-environment-key-accepted: a pk_live_ key works on the sandbox listener (and pk_test_ on production); off, 401', async () => {
-    const demo = await reset();
-    const dashboard = await loginAs(demo);
-    await ok(dashboard.post('/dashboard/contracts/provision', { headers: CSRF, json: { environment: 'mainnet' } }), 201);
-    await advance(PROVISIONING_SECONDS);
-    const live = await createKey(dashboard, { name: 'live', environment: 'live' });
-    expect(live.fullKey).toMatch(/^pk_live_/);
-    expect((await sb.productionApi.get(DERIVE, key(live.fullKey))).status).toBe(200);
-
-    await setFault('wrong-environment-key-accepted', true);
-    expect((await sb.sandboxApi.get(DERIVE, key(live.fullKey))).status).toBe(200);
-    expect((await sb.productionApi.get(DERIVE, key(demo.fullKey))).status).toBe(200);
-    await setFault('wrong-environment-key-accepted', false);
-    expectProblem(await sb.sandboxApi.get(DERIVE, key(live.fullKey)), 401, 'unauthenticated');
-    expectProblem(await sb.productionApi.get(DERIVE, key(demo.fullKey)), 401, 'unauthenticated');
-  });
-
-  it('disabled-key-accepted: a disabled key still authenticates; off, 401', async () => {
-    const dashboard = await loginAs(await reset());
-    const created = await createKey(dashboard, { name: 'to-disable' });
-    expect(await ok(dashboard.post(`/dashboard/api-keys/${created.id}/toggle`, { headers: CSRF }))).toMatchObject({ active: false });
-    expectProblem(await sb.sandboxApi.get(DERIVE, key(created.fullKey)), 401, 'unauthenticated');
-    await setFault('disabled-key-accepted', true);
-    expect((await sb.sandboxApi.get(DERIVE, key(created.fullKey))).status).toBe(200);
-    await setFault('disabled-key-accepted', false);
-    expectProblem(await sb.sandboxApi.get(DERIVE, key(created.fullKey)), 401, 'unauthenticated');
-  });
-
-  it('retry-after-missing: a 429 has no Retry-After; off, it has', async () => {
-    const demo = await reset();
-    await setLimits({ apiKey: { capacity: 1, refillPerSecond: 0.001 } });
-    try {
-      expect((await sb.sandboxApi.get(DERIVE, key(demo.fullKey))).status).toBe(200);
-      await setFault('retry-after-missing', true);
-      const broken = await sb.sandboxApi.get(DERIVE, { ...key(demo.fullKey), allowViolations: true });
-      expect(broken.status).toBe(429);
-      expect(broken.headers.get('retry-after')).toBeNull();
-      expect(JSON.parse(broken.headers.get('sl-violations') ?? '[]')).not.toEqual([]);
-      expect(broken.headers.get('ratelimit-limit')).toBe('1');
-      await setFault('retry-after-missing', false);
-      const limited = await sb.sandboxApi.get(DERIVE, key(demo.fullKey));
-      expectProblem(limited, 429, 'rate_limited');
-      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    } finally {
-      await setLimits(DEFAULT_LIMITS);
-    }
-  });
-
-  it('cookie-without-httponly: login sets session cookies without HttpOnly; off, with', async () => {
-    const demo = await reset();
-    const credentials = { json: { email: demo.email, password: demo.password } };
-    await setFault('cookie-without-httponly', true);
-    const broken = await sb.newDashboardClient().post('/dashboard/auth/login', { ...credentials, allowViolations: true });
-    expect(broken.status).toBe(200);
-    expect(broken.setCookies.map((c) => c.split('=')[0]).sort()).toEqual(['pacspace_access', 'pacspace_refresh']);
-    for (const cookie of broken.setCookies) expect(cookie).not.toMatch(/;\s*HttpOnly/i);
-    await setFault('cookie-without-httponly', false);
-    const fine = await sb.newDashboardClient().post('/dashboard/auth/login', credentials);
-    expect(fine.setCookies).toHaveLength(2);
-    for (const cookie of fine.setCookies) expect(cookie).toMatch(/;\s*HttpOnly/i);
   });
 });
 

@@ -127,7 +127,7 @@ describe('a sandbox without a control token', () => {
         ['POST', '/__sandbox/reset'],
         ['GET', '/__sandbox/outbox'],
         ['GET', '/__sandbox/clock'],
-        ['GET', '/__sandbox/faults'],
+        ['GET', '/__sandbox/rate-limits'],
       ] as const) {
         expectProblem(await raw(sb.sandboxUrl, method, path), 404, 'not_found');
       }
@@ -136,6 +136,7 @@ describe('a sandbox without a control token', () => {
 
     it('refuses the cross-site reset of the security report, and changes nothing', async () => {
       const before = fingerprint(sb);
+      const limitsBefore = JSON.stringify(sb.services.limits.apiKey.settings());
       const attacks: Array<[Record<string, string>, string | undefined, number, string]> = [
         // A simple cross-origin POST from any web page: text/plain, no preflight.
         [{ origin: 'https://evil.example', 'content-type': 'text/plain;charset=UTF-8', 'sec-fetch-site': 'cross-site' }, '{}', 403, 'cross_site_request'],
@@ -156,12 +157,13 @@ describe('a sandbox without a control token', () => {
       for (const [headers, body, status, code] of attacks) {
         expectProblem(await raw(sb.productionUrl, 'POST', '/__sandbox/reset', headers, body), status, code);
       }
-      expectProblem(await raw(sb.productionUrl, 'PUT', '/__sandbox/faults/bad-key-403', { 'content-type': 'text/plain' }, '{"active":true}'), 415, 'unsupported_media_type');
-      expectProblem(await raw(sb.productionUrl, 'DELETE', '/__sandbox/faults', { origin: 'https://evil.example' }), 403, 'cross_site_request');
+      const lowerLimit = '{"apiKey":{"capacity":1,"refillPerSecond":0.001}}';
+      expectProblem(await raw(sb.productionUrl, 'PUT', '/__sandbox/rate-limits', { 'content-type': 'text/plain' }, lowerLimit), 415, 'unsupported_media_type');
+      expectProblem(await raw(sb.productionUrl, 'PUT', '/__sandbox/rate-limits', { origin: 'https://evil.example', 'content-type': 'application/json' }, lowerLimit), 403, 'cross_site_request');
       // Reads too: the outbox holds live tokens.
       expectProblem(await raw(sb.productionUrl, 'GET', '/__sandbox/outbox', { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }), 403, 'cross_site_request');
       expect(fingerprint(sb)).toBe(before);
-      expect(sb.services.faults.active()).toEqual([]);
+      expect(JSON.stringify(sb.services.limits.apiKey.settings())).toBe(limitsBefore);
       // The demo key still works: nothing was reset.
       expect((await sb.sandboxApi.get('/api/v1/balance/derive/customer_001', { headers: { 'X-Api-Key': sb.demo!.apiKey } })).status).toBe(200);
     });

@@ -1,16 +1,13 @@
-// The /__sandbox/ control surface (openapi/sandbox-control.yaml): reset, outbox, clock,
-// rate-limit settings and the fault registry. Sandbox-only; never part of the public
+// The /__sandbox/ control surface (openapi/sandbox-control.yaml): reset, outbox, clock and
+// rate-limit settings. Sandbox-only; never part of the public
 // contract. Routed and validated by Prism like the public API (mock/app.ts), so handlers get
 // well-formed input only. Reset, outbox and clock are also plain functions of the services,
 // shared with the package's programmatic API (mock/index.ts).
 import type { components } from '../../generated/sandbox-control.d.ts';
 import { demoAccountEvents, type DemoAccount } from '../demo/seed-demo.ts';
-import { fail } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import { normalizeEmail, type OutboxMessage } from '../state/projections.ts';
-import { leaksSecrets } from '../domain/api-keys.ts';
 import { iso, ok, type Handlers } from '../domain/handler.ts';
-import { FAULTS, isFaultName, type FaultName } from './faults.ts';
 
 type ResetResult = components['schemas']['ResetResult'];
 type DemoAccountView = components['schemas']['DemoAccount'];
@@ -19,8 +16,6 @@ type ClockState = components['schemas']['ClockState'];
 type ClockAdvanceBody = components['schemas']['ClockAdvanceRequest'];
 type RateLimitSettings = components['schemas']['RateLimitSettings'];
 type RateLimitUpdateBody = components['schemas']['RateLimitUpdateRequest'];
-type FaultView = components['schemas']['Fault'];
-type FaultUpdateBody = components['schemas']['FaultUpdateRequest'];
 
 function outboxView(m: OutboxMessage): OutboxView {
   return { id: m.messageId, to: m.to, kind: m.kind, subject: m.subject, text: m.text, link: m.link, token: m.token, sentAt: iso(m.at) };
@@ -30,15 +25,13 @@ function outboxView(m: OutboxMessage): OutboxView {
  * `POST /__sandbox/reset`: wipes all state (and the journal) and re-creates the demo account of
  * the sandbox's seed, if it has one; returns it with its fresh key. One durable step: the
  * journal is replaced by the demo account's events at once, so a reset that cannot be written
- * (StorageUnavailableError, a 503) changes nothing, faults and rate-limit buckets included.
+ * (StorageUnavailableError, a 503) changes nothing, rate-limit buckets included.
  */
 export async function resetState(services: Services): Promise<DemoAccount | undefined> {
   const seed = services.config.seed;
   const seeded = seed === undefined ? undefined : await demoAccountEvents(seed, services.clock.now());
   await services.store.reset(seeded?.events ?? []);
   services.scheduler.clear();
-  services.faults.clear();
-  services.leakedSecrets.clear();
   for (const limiter of Object.values(services.limits)) limiter.reset();
   // The clock and the rate-limit settings are kept (see the operation's description).
   return seeded?.demo;
@@ -72,9 +65,6 @@ function rateLimitSettings(services: Services): RateLimitSettings {
   const { limit, windowMs } = services.config.loginFailures;
   return { client: client.settings(), apiKey: apiKey.settings(), login: { limit, windowSeconds: windowMs / 1000 } };
 }
-
-const faultView = (services: Services, name: FaultName): FaultView => ({ name, description: FAULTS[name], active: services.faults.has(name) });
-const allFaults = (services: Services) => (Object.keys(FAULTS) as FaultName[]).map((name) => faultView(services, name));
 
 export const controlHandlers: Handlers = {
   async resetSandbox(ctx) {
@@ -112,25 +102,5 @@ export const controlHandlers: Handlers = {
       services.limits.login.configure({ capacity: limit, refillPerSecond: limit / windowSeconds });
     }
     return ok(200, rateLimitSettings(services));
-  },
-
-  listFaults(ctx) {
-    return ok(200, allFaults(ctx.services));
-  },
-
-  setFault(ctx) {
-    const name = ctx.params.name ?? '';
-    if (!isFaultName(name)) throw fail('not_found', `No fault named "${name}"; GET /__sandbox/faults lists them.`);
-    const { active } = ctx.body as FaultUpdateBody;
-    ctx.services.faults.set(name, active);
-    // A leaked secret must not outlive the faults that leak it.
-    if (!leaksSecrets(ctx.services)) ctx.services.leakedSecrets.clear();
-    return ok(200, faultView(ctx.services, name));
-  },
-
-  clearFaults(ctx) {
-    ctx.services.faults.clear();
-    ctx.services.leakedSecrets.clear();
-    return ok(200, allFaults(ctx.services));
   },
 };

@@ -17,7 +17,7 @@ describe('a sandbox started without the control surface', () => {
         ['POST', '/__sandbox/reset'],
         ['GET', '/__sandbox/outbox'],
         ['GET', '/__sandbox/clock'],
-        ['GET', '/__sandbox/faults'],
+        ['GET', '/__sandbox/rate-limits'],
       ] as const) {
         const r = await client.request(method, path);
         expect(r.status, `${method} ${path}`).toBe(404);

@@ -139,15 +139,10 @@ export function approveAccess(services: Services, email: string): SandboxEvent[]
 }
 
 /** Both session cookies for a new access/refresh pair. */
-function sessionCookies(services: Services, access: string, refresh: string): string[] {
-  const attributes = {
-    httpOnly: !services.faults.has('cookie-without-httponly'),
-    secure: !services.faults.has('cookie-without-secure'),
-    sameSite: !services.faults.has('cookie-without-samesite'),
-  };
+function sessionCookies(access: string, refresh: string): string[] {
   return [
-    serializeCookie(ACCESS_COOKIE, access, { path: COOKIE_PATHS[ACCESS_COOKIE], maxAgeSeconds: ACCESS_TTL_MS / 1000, ...attributes }),
-    serializeCookie(REFRESH_COOKIE, refresh, { path: COOKIE_PATHS[REFRESH_COOKIE], maxAgeSeconds: REFRESH_TTL_MS / 1000, ...attributes }),
+    serializeCookie(ACCESS_COOKIE, access, { path: COOKIE_PATHS[ACCESS_COOKIE], maxAgeSeconds: ACCESS_TTL_MS / 1000 }),
+    serializeCookie(REFRESH_COOKIE, refresh, { path: COOKIE_PATHS[REFRESH_COOKIE], maxAgeSeconds: REFRESH_TTL_MS / 1000 }),
   ];
 }
 
@@ -254,7 +249,6 @@ export const accountHandlers: Handlers = {
     const { services } = ctx;
     const user = services.store.state.usersByEmail.get(normalizeEmail((ctx.body as EmailBody).email));
     if (user) await services.store.commit(...mailToken(services, 'reset', user.email));
-    else if (services.faults.has('reset-tells-unknown-email')) throw fail('not_found', 'No account uses this email address.');
     return received('reset');
   },
 
@@ -286,7 +280,7 @@ export const accountHandlers: Handlers = {
     const email = normalizeEmail(body.email);
     // Throttled addresses are refused before the password is looked at, right or wrong.
     const gate = services.limits.login.peek(email);
-    if (!gate.allowed) throw rateLimited(services, gate);
+    if (!gate.allowed) throw rateLimited(gate);
     // Checked off the event loop, a few at a time: past the queue, refused and not counted.
     if (services.passwords.full()) throw passwordHashingBusy(services);
     // The attempt counts now (a success refunds it below), so concurrent guesses at one address
@@ -303,39 +297,36 @@ export const accountHandlers: Handlers = {
     // (A password reset meanwhile makes the checked hash stale: the attempt failed.)
     const user = services.store.state.usersByEmail.get(email);
     if (!verified || !user || user.passwordHash !== stored) {
-      throw fail('invalid_credentials', !user && services.faults.has('login-tells-unknown-email') ? 'No account uses this email address.' : undefined);
+      throw fail('invalid_credentials');
     }
     services.limits.login.forget(email);
     const { access, refresh, fields } = newSessionTokens(services);
     await services.store.commit({ type: 'session.started', familyId: `ses_${randomBase62(16)}`, userId: user.id, ...fields });
-    const data = services.faults.has('login-returns-token') ? { ...userView(user), accessToken: access } : userView(user);
-    return { status: 200, body: { success: true, data }, cookies: sessionCookies(services, access, refresh) };
+    return { status: 200, body: { success: true, data: userView(user) }, cookies: sessionCookies(access, refresh) };
   },
 
   async refreshSession(ctx) {
     const { services } = ctx;
     const { session, refreshHash } = callerOf(ctx, 'refresh');
     const reused = session.rotated.has(refreshHash);
-    if (reused && !services.faults.has('refresh-reuse-undetected')) {
+    if (reused) {
       // A spent refresh value came back: someone holds a copy. End the whole family.
       await services.store.commit({ type: 'session.revoked', at: services.clock.now(), familyId: session.familyId, reason: 'refresh_reuse' });
       throw fail('unauthenticated');
     }
-    if ((refreshHash !== session.refreshHash && !reused) || session.refreshExpiresAt <= services.clock.now()) throw fail('unauthenticated');
+    if (refreshHash !== session.refreshHash || session.refreshExpiresAt <= services.clock.now()) throw fail('unauthenticated');
     const { access, refresh, fields } = newSessionTokens(services);
     await services.store.commit({ type: 'session.refreshed', familyId: session.familyId, ...fields });
     return {
       ...ok(200, { accessExpiresAt: iso(fields.accessExpiresAt), refreshExpiresAt: iso(fields.refreshExpiresAt) }),
-      cookies: sessionCookies(services, access, refresh),
+      cookies: sessionCookies(access, refresh),
     };
   },
 
   async logout(ctx) {
     const { services } = ctx;
     const { session } = callerOf(ctx, 'session');
-    if (!services.faults.has('logout-keeps-session')) {
-      await services.store.commit({ type: 'session.revoked', at: services.clock.now(), familyId: session.familyId, reason: 'logout' });
-    }
+    await services.store.commit({ type: 'session.revoked', at: services.clock.now(), familyId: session.familyId, reason: 'logout' });
     return { ...ok(200, { message: 'You have been logged out.' }), cookies: clearedCookies() };
   },
 

@@ -36,14 +36,11 @@ async function commitAnnounced(services: Services, event: SandboxEvent, type: st
   if (announced.length) services.webhooks.flush();
 }
 
-/** A new secret: `sk_{env}_` + 32 base62 characters (about 190 bits); 12 with the `weak-key-secrets` fault. */
-function newSecret(environment: KeyEnvironment, weak: boolean) {
-  const secretKey = `sk_${environment}_${randomBase62(weak ? 12 : 32)}`;
+/** A new secret: `sk_{env}_` + 32 base62 characters (about 190 bits). */
+function newSecret(environment: KeyEnvironment) {
+  const secretKey = `sk_${environment}_${randomBase62(32)}`;
   return { secretKey, secretHash: hashSecret(secretKey) };
 }
-
-/** Whether a fault that shows stored secrets again is on (they are kept while it is). */
-export const leaksSecrets = (services: Services) => services.faults.has('secret-in-list') || services.faults.has('secret-in-get');
 
 type KeyInput = { name: string; environment: KeyEnvironment; permissions: Permission[] };
 
@@ -51,10 +48,10 @@ type KeyInput = { name: string; environment: KeyEnvironment; permissions: Permis
  * A new key for a tenant, not committed yet: its `api_key.created` event, the key as it will
  * be listed, and its secret. The demo account's key is made with it too (mock/demo/seed-demo.ts).
  */
-export function newApiKey(tenantId: string, input: KeyInput, at: number, options: { weakSecret?: boolean } = {}) {
+export function newApiKey(tenantId: string, input: KeyInput, at: number) {
   const keyId = `key_${randomBase62(16)}`;
   const publicId = randomBase62(16);
-  const { secretKey, secretHash } = newSecret(input.environment, options.weakSecret ?? false);
+  const { secretKey, secretHash } = newSecret(input.environment);
   const fields = { tenantId, environment: input.environment, name: input.name, publicId, secretHash, permissions: input.permissions };
   const event: SandboxEvent = { type: 'api_key.created', at, keyId, ...fields };
   const created: ApiKey = { id: keyId, ...fields, active: true, createdAt: at, lastUsedAt: null };
@@ -63,13 +60,9 @@ export function newApiKey(tenantId: string, input: KeyInput, at: number, options
 
 /** Creates a key for a tenant (the dashboard's create) and announces it. */
 export async function issueApiKey(services: Services, tenantId: string, input: KeyInput) {
-  const { event, created, keyId, secretKey, fullKey } = newApiKey(tenantId, input, services.clock.now(), {
-    weakSecret: services.faults.has('weak-key-secrets'),
-  });
+  const { event, created, keyId, secretKey, fullKey } = newApiKey(tenantId, input, services.clock.now());
   await commitAnnounced(services, event, 'api_key.created', created);
-  const key = services.store.state.apiKeys.get(keyId)!;
-  if (leaksSecrets(services)) services.leakedSecrets.set(keyId, secretKey);
-  return { key, secretKey, fullKey };
+  return { key: services.store.state.apiKeys.get(keyId)!, secretKey, fullKey };
 }
 
 /** The caller's key by id; another tenant's key is indistinguishable from a missing one. */
@@ -96,10 +89,6 @@ export const apiKeyHandlers: Handlers = {
       environment,
       permissions: body.permissions ? [...new Set(body.permissions)] : ALL_PERMISSIONS,
     });
-    // Display only: the key that works is the one issued; the revealed halves disagree on the environment.
-    if (ctx.services.faults.has('key-env-parts-disagree') && environment === 'test') {
-      return ok(201, { ...view(key), secretKey: secretKey.replace('sk_test_', 'sk_live_'), fullKey: fullKey.replace('.sk_test_', '.sk_live_') });
-    }
     return ok(201, { ...view(key), secretKey, fullKey });
   },
 
@@ -110,27 +99,19 @@ export const apiKeyHandlers: Handlers = {
       .filter((k) => k.tenantId === user.tenantId)
       .sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
     const page = paginate(keys, ctx.query);
-    const leak = services.faults.has('secret-in-list');
-    return ok(200, {
-      ...page,
-      items: page.items.map((k) => (leak && services.leakedSecrets.has(k.id) ? { ...view(k), secretKey: services.leakedSecrets.get(k.id) } : view(k))),
-    });
+    return ok(200, { ...page, items: page.items.map(view) });
   },
 
   getApiKey(ctx) {
     const { user } = callerOf(ctx, 'session');
-    const key = ownKey(ctx, user);
-    const { services } = ctx;
-    if (services.faults.has('secret-in-get') && services.leakedSecrets.has(key.id)) return ok(200, { ...view(key), secretKey: services.leakedSecrets.get(key.id) });
-    return ok(200, view(key));
+    return ok(200, view(ownKey(ctx, user)));
   },
 
   async regenerateApiKey(ctx) {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
-    const { secretKey, secretHash } = newSecret(key.environment, ctx.services.faults.has('weak-key-secrets'));
+    const { secretKey, secretHash } = newSecret(key.environment);
     await commitAnnounced(ctx.services, { type: 'api_key.regenerated', at: ctx.services.clock.now(), keyId: key.id, secretHash }, 'api_key.regenerated', key);
-    if (leaksSecrets(ctx.services)) ctx.services.leakedSecrets.set(key.id, secretKey);
     const publicKey = `pk_${key.environment}_${key.publicId}`;
     return ok(200, { id: key.id, publicKey, secretKey, fullKey: `${publicKey}.${secretKey}` });
   },
@@ -148,7 +129,6 @@ export const apiKeyHandlers: Handlers = {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
     await commitAnnounced(ctx.services, { type: 'api_key.deleted', at: ctx.services.clock.now(), keyId: key.id }, 'api_key.deleted', key);
-    ctx.services.leakedSecrets.delete(key.id);
     return { status: 200, body: { statusCode: 200, message: 'API key deleted successfully.' } };
   },
 };

@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
 import type { components } from '../../generated/openapi.d.ts';
-import { canonicalize, type Canonical } from '../../protocol/canonical-json.ts';
-import { checkJsonNumber, formatAmount, inRange, parseAmount, parseDecimal, type Units } from '../../protocol/decimal.ts';
+import { canonicalize } from '../../protocol/canonical-json.ts';
+import { checkJsonNumber, formatAmount, inRange, parseAmount, type Units } from '../../protocol/decimal.ts';
 import { buildTree, leafHash, leavesFromHex, rangeRoot, treeAuditPath, treeRoot, type MerkleTree } from '../../protocol/merkle.ts';
 import { fail, type ValidationViolation } from '../http/problem.ts';
 import { randomBase62 } from '../security/secrets.ts';
@@ -151,7 +151,7 @@ function receiptView(services: Services, r: Receipt): ReceiptView {
       proofRoot: cp.proofRoot,
       leafIndex,
       treeSize: cp.lastSequence - cp.firstSequence + 1,
-      auditPath: inclusionPath(services, treeOfCheckpoint(l, cp), leafIndex).map((h) => h.toString('hex')),
+      auditPath: treeAuditPath(treeOfCheckpoint(l, cp), leafIndex).map((h) => h.toString('hex')),
     };
   }
   return {
@@ -161,12 +161,6 @@ function receiptView(services: Services, r: Receipt): ReceiptView {
     checkpointId: cp ? cp.checkpointId : null,
     inclusionProof,
   };
-}
-
-/** The audit path of a receipt; the `inclusion-proof-wrong` fault sends it root side first. */
-function inclusionPath(services: Services, tree: MerkleTree, leafIndex: number): Buffer[] {
-  const path = treeAuditPath(tree, leafIndex);
-  return services.faults.has('inclusion-proof-wrong') ? path.reverse() : path;
 }
 
 /** The receipt as it was when recorded: the 201 answer, its replays and `delta.recorded`. */
@@ -281,17 +275,6 @@ function inFlightOf(l: LedgerProjection): Set<string> {
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
-// ---------------------------------------------------------------- faults
-
-/** The `float-arithmetic` fault: the running balance summed as JS numbers (binary doubles). */
-function floatSum(balance: Units, delta: Units): string {
-  const sum = Number(formatAmount(balance)) + Number(formatAmount(delta));
-  return formatAmount(parseDecimal(sum.toFixed(8)));
-}
-
-/** The `leaf-hash-without-domain-separation` fault: SHA-256 of the canonical leaf, no 0x00 prefix. */
-const undomainedLeafHash = (leaf: Canonical): Buffer => createHash('sha256').update(canonicalize(leaf), 'utf8').digest();
-
 // ---------------------------------------------------------------- recording
 
 export type DeltaInput = {
@@ -320,8 +303,7 @@ export function deltaRecordedEvent(services: Services, input: DeltaInput): Delta
     customerId: input.customerId,
     sequence: (existing?.receipts.length ?? 0) + 1,
     delta: formatAmount(input.delta),
-    // The `float-arithmetic` fault sums as binary doubles.
-    balanceAfter: services.faults.has('float-arithmetic') ? floatSum(balance, input.delta) : formatAmount(balance + input.delta),
+    balanceAfter: formatAmount(balance + input.delta),
     reason: input.reason,
     referenceId: input.referenceId,
     metadata: { ...input.metadata },
@@ -332,7 +314,7 @@ export function deltaRecordedEvent(services: Services, input: DeltaInput): Delta
     tenantId: input.tenantId,
     environment: input.environment,
     ...fields,
-    leafHash: (services.faults.has('leaf-hash-without-domain-separation') ? undomainedLeafHash : leafHash)(leafOf(fields, iso(input.at))).toString('hex'),
+    leafHash: leafHash(leafOf(fields, iso(input.at))).toString('hex'),
     confirmAt: input.at + services.config.confirmationMs,
     idempotencyKey: input.idempotencyKey,
     requestHash: input.requestHash,
@@ -364,13 +346,8 @@ export const ledgerHandlers: Handlers = {
       const first = l.idempotency.get(scope);
       const firstReceipt = first && l.receipts.get(first.receiptId);
       if (first && firstReceipt && now - firstReceipt.createdAt < IDEMPOTENCY_TTL_MS) {
-        if (first.requestHash !== requestHash) {
-          // The `idempotency-conflict-accepted` fault records the other body as a new delta.
-          if (!services.faults.has('idempotency-conflict-accepted')) throw fail('idempotency_key_reused');
-        } else if (!services.faults.has('idempotency-ignored')) {
-          return ok(201, recordedView(firstReceipt), { 'Idempotent-Replayed': 'true' });
-        }
-        // (The `idempotency-ignored` fault records the replay as a new delta.)
+        if (first.requestHash !== requestHash) throw fail('idempotency_key_reused');
+        return ok(201, recordedView(firstReceipt), { 'Idempotent-Replayed': 'true' });
       }
     }
 
@@ -378,7 +355,7 @@ export const ledgerHandlers: Handlers = {
     const existing = l.customers.get(ck);
     const referenceId = body.referenceId ?? null;
     const holder = referenceId === null ? undefined : existing?.references.get(referenceId);
-    if (holder && !services.faults.has('duplicate-reference-accepted')) {
+    if (holder) {
       throw fail(
         'duplicate_reference',
         `referenceId ${referenceId} is already recorded for customer ${body.customerId} in receipt ${holder}.`,
@@ -467,8 +444,7 @@ export const ledgerHandlers: Handlers = {
       startingBalance: formatAmount(starting),
       yourBalance: formatAmount(yours),
       theirBalance: formatAmount(theirs),
-      // The `compare-discrepancy-wrong` fault flips its sign.
-      discrepancy: formatAmount(ctx.services.faults.has('compare-discrepancy-wrong') ? theirs - yours : yours - theirs),
+      discrepancy: formatAmount(yours - theirs),
     };
     let report: CompareReport;
     if (body.customerId === undefined) {
@@ -527,8 +503,7 @@ export const ledgerHandlers: Handlers = {
       environment: key.environment,
       customerId,
       proofRoot: proofRoot.toString('hex'),
-      // The `checkpoint-chain-broken` fault starts every checkpoint a new chain.
-      previousProofRoot: services.faults.has('checkpoint-chain-broken') ? null : (previous?.proofRoot ?? null),
+      previousProofRoot: previous?.proofRoot ?? null,
       firstSequence,
       lastSequence,
       openingBalance: firstSequence === 1 ? formatAmount(0n) : c.receipts[firstSequence - 2]!.balanceAfter,
@@ -543,8 +518,7 @@ export const ledgerHandlers: Handlers = {
     if (stored && tree) stored.tree = tree;
     await committed;
     if (announced.length) services.webhooks.flush();
-    // The `undocumented-status` fault answers a status the contract does not document here.
-    return ok(services.faults.has('undocumented-status') ? 200 : 201, data);
+    return ok(201, data);
   },
 
   getReceipt(ctx) {
@@ -565,8 +539,6 @@ export const ledgerHandlers: Handlers = {
 
   verifyProofRoot(ctx) {
     const proofRoot = ctx.params.proofRoot ?? '';
-    // The `verify-requires-key` fault refuses the public verify without an API key.
-    if (ctx.services.faults.has('verify-requires-key') && !ctx.headers['x-api-key']) throw fail('unauthenticated');
     // Public, and per environment: the listener's own roots only.
     const cp = ledgerOf(ctx.services).checkpointsByRoot.get(rootKey(ctx.environment, proofRoot));
     if (!cp) throw fail('not_found', 'No checkpoint with this proof root in this environment.');

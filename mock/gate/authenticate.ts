@@ -19,31 +19,23 @@ export type GateRequest = {
   headers: Record<string, string>;
   cookies: Record<string, string>;
   environment: KeyEnvironment;
-  /** The query string; never a credential (read only by the key-in-query-accepted fault). */
-  query?: Record<string, string | string[]>;
 };
 
 export const KEY_GRAMMAR = /^pk_(test|live)_([A-Za-z0-9]{8,64})\.sk_(test|live)_([A-Za-z0-9]{12,128})$/;
 export const ACCESS_COOKIE = 'pacspace_access';
 export const REFRESH_COOKIE = 'pacspace_refresh';
 
-export function rateLimitHeaders(d: RateDecision, withRetryAfter: boolean): Record<string, string> {
+export function rateLimitHeaders(d: RateDecision): Record<string, string> {
   return {
-    ...(withRetryAfter ? { 'Retry-After': String(d.retryAfterSeconds) } : {}),
+    'Retry-After': String(d.retryAfterSeconds),
     'RateLimit-Limit': String(d.limit),
     'RateLimit-Remaining': String(d.remaining),
     'RateLimit-Reset': String(d.resetSeconds),
   };
 }
 
-export function rateLimited(services: Services, d: RateDecision): ProblemError {
-  const withRetryAfter = !services.faults.has('retry-after-missing');
-  return fail(
-    'rate_limited',
-    `Rate limit exceeded; retry after ${d.retryAfterSeconds} seconds.`,
-    { retryAfter: d.retryAfterSeconds },
-    rateLimitHeaders(d, withRetryAfter),
-  );
+export function rateLimited(d: RateDecision): ProblemError {
+  return fail('rate_limited', `Rate limit exceeded; retry after ${d.retryAfterSeconds} seconds.`, { retryAfter: d.retryAfterSeconds }, rateLimitHeaders(d));
 }
 
 export function authenticate(requirement: AuthRequirement, req: GateRequest, services: Services): Caller {
@@ -53,8 +45,8 @@ export function authenticate(requirement: AuthRequirement, req: GateRequest, ser
     case 'apiKey': {
       const key = apiKeyCaller(req, services);
       const decision = services.limits.apiKey.take(key.id);
-      if (!decision.allowed) throw rateLimited(services, decision);
-      if (!requirement.permissions.every((p) => (key.permissions as string[]).includes(p)) && !services.faults.has('permission-not-enforced')) {
+      if (!decision.allowed) throw rateLimited(decision);
+      if (!requirement.permissions.every((p) => (key.permissions as string[]).includes(p))) {
         throw fail('insufficient_permission', `This API key does not have the ${requirement.permissions.join(', ')} permission.`);
       }
       key.lastUsedAt = services.clock.now();
@@ -62,7 +54,7 @@ export function authenticate(requirement: AuthRequirement, req: GateRequest, ser
     }
     case 'session': {
       const { user, session } = sessionCaller(req, services);
-      if (requirement.csrf) requireCsrf(req, services);
+      if (requirement.csrf) requireCsrf(req);
       return { kind: 'session', user, session };
     }
     case 'refresh': {
@@ -71,35 +63,26 @@ export function authenticate(requirement: AuthRequirement, req: GateRequest, ser
       const session = token ? services.store.state.sessionsByRefresh.get(refreshHash) : undefined;
       const user = session && services.store.state.users.get(session.userId);
       if (!session || !user || session.revoked) throw fail('unauthenticated');
-      if (requirement.csrf) requireCsrf(req, services);
+      if (requirement.csrf) requireCsrf(req);
       return { kind: 'refresh', user, session, refreshHash };
     }
   }
 }
 
 function apiKeyCaller(req: GateRequest, services: Services): ApiKey {
-  // `cause` is never sent, except by the auth-errors-tell-cause fault.
-  const refuse = (cause: string) =>
-    services.faults.has('bad-key-403')
-      ? fail('insufficient_permission')
-      : fail('unauthenticated', services.faults.has('auth-errors-tell-cause') ? cause : undefined);
-  const query = services.faults.has('key-in-query-accepted') ? req.query?.api_key : undefined;
-  const presented = req.headers['x-api-key'] ?? (Array.isArray(query) ? query[0] : query);
-  const match = KEY_GRAMMAR.exec(presented ?? '');
-  if (!match || match[1] !== match[3]) throw refuse('The API key is malformed.');
+  // One and the same 401 whatever the cause, so a caller learns nothing about keys it does not hold.
+  const refused = () => fail('unauthenticated');
+  const match = KEY_GRAMMAR.exec(req.headers['x-api-key'] ?? '');
+  if (!match || match[1] !== match[3]) throw refused(); // malformed
   const [, env, publicId, , secret] = match;
-  const { state } = services.store;
-  const key = state.apiKeysByPublicId.get(publicId!) ?? (services.faults.has('deleted-key-accepted') ? state.deletedApiKeysByPublicId.get(publicId!) : undefined);
+  const key = services.store.state.apiKeysByPublicId.get(publicId!);
   const presentedHash = hashSecret(`sk_${env}_${secret}`);
-  const secretOk = key
-    ? safeEqual(presentedHash, key.secretHash) ||
-      (services.faults.has('regenerated-secret-still-valid') && safeEqual(presentedHash, key.previousSecretHash ?? ''))
-    : safeEqual('', 'x');
-  if (!key) throw refuse('No API key has this public id.');
-  if (!secretOk) throw refuse('The secret does not match this API key.');
-  if (key.environment !== env) throw refuse('The API key names the wrong environment.');
-  if (env !== req.environment && !services.faults.has('wrong-environment-key-accepted')) throw refuse('This API key belongs to the other environment.');
-  if (!key.active && !services.faults.has('disabled-key-accepted')) throw refuse('This API key is disabled.');
+  // A comparison is made for an unknown public id too, so it takes as long as a wrong secret.
+  const secretOk = key ? safeEqual(presentedHash, key.secretHash) : safeEqual('', 'x');
+  if (!key || !secretOk) throw refused(); // unknown public id, or not its secret
+  if (key.environment !== env) throw refused(); // names the wrong environment
+  if (env !== req.environment) throw refused(); // belongs to the other listener
+  if (!key.active) throw refused(); // disabled
   return key;
 }
 
@@ -113,6 +96,6 @@ function sessionCaller(req: GateRequest, services: Services): { user: User; sess
   return { user, session };
 }
 
-function requireCsrf(req: GateRequest, services: Services) {
-  if (req.headers['x-pacspace-csrf'] !== '1' && !services.faults.has('csrf-not-enforced')) throw fail('csrf_required');
+function requireCsrf(req: GateRequest) {
+  if (req.headers['x-pacspace-csrf'] !== '1') throw fail('csrf_required');
 }

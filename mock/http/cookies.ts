@@ -10,15 +10,15 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
-export type CookieOptions = { path: string; maxAgeSeconds: number; httpOnly?: boolean; secure?: boolean; sameSite?: boolean };
+export type CookieOptions = { path: string; maxAgeSeconds: number };
 
 export function serializeCookie(name: string, value: string, o: CookieOptions): string {
   return [
     `${name}=${value}`,
     `Path=${o.path}`,
     `Max-Age=${o.maxAgeSeconds}`,
-    ...(o.httpOnly === false ? [] : ['HttpOnly']),
-    ...(o.secure === false ? [] : ['Secure']),
-    ...(o.sameSite === false ? [] : ['SameSite=Strict']),
+    'HttpOnly',
+    'Secure',
+    'SameSite=Strict',
   ].join('; ');
 }

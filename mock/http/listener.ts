@@ -66,7 +66,7 @@ export function createListener(
   environment: KeyEnvironment,
   handle: Handle,
   log?: Logger,
-  maxBodyBytes: () => number = () => MAX_BODY_BYTES,
+  maxBodyBytes: number = MAX_BODY_BYTES,
   limits: ListenerLimits = {},
 ): Server {
   const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnectionsPerClient } = listenerLimits(limits);
@@ -81,7 +81,7 @@ export function createListener(
   const server = createServer(options, async (req, res) => {
     const started = performance.now();
     try {
-      const body = await readBody(req, maxBodyBytes());
+      const body = await readBody(req, maxBodyBytes);
       const out = await handle({
         method: req.method ?? 'GET',
         url: req.url ?? '/',

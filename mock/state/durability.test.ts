@@ -327,7 +327,10 @@ describe('a reset whose write fails', () => {
     const { files, control } = faultyFiles();
     const sb = await start(data, files);
     for (let i = 1; i <= 3; i++) expect((await sb.delta(i)).status).toBe(201);
-    expect((await sb.call('PUT', '/__sandbox/faults/secret-in-list', { json: { active: true } })).status).toBe(200);
+    // A spent rate-limit token: a reset that happened would refill its bucket.
+    const remaining = () => sb.services.limits.login.peek('spent@example.com').remaining;
+    sb.services.limits.login.take('spent@example.com');
+    const spent = remaining();
     const journalBefore = await readFile(sb.journalPath);
     const deriveBefore = await sb.derive();
     const memoryBefore = fingerprint(sb.store.state);
@@ -336,11 +339,11 @@ describe('a reset whose write fails', () => {
     control.set(fault);
     expectStorageUnavailable(await sb.call('POST', '/__sandbox/reset'));
     expect(sb.warnings).toEqual([expect.stringMatching(/a write failed \((ENOSPC|EIO|ESHORTWRITE) \(/)]);
-    // Not wiped and half re-seeded: everything as it was, the old key, the faults and the journal included.
+    // Not wiped and half re-seeded: everything as it was, the old key, the rate-limit buckets and the journal included.
     expect(fingerprint(sb.store.state)).toBe(memoryBefore);
     expect(sb.store.eventCount).toBe(countBefore);
     expect(await sb.derive()).toEqual(deriveBefore);
-    expect(sb.services.faults.has('secret-in-list')).toBe(true);
+    expect(remaining()).toBe(spent);
     expect(await readFile(sb.journalPath)).toEqual(journalBefore);
     expect(await readdir(data)).not.toContain('journal.ndjson.reset');
 
@@ -348,7 +351,7 @@ describe('a reset whose write fails', () => {
     const reset = await sb.call('POST', '/__sandbox/reset');
     expect(reset.status).toBe(200);
     const newKey: string = reset.body.data.demo.fullKey;
-    expect(sb.services.faults.has('secret-in-list')).toBe(false);
+    expect(remaining()).toBeGreaterThan(spent);
     expect((await sb.call('GET', '/api/v1/balance/derive/customer_001')).status).toBe(401);
     const derived = await sb.call('GET', '/api/v1/balance/derive/customer_001', { headers: { 'x-api-key': newKey } });
     expect(derived.body.data).toMatchObject({ deltaCount: 0, computedBalance: '0.00' });

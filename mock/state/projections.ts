@@ -31,8 +31,6 @@ export type ApiKey = {
   name: string;
   publicId: string;
   secretHash: string;
-  /** The hash a regenerate replaced; never accepted (kept for the regenerated-secret-still-valid fault). */
-  previousSecretHash?: string;
   permissions: Permission[];
   active: boolean;
   createdAt: number;
@@ -65,8 +63,6 @@ export function createProjections() {
     tenants: new Map<string, Tenant>(),
     apiKeys: new Map<string, ApiKey>(),
     apiKeysByPublicId: new Map<string, ApiKey>(),
-    /** Deleted keys by public id; never accepted (kept for the deleted-key-accepted fault). */
-    deletedApiKeysByPublicId: new Map<string, ApiKey>(),
     sessions: new Map<string, Session>(),
     sessionsByAccess: new Map<string, Session>(),
     sessionsByRefresh: new Map<string, Session>(),
@@ -204,9 +200,7 @@ export function applyEvent(s: Projections, e: SandboxEvent): void {
       return;
     }
     case 'api_key.regenerated': {
-      const key = s.apiKeys.get(e.keyId)!;
-      key.previousSecretHash = key.secretHash;
-      key.secretHash = e.secretHash;
+      s.apiKeys.get(e.keyId)!.secretHash = e.secretHash;
       return;
     }
     case 'api_key.toggled':
@@ -217,7 +211,6 @@ export function applyEvent(s: Projections, e: SandboxEvent): void {
       if (!key) return;
       s.apiKeys.delete(key.id);
       s.apiKeysByPublicId.delete(key.publicId);
-      s.deletedApiKeysByPublicId.set(key.publicId, key);
       return;
     }
     case 'environment.provisioning':

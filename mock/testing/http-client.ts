@@ -18,8 +18,6 @@ export type RequestOptions = {
   raw?: string | Buffer;
   /** Do not send the cookie jar. */
   noCookies?: boolean;
-  /** Allow a response that violates the contract (fault-injection tests only). */
-  allowViolations?: boolean;
 };
 
 export function createHttpClient(baseUrl: string) {
@@ -49,7 +47,7 @@ export function createHttpClient(baseUrl: string) {
       else jar.set(name, value);
     }
     const violations = res.headers.get('sl-violations');
-    if (violations && !options.allowViolations) {
+    if (violations) {
       throw new Error(`${method} ${path} → ${res.status} violates the contract: ${violations}\n${text}`);
     }
     let parsed: unknown;

@@ -9,7 +9,6 @@
 // never followed. A target that is the sandbox's own listener (mock/webhooks/self-target.ts,
 // judged after DNS resolution) is never sent anything: the attempt is recorded with the reason
 // and the delivery is failed at once.
-import { createHmac } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { signatureHeader } from '../../protocol/webhook-signature.ts';
 import { scheduleActivation } from '../domain/environments.ts';
@@ -103,11 +102,11 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
       // end a rotation's overlap) must not make them reject deliveries. What a delivery records
       // (attemptedAt, nextAttemptAt) and which secrets sign are judged on the sandbox clock.
       const timestamp = Math.floor(Date.now() / 1000);
-      const body = services.faults.has('webhook-secret-in-payload') ? withSecret(event.body, endpoint.secret) : event.body;
+      const { body } = event;
       const headers = {
         'Content-Type': 'application/json',
         'User-Agent': USER_AGENT,
-        'X-PacSpace-Signature': signature(services, signingSecrets(endpoint, attemptedAt), timestamp, body),
+        'X-PacSpace-Signature': signatureHeader(signingSecrets(endpoint, attemptedAt), timestamp, body),
         'X-PacSpace-Timestamp': String(timestamp),
         'X-PacSpace-Event-Id': event.id,
         'X-PacSpace-Event-Type': event.type,
@@ -172,19 +171,6 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
     inFlight: () => inFlight.size,
   };
 }
-
-/**
- * The X-PacSpace-Signature value. Faults: `webhook-single-signature-during-rotation` signs with
- * the newest secret only; `webhook-signature-without-timestamp` signs the body alone.
- */
-function signature(services: Services, secrets: string[], timestamp: number, body: string): string {
-  const signing = services.faults.has('webhook-single-signature-during-rotation') ? secrets.slice(0, 1) : secrets;
-  if (!services.faults.has('webhook-signature-without-timestamp')) return signatureHeader(signing, timestamp, body);
-  return signing.map((secret) => `v1=${createHmac('sha256', Buffer.from(secret, 'utf8')).update(body, 'utf8').digest('hex')}`).join(',');
-}
-
-/** The `webhook-secret-in-payload` fault: the envelope carries the endpoint's signing secret. */
-const withSecret = (body: string, secret: string) => JSON.stringify({ ...JSON.parse(body), signingSecret: secret });
 
 /** Why no usable response arrived, in the contract's words; never quotes the receiver. */
 function describeFailure(failure: unknown, timeoutMs: number): string {
