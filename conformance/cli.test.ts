@@ -10,16 +10,22 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from '../mock/testing/accounts.ts';
 import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
+import { startMutantLayer } from '../test/conformance-mutants/layer.ts';
+import { onRequest, queryOf, withHeaders } from '../test/conformance-mutants/mutant.ts';
 import { createRedactor } from './report/redact.ts';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'pacspace-conformance.js');
 let sb: TestSandbox;
 let dir: string;
 
-const control = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${sb.productionUrl}/__sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status}`);
-};
+/** A broken server (through the self-test's mutant layer): a key in `?api_key=` authenticates. */
+const keyInQueryAccepted = onRequest(
+  'auth-key-in-query-accepted',
+  [],
+  'A key sent as ?api_key= authenticates.',
+  (req) => queryOf(req).has('api_key'),
+  (req) => withHeaders(req, { 'x-api-key': queryOf(req).get('api_key')! }),
+);
 
 async function cli(args: string[]) {
   try {
@@ -100,13 +106,14 @@ describe('pacspace-conformance', () => {
   it('fails with exit status 1 on a broken target, and the reports never contain the secret', async () => {
     // The broken target accepts a key in the query string: AUTH-004 fails, and its failing
     // request carries the key in its URL.
-    await control('PUT', '/faults/key-in-query-accepted', { active: true });
+    const broken = await startMutantLayer({ production: sb.productionUrl, sandbox: sb.sandboxUrl });
+    broken.use(keyInQueryAccepted);
     const key = sb.demo!.apiKey;
     const secret = key.split('.')[1]!;
     try {
       for (const reporter of ['pretty', 'json', 'junit', 'html']) {
         const out = join(dir, `failing.${reporter}`);
-        const run = await cli(['--base-url', sb.sandboxUrl, '--api-key', key, '--only', 'AUTH-004', '--reporter', reporter, '--out', out]);
+        const run = await cli(['--base-url', broken.sandboxUrl, '--api-key', key, '--only', 'AUTH-004', '--reporter', reporter, '--out', out]);
         expect(run.code).toBe(1);
         expect(run.stderr).toMatch(/^✗ AUTH-004 .*\(FAILED in \d+ ms\)\n$/);
         const text = await readFile(out, 'utf8');
@@ -115,7 +122,7 @@ describe('pacspace-conformance', () => {
         expect(run.stdout + run.stderr).not.toContain(secret);
       }
     } finally {
-      await control('PUT', '/faults/key-in-query-accepted', { active: false });
+      await broken.close();
     }
     const junit = await readFile(join(dir, 'failing.junit'), 'utf8');
     expect(junit).toMatch(/<testsuites [^>]*tests="1" failures="1"/);

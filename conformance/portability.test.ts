@@ -47,6 +47,8 @@ type ProxyOptions = {
   intercept?(req: IncomingMessage, res: ServerResponse): boolean;
   /** Waits this long before forwarding. */
   latencyMs?: number;
+  /** Rewrites the request's headers before it is forwarded. */
+  forwardHeaders?(headers: Record<string, string | string[] | undefined>, req: IncomingMessage): void;
   /** Rewrites the answer before it goes back. */
   transform?(answer: { status: number; headers: Record<string, string | string[]>; body: Buffer }, req: IncomingMessage): void;
 };
@@ -63,6 +65,7 @@ async function startProxy(target: string, options: ProxyOptions = {}) {
       if (options.intercept?.(req, res)) return;
       if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
       const headers = { ...req.headers, host: to.host };
+      options.forwardHeaders?.(headers, req);
       const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers }, (up) => {
         const body: Buffer[] = [];
         up.on('data', (c: Buffer) => body.push(c));
@@ -116,7 +119,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pacspace-portability-'));
 });
 beforeEach(async () => {
-  // A fresh account, fresh rate-limit buckets and no fault for every test.
+  // A fresh account and fresh rate-limit buckets for every test.
   demo = (await control('POST', '/reset')).data.demo;
 });
 afterAll(async () => {
@@ -272,14 +275,18 @@ describe('safe on a real deployment', () => {
   }, 90_000);
 
   it('the HTML report escapes what the target sends and shows failures as curl without the key', async () => {
-    await control('PUT', '/faults/key-in-query-accepted', { active: true });
-    // A hostile target: an error code carrying markup.
+    // A broken target that takes a key from ?api_key= (AUTH-004 fails) and a hostile one: an
+    // error code carrying markup.
+    const forwardHeaders: ProxyOptions['forwardHeaders'] = (headers, req) => {
+      const key = new URL(req.url!, 'http://x').searchParams.get('api_key');
+      if (key !== null) headers['x-api-key'] = key;
+    };
     const transform: ProxyOptions['transform'] = (answer, req) => {
       if (req.url !== '/api/v1/does-not-exist') return;
       const body = JSON.parse(answer.body.toString('utf8'));
       answer.body = Buffer.from(JSON.stringify({ ...body, code: '<script>alert(1)</script>' }));
     };
-    const api = await startProxy(sb.sandboxUrl, { transform });
+    const api = await startProxy(sb.sandboxUrl, { transform, forwardHeaders });
     const out = join(dir, 'report.html');
     const run = await cli(['--base-url', api.url, '--api-key', demo.fullKey, '--only', 'AUTH-003,AUTH-004,ERR-001', '--reporter', 'html', '--out', out]);
     expect(run.code).toBe(1);
