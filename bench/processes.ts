@@ -85,8 +85,8 @@ export function startBareProcess(answersFile: string, timeoutMs = 30_000): Promi
 export type SandboxProcess = Started & { productionUrl: string; sandboxUrl: string; apiKey: string; output: () => string };
 
 /** Starts the sandbox binary and resolves once it printed its URLs and the demo key. */
-export function startSandboxProcess(args: string[] = [], timeoutMs = 60_000): Promise<SandboxProcess & { printedAt: number }> {
-  const child = spawn(process.execPath, [sandboxBin, '--port', '0', '--sandbox-port', '0', '--seed', '1', ...args], {
+export function startSandboxProcess(args: string[] = [], timeoutMs = 60_000, nodeArgs: string[] = []): Promise<SandboxProcess & { printedAt: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, sandboxBin, '--port', '0', '--sandbox-port', '0', '--seed', '1', ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,21 +1,23 @@
 // `npm run bench`: measures the sandbox against the issue's targets, on this machine, in one
-// run, against `prism mock` on the same bundled contract, and prints a table; the JSON and
+// run, against `prism mock` on the same bundled contract and a bare node:http server, and prints a table; the JSON and
 // Markdown reports go to reports/ (git-ignored). Not part of `npm test`: no test asserts a time.
 //
-//   npm run bench                     everything (about 3 minutes on 2 cores)
+//   npm run bench                     everything (about 4 minutes on 2 cores)
 //   npm run bench -- --quick          shorter load phases and 100,000 deltas (a smoke run)
-//   npm run bench -- --only cold,load,scale,conformance,floods
+//   npm run bench -- --only cold,load,profile,scale,conformance,floods
 //
 // Sections, in this order (the quiet ones first):
 //   cold         process start to first 200: the repository's bin (tsx) and the packed, installed
 //                @pacspace-io/sandbox bin vs `prism mock` (median of 5 each)
-//   load         mixed derive/delta/compare at 20 connections, autocannon, sandbox vs Prism
+//   load         derive alone and mixed derive/delta/compare at 20 connections, autocannon:
+//                bare node:http (the sandbox's answers repeated), the sandbox, prism mock
+//   profile      the sandbox under the derive load with --cpu-prof: self time per part and function
 //   conformance  the conformance suite against a local in-process sandbox, as in conformance:mutants
 //   scale        1,000,000 deltas loaded in-process; derive and checkpoint over HTTP
 //   floods       derive p99 alone and during a flood of failed logins and of 1 MiB bodies (bench/floods.ts)
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runConformance } from '../conformance/run.ts';
@@ -23,13 +25,14 @@ import { totals } from '../conformance/report/format.ts';
 import { localConfig, startLocalTarget } from '../test/conformance-mutants/local-target.ts';
 import { installInFreshProject, run } from '../scripts/packages/install.ts';
 import { floodsBench, type FloodsResult } from './floods.ts';
+import { summarizeProfile, type ProfileSummary } from './profile.ts';
 import { ledgerScale, type ScaleResult } from './ledger-scale.ts';
 import { CONNECTIONS, measure, workload, type LoadResult, type Workload } from './load.ts';
 import { ANY_KEY, coldStart, startBareProcess, DERIVE_PATH, freePort, liftRateLimits, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const onlyArg = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : 'cold,load,conformance,scale,floods';
+const onlyArg = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : 'cold,load,profile,conformance,scale,floods';
 const only = new Set(onlyArg.split(',').filter(Boolean));
 const LOAD_SECONDS = quick ? 4 : 10;
 const WARMUP_SECONDS = quick ? 1 : 3;
@@ -53,6 +56,7 @@ type Report = {
   conformance?: { seconds: number; passed: number; failed: number; skipped: number; inconclusive: number; requests: number | undefined };
   scale?: ScaleResult;
   floods?: FloodsResult;
+  profile?: ProfileSummary & { file: string };
   targets: Target[];
 };
 
@@ -180,6 +184,28 @@ async function load(report: Report) {
   });
 }
 
+/**
+ * Where the sandbox's time goes under the derive load: a separate run (so profiling does not
+ * slow the measured one) of the sandbox binary under `node --cpu-prof`, summarized per part.
+ */
+async function profileDerive(report: Report) {
+  log(`profile: the sandbox under the derive load for ${LOAD_SECONDS} s with --cpu-prof`);
+  const dir = join(root, 'reports', 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  const sandbox = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn'], 60_000, ['--cpu-prof', '--cpu-prof-dir', dir]);
+  try {
+    await liftRateLimits(sandbox.productionUrl);
+    await measure(sandbox.sandboxUrl, workload('derive', sandbox.apiKey), LOAD_SECONDS, 0);
+  } finally {
+    await sandbox.stop();
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
+  if (!file) throw new Error(`no CPU profile was written to ${dir}`);
+  report.profile = { file: join('reports', 'profiles', file), ...summarizeProfile(join(dir, file)) };
+  for (const p of report.profile.parts.slice(0, 8)) log(`  ${(p.share * 100).toFixed(1).padStart(5)} %  ${p.part}`);
+}
+
 async function conformance(report: Report) {
   log('conformance: the whole suite against a local in-process sandbox, second tenant included (as conformance:mutants runs it clean)');
   const target = await startLocalTarget();
@@ -286,6 +312,21 @@ function markdown(report: Report): string {
       '',
     );
   }
+  if (report.profile) {
+    const p = report.profile;
+    lines.push(
+      `## Where the sandbox's time goes under the derive load (\`--cpu-prof\`, ${p.file})`,
+      '',
+      '| Part | self ms | share |',
+      '|---|--:|--:|',
+      ...p.parts.map((x) => `| ${x.part} | ${x.ms.toFixed(0)} | ${(x.share * 100).toFixed(1)} % |`),
+      '',
+      '| Function | where | part | self ms | share |',
+      '|---|---|---|--:|--:|',
+      ...p.functions.map((f) => `| \`${f.name}\` | ${f.where} | ${f.part} | ${f.ms.toFixed(0)} | ${(f.share * 100).toFixed(1)} % |`),
+      '',
+    );
+  }
   if (report.cold) lines.push('## Cold start (ms, each run)', '', `- sandbox (repository bin, tsx): ${report.cold.sandboxMs.map((x) => x.toFixed(0)).join(', ')}`, `- sandbox (installed package): ${report.cold.installedMs.map((x) => x.toFixed(0)).join(', ')}`, `- prism: ${report.cold.prismMs.map((x) => x.toFixed(0)).join(', ')}`, '');
   if (report.scale) {
     const s = report.scale;
@@ -336,6 +377,7 @@ async function main() {
   };
   if (only.has('cold')) await cold(report);
   if (only.has('load')) await load(report);
+  if (only.has('profile')) await profileDerive(report);
   if (only.has('conformance')) await conformance(report);
   if (only.has('scale')) await scale(report);
   if (only.has('floods')) await floods(report);
