@@ -7,10 +7,14 @@
 // Exits non-zero when the clean run or a variation fails, or a mutant survives.
 //
 // Flags: `--mutants a,b` (ids or id prefixes) and `--variations a,b` narrow the run;
-// `--shards N` (default: the machine's cores, at most 4) splits the mutants over N processes.
+// `--shards N` (default: the machine's cores, at most 4) splits the mutants over N processes;
+// `--full` runs the whole suite against every mutant (as a user would run it against a broken
+// server), not only the checks of its rules; `--extra FILE` adds the mutants a module exports
+// as `mutants` (your own, e.g. servers the registry has never seen).
 import { fork } from 'node:child_process';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalogue } from '../../conformance/checks/index.ts';
 import { totals, type RunReport } from '../../conformance/report/format.ts';
 import { runConformance } from '../../conformance/run.ts';
@@ -44,7 +48,7 @@ async function runTargets(targets: { kind: Kind; subject?: Mutant | Variation }[
   const layer = await startMutantLayer({ production: target.sandbox.productionUrl, sandbox: target.sandbox.sandboxUrl });
   try {
     for (const { kind, subject } of targets) {
-      const only = kind === 'mutant' ? checksFor(subject as Mutant) : [];
+      const only = kind === 'mutant' && !process.argv.includes('--full') ? checksFor(subject as Mutant) : [];
       const selected = only.length ? catalogue.filter((c) => only.includes(c.id)) : catalogue;
       layer.use(undefined);
       const demo = await target.reset();
@@ -82,7 +86,9 @@ function describe(o: Outcome): string {
 }
 
 async function main() {
-  const chosenMutants = select(mutants, list(arg('--mutants')), 'mutants');
+  const extraFile = arg('--extra');
+  const extra: Mutant[] = extraFile ? ((await import(pathToFileURL(resolve(extraFile)).href)) as { mutants: Mutant[] }).mutants : [];
+  const chosenMutants = select([...mutants, ...extra], list(arg('--mutants')), 'mutants');
   const chosenVariations = select(variations, list(arg('--variations')), 'variations');
   const shard = arg('--shard');
 
