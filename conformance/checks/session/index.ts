@@ -1,122 +1,177 @@
 // Dashboard sessions (seed 000 "Dashboard API - Browser Session Authentication", PRODUCT.md
-// "Surfaces and auth"; OWASP API2:2023 Broken Authentication).
+// "Surfaces and auth"; OWASP API2:2023 Broken Authentication): the login answer, the cookie
+// family on every response that sets or clears it, CSRF on every unsafe cookie route,
+// refresh rotation and reuse detection, logout, and login failures.
+//
+// Logins a run makes here: SESSION-004, -005 and -009 log in once each on purpose (their own
+// sessions end); SESSION-006 makes 2 failed logins (one for the --email: the only failures
+// that count against the real account) and SESSION-011 5 failed ones and 1 throttled for an
+// address no account has.
 import { defineCheck } from '../../check.ts';
-import { CSRF } from '../../context.ts';
+import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
+import type { Client, Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
+import { csrfChecks } from './csrf.ts';
+import { ACCESS, REFRESH, cookieHeader, cookieValue, expectNoCookie, judgeSessionCookies, serverNow } from './cookies.ts';
 
-const cookieAttrs = (setCookie: string) => setCookie.split(';').slice(1).map((a) => a.trim().toLowerCase());
+/** Member names that would carry a token, a password or a hash. */
+const TOKEN_MEMBER = /token|jwt|secret|session|cookie/i;
+const PASSWORD_MEMBER = /password|hash|salt/i;
+
+function membersOf(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) membersOf(v, out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      membersOf(v, out);
+    }
+  }
+  return out;
+}
+
+/** A body that carries no token-, password- or hash-like member and repeats no cookie value given. */
+export function expectNoCredentialsIn(ex: Exchange, what: string, cookieValues: Array<string | undefined> = []) {
+  const members = membersOf(ex.body);
+  const tokenLike = members.filter((m) => TOKEN_MEMBER.test(m));
+  ensure(!tokenLike.length, `${what} carries token-like members: ${tokenLike.join(', ')}`);
+  const passwordLike = members.filter((m) => PASSWORD_MEMBER.test(m));
+  ensure(!passwordLike.length, `${what} carries password- or hash-like members: ${passwordLike.join(', ')}`);
+  for (const value of cookieValues) ensure(!value || !ex.text.includes(value), `${what} repeats a session cookie value in its body`);
+}
+
+/** The cookies a client holds, as a Cookie header (to present them again later). */
+const jarHeader = (client: Client) => cookieHeader(Object.fromEntries(client.jar));
+
+const me = (client: Client, cookie?: string) => client.get('/dashboard/auth/me', cookie === undefined ? {} : { headers: { cookie } });
+const unknownEmail = (tag: string) => `nobody-${tag}-${Date.now().toString(36)}@conformance.invalid`;
+
+/** The shared session still works (a check's own login, logout or reuse must not end it). */
+async function expectSharedSessionAlive(ctx: CheckContext, after: string) {
+  const dash = await ctx.dashboard();
+  expectStatus(await me(dash), 200, `the run's other session after ${after}`);
+}
 
 export const sessionChecks = [
   defineCheck({
     id: 'SESSION-001',
-    rule: 'The login response body holds user data and no token.',
-    source: 'seed 000 Starting a Session (not bearer tokens); PRODUCT.md',
+    rule: 'The login answer is { success: true, data: user } with no token, password, hash or cookie value in it.',
+    source: 'seed 000 Starting a Session (not bearer tokens); PRODUCT.md; openapi User',
     needs: ['dashboard'],
     async run(ctx) {
       // The run's own login (the preflight's): no second login is needed to read its answer.
       const login = await ctx.dashboardLogin();
       expectStatus(login, 200, 'logging in with --email and --password');
       ensure(login.body?.success === true && login.body?.data?.email, 'login must answer { success: true, data: user }');
-      ensure(!/"[^"]*(token|jwt|secret)[^"]*"\s*:/i.test(login.text), 'the login body has a token-like property');
-      for (const cookie of login.setCookies) {
-        const value = cookie.split(';')[0]!.split('=').slice(1).join('=');
-        ensure(!value || !login.text.includes(value), 'the login body repeats a session cookie value');
-      }
+      expectNoCredentialsIn(login, 'the login answer', [cookieValue(login, ACCESS.name), cookieValue(login, REFRESH.name)]);
     },
   }),
   defineCheck({
     id: 'SESSION-002',
-    rule: 'Session cookies are HttpOnly, Secure and SameSite.',
-    source: 'PRODUCT.md Surfaces and auth; OWASP API8:2023',
+    rule: 'Login sets exactly pacspace_access and pacspace_refresh, each HttpOnly, Secure, SameSite=Strict, with its Path and Max-Age, host-only.',
+    source: 'openapi #/components/headers/Set-Cookie-Session; PRODUCT.md Surfaces and auth; OWASP API8:2023',
     needs: ['dashboard'],
     async run(ctx) {
       const login = await ctx.dashboardLogin();
       expectStatus(login, 200, 'logging in with --email and --password');
-      ensure(login.setCookies.length >= 1, 'login sets no cookie');
-      for (const cookie of login.setCookies) {
-        const name = cookie.split('=')[0];
-        const attrs = cookieAttrs(cookie);
-        ensure(attrs.includes('httponly'), `cookie ${name} lacks HttpOnly`);
-        ensure(attrs.includes('secure'), `cookie ${name} lacks Secure`);
-        ensure(attrs.some((a) => /^samesite=(strict|lax)$/.test(a)), `cookie ${name} lacks SameSite=Strict or Lax`);
-      }
+      judgeSessionCookies(login, 'set', 'login');
     },
   }),
-  defineCheck({
-    id: 'SESSION-003',
-    rule: 'An unsafe dashboard request without X-Pacspace-CSRF: 1 gets 403 csrf_required and changes nothing.',
-    source: 'seed 000 Making Authenticated Requests; PRODUCT.md; OWASP API8:2023',
-    needs: ['dashboard', 'writes'],
-    async run(ctx) {
-      const dash = await ctx.dashboard();
-      const before = await dash.get('/dashboard/api-keys?limit=100');
-      const name = `conformance-csrf-${ctx.runTag}`;
-      const res = await dash.post('/dashboard/api-keys', { json: { name } });
-      if (res.status === 201) {
-        ctx.secrets.add(res.body?.data?.secretKey, 'a key created without CSRF', res.id);
-        ctx.track('api key', res.body?.data?.id, name, () => dash.delete(`/dashboard/api-keys/${res.body.data.id}`, { headers: CSRF }));
-      }
-      expectProblem(res, 403, 'csrf_required', 'POST /dashboard/api-keys without the CSRF header');
-      const after = await dash.get('/dashboard/api-keys?limit=100');
-      ensure(after.body?.data?.total === before.body?.data?.total, 'the refused request created a key anyway');
-    },
-  }),
+  ...csrfChecks,
   defineCheck({
     id: 'SESSION-004',
-    rule: 'Logout revokes the session: its access cookie then gets 401.',
-    source: 'PRODUCT.md Surfaces and auth',
+    rule: 'Logout needs the CSRF header, then revokes the access cookie and the refresh family, clears both cookies with the same attributes, and leaves other sessions valid.',
+    source: 'PRODUCT.md Surfaces and auth; openapi op logout; openapi #/components/headers/Set-Cookie-Clear',
     needs: ['dashboard'],
     async run(ctx) {
       // Its own session, knowingly: logging out must not end the run's shared one.
       const client = await ctx.loginClient();
-      const cookie = [...client.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      expectStatus(await client.get('/dashboard/auth/me'), 200, 'me while logged in');
-      expectStatus(await client.post('/dashboard/auth/logout', { headers: CSRF }), 200, 'logout');
-      expectProblem(await client.get('/dashboard/auth/me', { headers: { cookie } }), 401, 'unauthenticated', 'the old cookie after logout');
+      const cookies = jarHeader(client);
+      const refreshCookie = cookieHeader({ [REFRESH.name]: client.jar.get(REFRESH.name) });
+      expectStatus(await me(client), 200, 'me while logged in');
+      expectProblem(await client.post('/dashboard/auth/logout'), 403, 'csrf_required', 'logout without X-Pacspace-CSRF');
+      expectProblem(await client.post('/dashboard/auth/logout', { headers: { 'X-Pacspace-CSRF': 'true' } }), 403, 'csrf_required', 'logout with X-Pacspace-CSRF: true');
+      expectStatus(await me(client), 200, 'me after the refused logouts (they must change nothing)');
+      const out = await client.post('/dashboard/auth/logout', { headers: CSRF });
+      expectStatus(out, 200, 'logout');
+      judgeSessionCookies(out, 'clear', 'logout');
+      expectProblem(await me(client, cookies), 401, 'unauthenticated', 'the access cookie after logout');
+      const refreshed = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: refreshCookie } });
+      expectProblem(refreshed, 401, 'unauthenticated', 'the refresh cookie after logout');
+      expectNoCookie(refreshed, 'a refused refresh');
+      await expectSharedSessionAlive(ctx, 'another session logged out');
     },
   }),
   defineCheck({
     id: 'SESSION-005',
-    rule: 'Refresh rotates the refresh cookie; presenting a rotated one again gets 401 and revokes the whole session family.',
-    source: 'PRODUCT.md Surfaces and auth (reuse revokes the family)',
+    rule: 'Refresh needs the CSRF header, then rotates both cookies (same attributes, new values, expiry times only in the body); reusing a rotated refresh cookie is 401 and revokes every access and refresh cookie of the family, and only that family.',
+    source: 'PRODUCT.md Surfaces and auth (reuse revokes the family); openapi op refreshSession; openapi SessionInfo',
     needs: ['dashboard'],
     async run(ctx) {
       // Its own session, knowingly: detected reuse revokes the whole session family.
       const client = await ctx.loginClient();
       const original = new Map(client.jar);
+      for (const headers of [{}, { 'X-Pacspace-CSRF': '0' }] as Array<Record<string, string>>) {
+        const refused = await client.post('/dashboard/auth/refresh', { headers });
+        expectProblem(refused, 403, 'csrf_required', `refresh with ${'X-Pacspace-CSRF' in headers ? 'X-Pacspace-CSRF: 0' : 'no X-Pacspace-CSRF'}`);
+        expectNoCookie(refused, 'a refused refresh');
+      }
+      ensure(sameJson(Object.fromEntries(client.jar), Object.fromEntries(original)), 'a refused refresh changed the cookies');
       const refreshed = await client.post('/dashboard/auth/refresh', { headers: CSRF });
-      expectStatus(refreshed, 200, 'refresh');
-      for (const cookie of refreshed.setCookies) ctx.secrets.add(cookie.split(';')[0]!.split('=').slice(1).join('='), 'a session cookie', refreshed.id);
-      ensure(client.jar.get('pacspace_refresh') !== original.get('pacspace_refresh'), 'refresh did not rotate the refresh cookie');
-      const replay = [...original].map(([k, v]) => `${k}=${v}`).join('; ');
-      expectProblem(await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: replay } }), 401, 'unauthenticated', 'reusing a rotated refresh cookie');
-      expectProblem(await client.get('/dashboard/auth/me'), 401, 'unauthenticated', 'the newest access cookie after reuse was detected');
+      expectStatus(refreshed, 200, 'refresh (after the refused ones, the refresh cookie must still be good)');
+      const access = cookieValue(refreshed, ACCESS.name);
+      const refresh = cookieValue(refreshed, REFRESH.name);
+      for (const v of [access, refresh]) ctx.secrets.add(v, 'a session cookie', refreshed.id);
+      judgeSessionCookies(refreshed, 'set', 'refresh');
+      ensure(refresh !== original.get(REFRESH.name), 'refresh did not rotate the refresh cookie');
+      ensure(access !== original.get(ACCESS.name), 'refresh did not issue a new access cookie');
+      expectNoCredentialsIn(refreshed, 'the refresh answer', [access, refresh, ...original.values()]);
+      const d = refreshed.body?.data ?? {};
+      const now = serverNow(refreshed);
+      const near = (at: unknown, seconds: number) => typeof at === 'string' && Math.abs(Date.parse(at) - (now + seconds * 1000)) <= 60_000;
+      ensure(near(d.accessExpiresAt, ACCESS.maxAge), `accessExpiresAt ${d.accessExpiresAt} is not 15 minutes after the answer's Date`);
+      ensure(near(d.refreshExpiresAt, REFRESH.maxAge), `refreshExpiresAt ${d.refreshExpiresAt} is not 14 days after the answer's Date`);
+      expectStatus(await me(client), 200, 'me with the new access cookie');
+
+      const reuse = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: cookieHeader(Object.fromEntries(original)) } });
+      expectProblem(reuse, 401, 'unauthenticated', 'reusing a rotated refresh cookie');
+      expectNoCookie(reuse, 'the refused reuse');
+      expectProblem(await me(client, cookieHeader({ [ACCESS.name]: access })), 401, 'unauthenticated', 'the newest access cookie after reuse was detected');
+      expectProblem(await me(client, cookieHeader({ [ACCESS.name]: original.get(ACCESS.name) })), 401, 'unauthenticated', 'the first access cookie after reuse was detected');
+      const newest = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: cookieHeader({ [REFRESH.name]: refresh }) } });
+      expectProblem(newest, 401, 'unauthenticated', 'the newest refresh cookie after reuse was detected');
+      await expectSharedSessionAlive(ctx, 'another session\'s family was revoked');
     },
   }),
   defineCheck({
     id: 'SESSION-006',
-    rule: 'Login failure answers the same for an unknown email and a wrong password.',
-    source: 'PRODUCT.md (no user enumeration); OWASP API2:2023',
+    rule: 'A failed login answers the same 401 invalid_credentials for an unknown email and a wrong password, and sets no cookie.',
+    source: 'PRODUCT.md (no user enumeration); openapi op login; OWASP API2:2023',
     needs: ['dashboard'],
     async run(ctx) {
-      const unknown = await ctx.loginAttempt(`nobody-${Date.now().toString(36)}@conformance.invalid`, 'wrong-password-123');
+      const unknown = await ctx.loginAttempt(unknownEmail('login'), 'wrong-password-123');
       const wrong = await ctx.loginAttempt(ctx.config.email!, `not-the-password-${Date.now().toString(36)}`);
       expectProblem(unknown, 401, 'invalid_credentials', 'unknown email');
       expectProblem(wrong, 401, 'invalid_credentials', 'wrong password');
+      expectNoCookie(unknown, 'a failed login (unknown email)');
+      expectNoCookie(wrong, 'a failed login (wrong password)');
       ensure(sameJson(withoutRequestId(unknown.body), withoutRequestId(wrong.body)), 'the two failures differ: the answer tells whether the email exists');
+      for (const h of ['retry-after', 'www-authenticate']) ensure(unknown.headers[h] === wrong.headers[h], `the two failures differ in ${h}`);
     },
   }),
   defineCheck({
     id: 'SESSION-007',
-    rule: 'A password-reset request answers the same whether or not the email belongs to an account.',
-    source: 'PRODUCT.md (no user enumeration); OWASP API2:2023',
+    rule: 'A password-reset request answers the same 202 whether or not the email belongs to an account.',
+    source: 'PRODUCT.md (no user enumeration); openapi op requestPasswordReset; OWASP API2:2023',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
       const dash = await ctx.dashboard();
-      const known = await dash.post('/dashboard/auth/request-password-reset', { json: { email: ctx.config.email } });
-      const unknown = await dash.post('/dashboard/auth/request-password-reset', { json: { email: `nobody-${Date.now().toString(36)}@conformance.invalid` } });
-      ensure(known.status === unknown.status && known.status < 300, `reset requests answered ${known.status} (known) and ${unknown.status} (unknown)`);
+      // Public: no cookie and no CSRF header.
+      const ask = (email: string) => dash.post('/dashboard/auth/request-password-reset', { noCookies: true, json: { email } });
+      const known = await ask(ctx.config.email!);
+      const unknown = await ask(unknownEmail('reset'));
+      expectStatus(known, 202, 'a reset request for the account\'s email');
+      expectStatus(unknown, 202, 'a reset request for an unknown email');
       ensure(sameJson(withoutRequestId(known.body), withoutRequestId(unknown.body)), 'the reset answers differ: they tell whether the email exists');
     },
   }),
@@ -127,10 +182,74 @@ export const sessionChecks = [
     needs: ['dashboard'],
     async run(ctx) {
       const dash = await ctx.dashboard();
-      const cookie = [...dash.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      const cookie = jarHeader(dash);
       expectProblem(await ctx.api.get('/api/v1/balance/derive/customer_001', { headers: { cookie } }), 401, 'unauthenticated', 'a session cookie on the Balance API');
       const access = dash.jar.get('pacspace_access') ?? 'x';
       expectProblem(await dash.get('/dashboard/api-keys', { noCookies: true, headers: { Authorization: `Bearer ${access}` } }), 401, 'unauthenticated', 'Authorization: Bearer on the Dashboard API');
+    },
+  }),
+  defineCheck({
+    id: 'SESSION-009',
+    rule: 'Each login is a new, independent session (other sessions stay valid); the email is compared case-insensitively; me returns the logged-in user.',
+    source: 'openapi op login; openapi op getCurrentUser; openapi #/components/schemas/EmailAddress',
+    needs: ['dashboard'],
+    async run(ctx) {
+      const shared = await ctx.dashboard();
+      const first = (await ctx.dashboardLogin()).body?.data ?? {};
+      const email = ctx.config.email!;
+      // The same account, its address spelled in other case: a second, independent session.
+      const respelled = email === email.toUpperCase() ? email.toLowerCase() : email.toUpperCase();
+      const client = await ctx.loginClient(respelled);
+      const sessions = [['the first session', shared], ['a second session', client]] as const;
+      for (const [label, c] of sessions) {
+        const res = await me(c);
+        expectStatus(res, 200, `me on ${label}`);
+        const u = res.body?.data ?? {};
+        ensure(u.id === first.id && u.tenantId === first.tenantId, `me on ${label} answers user ${u.id} of tenant ${u.tenantId}, not the logged-in ${first.id} of ${first.tenantId}`);
+        ensure(typeof u.email === 'string' && u.email.toLowerCase() === email.toLowerCase(), `me on ${label} answers another email than the logged-in user's`);
+      }
+      ensure(jarHeader(client) !== jarHeader(shared), 'the second login got the first session\'s cookies');
+      expectStatus(await client.post('/dashboard/auth/logout', { headers: CSRF }), 200, 'logging the second session out');
+      await expectSharedSessionAlive(ctx, 'the second session logged out');
+    },
+  }),
+  defineCheck({
+    id: 'SESSION-010',
+    rule: 'Refresh with a missing or unknown refresh cookie is 401 unauthenticated and sets no cookie.',
+    source: 'openapi op refreshSession',
+    needs: ['dashboard'],
+    async run(ctx) {
+      const dash = await ctx.dashboard();
+      const cases: Array<[string, Record<string, string>]> = [
+        ['no cookie', {}],
+        ['only the access cookie', { cookie: cookieHeader({ [ACCESS.name]: dash.jar.get(ACCESS.name) }) }],
+        ['an unknown refresh cookie', { cookie: cookieHeader({ [REFRESH.name]: `conformance${ctx.runTag}unknownrefreshvalue` }) }],
+      ];
+      for (const [what, headers] of cases) {
+        const res = await dash.post('/dashboard/auth/refresh', { noCookies: true, headers: { ...CSRF, ...headers } });
+        expectProblem(res, 401, 'unauthenticated', `refresh with ${what}`);
+        expectNoCookie(res, `refresh with ${what}`);
+      }
+      await expectSharedSessionAlive(ctx, 'refused refreshes');
+    },
+  }),
+  defineCheck({
+    id: 'SESSION-011',
+    rule: 'After 5 failed logins for an email (counted case-insensitively) a further attempt is 429 with Retry-After and sets no cookie.',
+    source: 'PRODUCT.md Surfaces and auth; openapi op login',
+    needs: ['dashboard'],
+    async run(ctx) {
+      // An address no account has: the real account is never locked. 6 attempts in all.
+      const email = unknownEmail(`throttle-${ctx.runTag}`);
+      const spellings = [email, email.toUpperCase(), email, email.replace(/^n/, 'N'), email];
+      for (const [i, spelling] of spellings.entries()) {
+        expectProblem(await ctx.loginAttempt(spelling, `wrong-password-${i}`), 401, 'invalid_credentials', `failed login ${i + 1} of 5`);
+      }
+      const client = await ctx.dashboard();
+      const locked = await client.post('/dashboard/auth/login', { noCookies: true, retry: false, json: { email: email.toUpperCase(), password: 'wrong-password-6' } });
+      expectStatus(locked, 429, 'a sixth login attempt for the address within 15 minutes');
+      ensure(/^\d+$/.test(locked.headers['retry-after'] ?? ''), `the 429 must carry Retry-After in seconds, has "${locked.headers['retry-after'] ?? ''}"`);
+      expectNoCookie(locked, 'a throttled login');
     },
   }),
 ];
