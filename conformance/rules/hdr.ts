@@ -7,13 +7,13 @@ export const hdrRules: Rule[] = [
     id: 'R-HDR-001',
     rule: 'Every response carries `X-Request-Id`, `req_` and 8 to 64 base62 characters.',
     source: ['openapi #/components/headers/X-Request-Id'],
-    checks: ['CONTRACT-001'],
-    gap: 'judged on the documented responses the run provokes only; the generic 404 and 405 answers are not judged',
+    checks: ['HDR-001', 'CONTRACT-001'],
   },
   {
     id: 'R-HDR-002',
     rule: 'An error\'s `requestId` equals its `X-Request-Id`.',
     source: ['openapi #/components/schemas/Problem'],
+    checks: ['HDR-002'],
   },
   {
     id: 'R-HDR-003',
@@ -38,14 +38,12 @@ export const hdrRules: Rule[] = [
     rule: 'A 405 carries `Allow` listing the methods of the path, and the problem\'s `allowedMethods` is the same list.',
     source: ['PRODUCT.md "Errors"', 'RFC 9110 §15.5.6', 'openapi #/components/schemas/Problem'],
     checks: ['ERR-002'],
-    gap: 'only that `Allow` names POST is asserted; `allowedMethods` is not compared',
   },
   {
     id: 'R-HDR-007',
     rule: '`Idempotent-Replayed: true` is sent on a replay and absent otherwise.',
     source: ['openapi #/components/headers/Idempotent-Replayed'],
-    checks: ['LEDGER-002'],
-    gap: 'its absence on a first response is not asserted',
+    checks: ['HDR-003', 'LEDGER-002'],
     operations: ['recordDelta'],
   },
   {
