@@ -5,6 +5,10 @@ import { defineCheck } from '../../check.ts';
 import type { CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { leafHash, merkleRoot, units, verifyInclusion } from '../../lib/proofs.ts';
+import { checkpointChecks } from './checkpoints.ts';
+import { compareChecks } from './compare.ts';
+import { idempotencyChecks } from './idempotency.ts';
+import { receiptChecks } from './receipts.ts';
 
 const customer = (name: string) => `conf-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
@@ -191,4 +195,8 @@ export const ledgerChecks = [
       ensure(verified.body.data.checkpoint?.checkpointId === second.body.data.checkpointId, 'verify answered another checkpoint');
     },
   }),
+  ...receiptChecks,
+  ...compareChecks,
+  ...idempotencyChecks,
+  ...checkpointChecks,
 ];
