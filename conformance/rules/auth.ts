@@ -32,30 +32,31 @@ export const authRules: Rule[] = [
     rule: 'A valid key that lacks the operation\'s permission is 403 `insufficient_permission` (never 401) and changes nothing.',
     source: ['seed 000 "Error Responses"', 'PRODUCT.md "Keys"', 'openapi #/components/responses/ForbiddenPermission', 'OWASP API5:2023'],
     checks: ['KEY-006'],
-    gap: 'only a read-only key recording a delta is tried; a write-only key reading and a read-only key creating a checkpoint are not',
   },
   {
     id: 'R-AUTH-006',
     rule: '`balance:read` allows derive, compare and reading receipts and checkpoints; `balance:write` allows recording deltas and creating checkpoints.',
     source: ['PRODUCT.md "Keys"', 'openapi #/components/schemas/ApiKeyPermission'],
     checks: ['KEY-006'],
-    gap: 'only "balance:read derives" and "balance:read cannot record" are tried',
   },
   {
     id: 'R-AUTH-007',
     rule: 'A key created without `permissions` has both `balance:read` and `balance:write`.',
     source: ['PRODUCT.md "Keys"', 'openapi #/components/schemas/ApiKeyCreateRequest'],
+    checks: ['KEY-006'],
     operations: ['createApiKey'],
   },
   {
     id: 'R-AUTH-008',
     rule: 'Two keys of the same environment authenticate at the same time, so a key can be rotated without downtime (create, deploy, cut over, then delete or disable the old one).',
     source: ['seed 000 "Both keys remain active"', 'seed 002 "Rotating Keys"', 'openapi info "API keys"'],
+    checks: ['AUTH-008'],
   },
   {
     id: 'R-AUTH-009',
     rule: 'A key\'s `lastUsedAt` is set when it authenticates a Balance API request, and is `null` until then.',
     source: ['openapi #/components/schemas/ApiKey'],
+    checks: ['AUTH-009'],
     operations: ['getApiKey', 'listApiKeys'],
   },
   {

@@ -8,13 +8,14 @@ export const isoRules: Rule[] = [
     rule: 'Every object-by-id operation is 404 for another tenant\'s object: receipts, checkpoints and their receipts, API keys, webhook endpoints and their deliveries, environment status.',
     source: ['PRODUCT.md "The conformance suite"', 'openapi #/components/responses/NotFound', 'OWASP API1:2023'],
     checks: ['ISO-001', 'ISO-002', 'ISO-003'],
-    gap: 'tried only with a second account (--second-email); each answer is compared with the one for an unknown id (status and problem code), not with a fixed 404',
     operations: ['getReceipt', 'getCheckpoint', 'listCheckpointReceipts', 'getApiKey', 'deleteApiKey', 'regenerateApiKey', 'toggleApiKey', 'getWebhookEndpoint', 'updateWebhookEndpoint', 'deleteWebhookEndpoint', 'rotateWebhookSecret', 'sendWebhookTestEvent', 'listWebhookDeliveries', 'getEnvironmentStatus'],
   },
   {
     id: 'R-ISO-002',
     rule: 'Environments are isolated: a receipt, checkpoint or proof root of one environment is 404 in the other, and test data never reaches production.',
     source: ['seed 000 "Environment separation"', 'seed 002 "Environment Routing"', 'openapi op verifyProofRoot'],
+    checks: ['ISO-004'],
+    gap: 'receipts and checkpoints by id in the other environment need a key of that environment: only proof roots (public verify) are tried across environments',
     operations: ['getReceipt', 'getCheckpoint', 'verifyProofRoot'],
   },
   {
@@ -22,7 +23,6 @@ export const isoRules: Rule[] = [
     rule: 'A tenant\'s ledger is its own: the same `customerId` in another tenant is another ledger.',
     source: ['openapi op deriveBalance'],
     checks: ['ISO-003'],
-    gap: 'only reads are tried: the other tenant derives the customer; its own deltas for it are not recorded',
     operations: ['deriveBalance'],
   },
 ];

@@ -1,51 +1,90 @@
 // Balance API authentication (seed 000 "Error Responses", seed 002 "Auth Error Handling",
-// PRODUCT.md "Keys"; OWASP API2:2023 Broken Authentication).
+// PRODUCT.md "Keys"; OWASP API2:2023 Broken Authentication), and which surface takes which
+// credential.
 import { defineCheck } from '../../check.ts';
+import { CSRF } from '../../context.ts';
 import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
+import { loadContract } from '../../lib/contract.ts';
+import { createClient } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
+import { DERIVE, deltaCount, expectNothingRecorded, expectSameUnauthenticated, freshCustomer, listKeys, readKey, readWith, writeWith } from './support.ts';
 
-const DERIVE = '/api/v1/balance/derive/customer_001';
+/** Every shape of bad key a client could send instead of the right one. */
+function badKeys(key: string, env: 'test' | 'live') {
+  const [pub = '', sec = ''] = key.split('.');
+  const other = env === 'test' ? 'live' : 'test';
+  const flipped = sec.slice(0, -1) + (sec.endsWith('A') ? 'B' : 'A');
+  return {
+    'empty header': '',
+    malformed: 'not-a-key',
+    'public half only': pub,
+    'secret half only': sec,
+    'trailing period': `${pub}.`,
+    'an extra period': `${key}.x`,
+    'halves joined by a space': `${pub} ${sec}`,
+    'a space inside': `${pub}. ${sec}`,
+    'upper-case prefix': key.replace(/^pk_/, 'PK_').replace('.sk_', '.SK_'),
+    'huge (4 KiB)': `pk_${env}_${'a'.repeat(2000)}.sk_${env}_${'b'.repeat(2000)}`,
+    'secret half of the other environment': `${pub}.${sec.replace(`sk_${env}_`, `sk_${other}_`)}`,
+    'public half of the other environment': `${pub.replace(`pk_${env}_`, `pk_${other}_`)}.${sec}`,
+    'unknown public id': `pk_${env}_Zz9${'x'.repeat(13)}.sk_${env}_${'y'.repeat(32)}`,
+    'unknown key of the other environment': `pk_${other}_Zz9${'x'.repeat(13)}.sk_${other}_${'y'.repeat(32)}`,
+    'wrong secret': `${pub}.sk_${env}_${'A'.repeat(32)}`,
+    'secret with its last character changed': `${pub}.${flipped}`,
+  } as Record<string, string>;
+}
+
+/** A path template filled with well-formed ids (`key_…`, `wh_…`, `tnt_…`) from its parameters' patterns. */
+function fillPath(path: string, parameters: any[] = [], deref: (n: any) => any) {
+  return path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const param = parameters.map(deref).find((p: any) => p?.in === 'path' && p.name === name);
+    const pattern = String(deref(param?.schema ?? {})?.pattern ?? '');
+    const prefix = /^\^([a-z]+_)/.exec(pattern)?.[1] ?? '';
+    return `${prefix}Conformance0000`;
+  });
+}
 
 export const authChecks = [
   defineCheck({
     id: 'AUTH-001',
-    rule: 'A Balance API request without X-Api-Key is answered 401 unauthenticated.',
+    rule: 'A Balance API request without X-Api-Key is answered 401 unauthenticated, for reads and writes, and a refused write records nothing.',
     source: 'seed 000 Error Responses; OWASP API2:2023',
     needs: [],
     async run(ctx) {
-      expectProblem(await ctx.api.get(DERIVE), 401, 'unauthenticated');
+      expectProblem(await ctx.api.get(DERIVE), 401, 'unauthenticated', 'a read without a key');
+      const customer = freshCustomer('nokey');
+      expectProblem(await writeWith(ctx, undefined, customer), 401, 'unauthenticated', 'a write without a key');
+      expectProblem(await ctx.api.post('/api/v1/balance/checkpoint', { json: { customerId: customer } }), 401, 'unauthenticated', 'a checkpoint without a key');
+      if (ctx.config.apiKey) await expectNothingRecorded(ctx, customer, 'a delta without a key');
     },
   }),
   defineCheck({
     id: 'AUTH-002',
-    rule: 'Malformed, unknown and wrong-secret keys get 401, with one and the same body whatever the cause.',
-    source: 'seed 000 Error Responses; PRODUCT.md Keys; OWASP API2:2023',
+    rule: 'Missing, malformed, unknown, wrong-secret and mixed-environment keys get 401 unauthenticated, with one and the same body whatever the cause, on reads and writes; the refused writes record nothing.',
+    source: 'seed 000 Error Responses; openapi #/components/securitySchemes/ApiKeyAuth; OWASP API2:2023',
     needs: ['apiKey'],
     async run(ctx) {
-      const key = ctx.config.apiKey!;
-      const env = ctx.keyEnvironment ?? 'test';
-      const variants = {
-        malformed: 'not-a-key',
-        'public half only': key.split('.')[0]!,
-        'unknown public id': `pk_${env}_Zz9${'x'.repeat(13)}.sk_${env}_${'y'.repeat(32)}`,
-        'wrong secret': `${key.split('.')[0]}.sk_${env}_${'A'.repeat(32)}`,
-        'environment parts disagree': key.replace(`.sk_${env}_`, `.sk_${env === 'test' ? 'live' : 'test'}_`),
-      };
-      const bodies: Array<[string, unknown]> = [];
-      for (const [name, value] of Object.entries(variants)) {
-        const res = await ctx.api.get(DERIVE, { headers: { 'X-Api-Key': value } });
-        expectProblem(res, 401, 'unauthenticated', name);
-        bodies.push([name, withoutRequestId(res.body)]);
+      const variants = Object.entries(badKeys(ctx.config.apiKey!, ctx.keyEnvironment ?? 'test'));
+      const customer = freshCustomer('badkey');
+      const operations = [
+        ['a read', (key: string | undefined) => ctx.api.get(DERIVE, { headers: key === undefined ? {} : { 'X-Api-Key': key } })],
+        ['a write', (key: string | undefined) => writeWith(ctx, key, customer)],
+      ] as const;
+      for (const [what, send] of operations) {
+        const missing = await send(undefined);
+        expectProblem(missing, 401, 'unauthenticated', `${what} without a key`);
+        for (const [name, value] of variants) {
+          const res = await send(value);
+          expectProblem(res, 401, 'unauthenticated', `${what} with a key: ${name}`);
+          ensure(sameJson(withoutRequestId(res.body), withoutRequestId(missing.body)), `the 401 for ${what} with a key (${name}) differs from the 401 without a key: the cause must not be told`);
+        }
       }
-      const [first, ...rest] = bodies;
-      for (const [name, body] of rest) {
-        ensure(sameJson(body, first![1]), `the 401 for "${name}" differs from the 401 for "${first![0]}": the cause must not be told`);
-      }
+      await expectNothingRecorded(ctx, customer, 'every write with a bad key');
     },
   }),
   defineCheck({
     id: 'AUTH-003',
-    rule: 'The --api-key authenticates a Balance API read.',
+    rule: 'The --api-key in X-Api-Key authenticates a Balance API read.',
     source: 'seed 000 Making Requests',
     needs: ['apiKey'],
     async run(ctx) {
@@ -54,26 +93,32 @@ export const authChecks = [
   }),
   defineCheck({
     id: 'AUTH-004',
-    rule: 'A key sent in the query string instead of X-Api-Key is not accepted.',
+    rule: 'A key sent in the query string instead of X-Api-Key is not accepted, for reads and writes, and the refused write records nothing.',
     source: 'seed 002 Agent Credential Storage; OWASP API2:2023',
     needs: ['apiKey'],
     async run(ctx) {
       const key = encodeURIComponent(ctx.config.apiKey!);
-      for (const name of ['api_key', 'apiKey', 'key', 'X-Api-Key']) {
-        expectProblem(await ctx.api.get(`${DERIVE}?${name}=${key}`), 401, 'unauthenticated', `key in ?${name}=`);
+      const customer = freshCustomer('query');
+      for (const name of ['api_key', 'apiKey', 'key', 'X-Api-Key', 'access_token']) {
+        expectProblem(await ctx.api.get(`${DERIVE}?${name}=${key}`), 401, 'unauthenticated', `a read with the key in ?${name}=`);
       }
+      for (const name of ['api_key', 'apiKey']) {
+        expectProblem(await writeWith(ctx, undefined, customer, ctx.api, `/api/v1/balance/delta?${name}=${key}`), 401, 'unauthenticated', `a write with the key in ?${name}=`);
+      }
+      await expectNothingRecorded(ctx, customer, 'a write with the key in the query string');
     },
   }),
   defineCheck({
     id: 'AUTH-005',
-    rule: 'A key of this environment is rejected with 401 at the other environment\'s base URL.',
+    rule: 'A key of this environment is rejected at the other environment\'s base URL, for reads and writes, with the 401 a malformed key gets there.',
     source: 'seed 002 Environment Routing; PRODUCT.md Keys',
     needs: ['apiKey', 'otherEnv'],
     async run(ctx) {
-      const res = await ctx.other!.get(DERIVE, { headers: ctx.keyHeaders() });
-      expectProblem(res, 401, 'unauthenticated', 'a key at the other environment');
-      const reference = await ctx.other!.get(DERIVE, { headers: { 'X-Api-Key': 'not-a-key' } });
-      ensure(sameJson(withoutRequestId(res.body), withoutRequestId(reference.body)), 'the 401 for a key of the other environment differs from the 401 for a malformed key');
+      const other = ctx.other!;
+      await expectSameUnauthenticated(ctx, await readWith(ctx, ctx.config.apiKey!, 'customer_001', other), 'a read with a key of the other environment', other);
+      const customer = freshCustomer('otherenv');
+      await expectSameUnauthenticated(ctx, await writeWith(ctx, ctx.config.apiKey!, customer, other), 'a write with a key of the other environment', other);
+      await expectNothingRecorded(ctx, customer, 'a write at the other environment');
     },
   }),
   defineCheck({
@@ -83,6 +128,91 @@ export const authChecks = [
     needs: [],
     async run(ctx) {
       expectProblem(await ctx.api.get(`/api/v1/verify/${'0'.repeat(64)}`), 404, 'not_found', 'verify without a key');
+    },
+  }),
+  defineCheck({
+    id: 'AUTH-007',
+    rule: 'Every Dashboard operation of the contract but the public ones answers 401 unauthenticated without a session; the public ones (login, register, verify, resend-verification-email, request-password-reset, reset-password, request-access) do not ask for one.',
+    source: 'seed 000 Public Endpoints; PRODUCT.md Surfaces and auth; OWASP API5:2023',
+    needs: ['dashboard'],
+    async run(ctx) {
+      const { operations, doc } = loadContract();
+      const deref = (n: any) => (n && typeof n.$ref === 'string' ? n.$ref.slice(2).split('/').reduce((a: any, k: string) => a?.[k], doc) : n);
+      // A client of its own: no cookie of the run's session goes with these requests.
+      const anonymous = createClient(ctx.recorder, ctx.config.dashboardUrl!);
+      const publicOps = ['login', 'register', 'verifyEmail', 'resendVerificationEmail', 'requestPasswordReset', 'resetPassword', 'requestAccess'];
+      const dashboardOps = operations.filter((o) => o.path.startsWith('/dashboard/'));
+      const documentedPublic = dashboardOps.filter((o) => !(o.operation.security ?? doc.security ?? []).length).map((o) => o.operation.operationId);
+      ensure(sameJson([...documentedPublic].sort(), [...publicOps].sort()), `the contract's public dashboard operations (${documentedPublic.join(', ')}) are not the seed's list`);
+      for (const o of dashboardOps) {
+        const path = fillPath(o.path, [...(o.operation.parameters ?? [])], deref);
+        const res = await anonymous.send(o.method, path, { headers: { ...CSRF }, ...(o.method === 'GET' || o.method === 'DELETE' ? {} : { json: {} }) });
+        if (publicOps.includes(o.operation.operationId)) ensure(res.status !== 401, `${o.method} ${o.path} is public, yet answered 401 without a session`);
+        else expectProblem(res, 401, 'unauthenticated', `${o.method} ${o.path} without a session`);
+      }
+    },
+  }),
+  defineCheck({
+    id: 'AUTH-008',
+    rule: 'Two keys of one environment authenticate at the same time (rotation without downtime): the new key works beside the old, and deleting the old one leaves the new one working.',
+    source: 'seed 000 Both keys remain active; seed 002 Rotating Keys',
+    needs: ['apiKey', 'dashboard', 'writes'],
+    async run(ctx) {
+      const env = ctx.keyEnvironment ?? 'test';
+      const old = await ctx.createKey({ name: 'conformance-rotate-old', environment: env });
+      const customer = freshCustomer('rotate');
+      expectStatus(await writeWith(ctx, old.fullKey, customer), 201, 'a write with the old key');
+      const fresh = await ctx.createKey({ name: 'conformance-rotate-new', environment: env });
+      expectStatus(await writeWith(ctx, fresh.fullKey, customer), 201, 'a write with the new key while the old one is active');
+      expectStatus(await writeWith(ctx, old.fullKey, customer), 201, 'a write with the old key after the new one was created');
+      expectStatus(await readWith(ctx, ctx.config.apiKey!, customer), 200, 'a read with the --api-key beside both');
+      const dash = await ctx.dashboard();
+      expectStatus(await dash.delete(`/dashboard/api-keys/${old.id}`, { headers: CSRF }), 200, 'deleting the old key');
+      expectStatus(await writeWith(ctx, fresh.fullKey, customer), 201, 'a write with the new key after the old one was deleted');
+      const count = await deltaCount(ctx, customer);
+      ensure(count === 4, `four writes with the two keys were accepted, yet the ledger has ${count} deltas`);
+    },
+  }),
+  defineCheck({
+    id: 'AUTH-009',
+    rule: 'A key\'s lastUsedAt is null until it authenticates a Balance API request (create response, get and list), then a time not before createdAt, the same in get and list.',
+    source: 'openapi #/components/schemas/ApiKey',
+    needs: ['dashboard', 'writes'],
+    async run(ctx) {
+      const key = await ctx.createKey({ name: 'conformance-last-used' });
+      const dash = await ctx.dashboard();
+      const created = key.exchange.body?.data;
+      ensure(created?.lastUsedAt === null, `a new key's lastUsedAt is ${JSON.stringify(created?.lastUsedAt)} in the create response, not null`);
+      const find = async () => (await listKeys(dash)).items.find((k) => k.id === key.id);
+      ensure((await readKey(dash, key.id, 'reading the new key')).lastUsedAt === null, 'a key never used has a lastUsedAt in GET /dashboard/api-keys/{id}');
+      ensure((await find())?.lastUsedAt === null, 'a key never used has a lastUsedAt in the list');
+      expectStatus(await readWith(ctx, key.fullKey), 200, 'using the key');
+      const got = await readKey(dash, key.id, 'reading the used key');
+      ensure(typeof got.lastUsedAt === 'string' && !Number.isNaN(Date.parse(got.lastUsedAt)), 'a used key\'s lastUsedAt is not a time');
+      ensure(Date.parse(got.lastUsedAt) >= Date.parse(got.createdAt), 'a used key\'s lastUsedAt is before its createdAt');
+      ensure((await find())?.lastUsedAt === got.lastUsedAt, 'the list shows another lastUsedAt than GET /dashboard/api-keys/{id}');
+    },
+  }),
+  defineCheck({
+    id: 'AUTH-010',
+    rule: 'GET /dashboard/environments maps testnet to key environment test and mainnet to live, and gives as apiBaseUrl of each the base URL its keys work at.',
+    source: 'PRODUCT.md Keys; openapi op listEnvironments; seed 003 Step 3',
+    needs: ['apiKey', 'dashboard'],
+    async run(ctx) {
+      const res = await (await ctx.dashboard()).get('/dashboard/environments');
+      expectStatus(res, 200, 'listing environments');
+      const list: any[] = res.body?.data ?? [];
+      const byNetwork = new Map(list.map((e) => [e.environment, e]));
+      ensure(byNetwork.get('testnet')?.keyEnvironment === 'test', 'the testnet environment does not have keyEnvironment test');
+      ensure(byNetwork.get('mainnet')?.keyEnvironment === 'live', 'the mainnet environment does not have keyEnvironment live');
+      const same = (a: string | undefined, b: string) => typeof a === 'string' && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+      const env = ctx.keyEnvironment ?? 'test';
+      const mine = list.find((e) => e.keyEnvironment === env);
+      ensure(same(mine?.apiBaseUrl, ctx.config.baseUrl), `the ${env} environment's apiBaseUrl is ${mine?.apiBaseUrl}, yet its keys work at ${ctx.config.baseUrl}`);
+      if (ctx.config.otherEnvBaseUrl) {
+        const theirs = list.find((e) => e.keyEnvironment !== env);
+        ensure(same(theirs?.apiBaseUrl, ctx.config.otherEnvBaseUrl), `the other environment's apiBaseUrl is ${theirs?.apiBaseUrl}, not the --other-env-base-url`);
+      }
     },
   }),
 ];

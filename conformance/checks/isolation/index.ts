@@ -76,7 +76,7 @@ function tenants(ctx: CheckContext): Promise<Tenants> {
 /** B's request with A's id answers exactly as the same request with an unknown id: same status and problem code. */
 async function sameAsUnknown(what: string, send: (id: string) => Promise<Exchange>, foreignId: string, prefix: string) {
   const reference = await send(unknownId(prefix));
-  ensure(reference.status >= 400, `${what} with an unknown id answered ${reference.status}`);
+  ensure(reference.status === 404, `${what} with an unknown id answered ${reference.status}, not 404`);
   const res = await send(foreignId);
   ensure(
     res.status === reference.status && res.body?.code === reference.body?.code,
@@ -155,8 +155,35 @@ export const isolationChecks = [
       const { customerId: _r, ...empty } = reference.body?.data ?? {};
       const { customerId: _d, ...got } = derived.body?.data ?? {};
       ensure(got.deltaCount === 0 && sameJson(got, empty), `tenant B sees tenant A's ledger for the same customerId (deltaCount ${got.deltaCount}, balance ${got.computedBalance})`);
+      // B writes to the same customerId: that is B's ledger, and A's stays as it was.
+      expectStatus(await ctx.api.post('/api/v1/balance/delta', { headers, json: { customerId: t.aCustomer, delta: '-2.50', reason: 'conformance' } }), 201, 'tenant B recording a delta for the same customerId');
+      const mine = await ctx.api.get(`/api/v1/balance/derive/${t.aCustomer}`, { headers });
+      ensure(mine.body?.data?.deltaCount === 1 && mine.body?.data?.computedBalance === '-2.50', `tenant B's ledger for the customer is not its own one delta of -2.50 (deltaCount ${mine.body?.data?.deltaCount}, balance ${mine.body?.data?.computedBalance})`);
       const own = await ctx.api.get(`/api/v1/balance/derive/${t.aCustomer}`, { headers: ctx.keyHeaders(t.aKey.fullKey) });
       ensure(own.body?.data?.deltaCount === 1 && own.body?.data?.computedBalance === '7.00', 'tenant A\'s own ledger changed');
+    },
+  }),
+  defineCheck({
+    id: 'ISO-004',
+    rule: 'Environments are isolated: a proof root checkpointed in this environment is verified here and is unknown (as an unknown root) in the other environment.',
+    source: 'seed 000 Environment separation; seed 002 Environment Routing; openapi op verifyProofRoot',
+    needs: ['apiKey', 'writes', 'otherEnv'],
+    async run(ctx) {
+      const customer = `conf-iso-env-${randomBytes(5).toString('hex')}`;
+      const delta = await ctx.api.post('/api/v1/balance/delta', { headers: ctx.keyHeaders(), json: { customerId: customer, delta: '1.00', reason: 'conformance' } });
+      expectStatus(delta, 201, 'recording a delta');
+      const cp = await ctx.api.post('/api/v1/balance/checkpoint', { headers: ctx.keyHeaders(), json: { customerId: customer } });
+      expectStatus(cp, 201, 'creating a checkpoint');
+      const root = cp.body?.data?.proofRoot;
+      ensure(typeof root === 'string', 'the checkpoint has no proofRoot');
+      expectStatus(await ctx.api.get(`/api/v1/verify/${root}`), 200, 'verifying the root in its own environment');
+      const other = ctx.other!;
+      const unknown = await other.get(`/api/v1/verify/${randomBytes(32).toString('hex')}`);
+      const res = await other.get(`/api/v1/verify/${root}`);
+      ensure(
+        res.status === unknown.status && res.body?.code === unknown.body?.code && res.status >= 400,
+        `the other environment answers ${res.status} ${res.body?.code ?? ''} for this environment's proof root, but ${unknown.status} ${unknown.body?.code ?? ''} for an unknown root: test data reaches the other environment`,
+      );
     },
   }),
 ];
