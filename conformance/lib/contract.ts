@@ -100,5 +100,5 @@ export function loadContract(file = generatedFile('openapi.json')) {
     return problems;
   }
 
-  return { check, operations, doc };
+  return { check, operations, doc, /** Problems of `value` against the schema at `pointer` (e.g. `#/webhooks/…`), or []. */ validateSchema };
 }

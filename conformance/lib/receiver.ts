@@ -7,7 +7,24 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { currentScope, describeNetworkError } from './http.ts';
 
-export type Delivery = { headers: Record<string, string>; raw: string; body: any; receivedAt: number };
+export type Delivery = {
+  headers: Record<string, string>;
+  raw: string;
+  body: any;
+  receivedAt: number;
+  /** The request target as received (path and query): tells apart endpoints registered with different query strings. */
+  path: string;
+  /** The status this receiver answered (0 while the answer is held). */
+  answered: number;
+};
+
+/**
+ * How the receiver answers one delivery: a status, or a status with headers (a redirect).
+ * Refusals carry REFUSAL_BODY, which a target must never copy into what it lists.
+ */
+export type Answer = number | { status: number; headers?: Record<string, string> };
+/** The body of every non-2xx answer of the receiver. */
+export const REFUSAL_BODY = 'pacspace-conformance-receiver-refusal-7f3a';
 
 export type ReceiverOptions = {
   /** Port to listen on (default 0: a free one). */
@@ -28,6 +45,8 @@ export async function startReceiver(host: string, options: ReceiverOptions = {})
   const deliveries: Delivery[] = [];
   const probes = new Set<string>();
   const waiters: Array<() => void> = [];
+  /** Rules choosing a delivery's answer (the first that gives one wins); 200 otherwise. */
+  const answerRules: Array<(d: Delivery) => Answer | Promise<Answer> | undefined> = [];
   const scale = options.timeoutScale ?? 1;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -46,9 +65,24 @@ export async function startReceiver(host: string, options: ReceiverOptions = {})
       } catch {
         body = undefined;
       }
-      deliveries.push({ headers, raw, body, receivedAt: Date.now() });
-      res.writeHead(200).end();
+      // Kept at once, before it is answered: a check may act while an answer is held.
+      const delivery: Delivery = { headers, raw, body, receivedAt: Date.now(), path: req.url ?? '/', answered: 0 };
+      deliveries.push(delivery);
+      let chosen: Answer | Promise<Answer> = 200;
+      for (const rule of answerRules) {
+        const given = rule(delivery);
+        if (given !== undefined) {
+          chosen = given;
+          break;
+        }
+      }
       for (const w of waiters.splice(0)) w();
+      void Promise.resolve(chosen).then((answer) => {
+        const status = typeof answer === 'number' ? answer : answer.status;
+        delivery.answered = status;
+        if (status >= 200 && status < 300) res.writeHead(status).end();
+        else res.writeHead(status, { 'content-type': 'text/plain', ...(typeof answer === 'number' ? {} : answer.headers) }).end(REFUSAL_BODY);
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -78,6 +112,17 @@ export async function startReceiver(host: string, options: ReceiverOptions = {})
           setTimeout(resolve, 200);
         });
       }
+    },
+    /**
+     * Answers matching deliveries otherwise than 200 (or holds the answer until the promise
+     * settles) until the returned function is called.
+     */
+    answerWith(rule: (d: Delivery) => Answer | Promise<Answer> | undefined): () => void {
+      answerRules.push(rule);
+      return () => {
+        const i = answerRules.indexOf(rule);
+        if (i >= 0) answerRules.splice(i, 1);
+      };
     },
     /**
      * Sends one request to the public URL and says whether it arrived here; undefined when it

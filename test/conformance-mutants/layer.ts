@@ -72,7 +72,10 @@ export async function startMutantLayer(upstream: Record<Listener, string>): Prom
 
   const relayPrefix = () => `${urls.relay}/relay/`;
   /** Client view → upstream view: registered webhook URLs go through the relay. */
-  const toUpstream = (s: string) => (/^https?:\/\//.test(s) && !s.startsWith(relayPrefix()) && !s.startsWith(urls.production) && !s.startsWith(urls.sandbox) ? `${relayPrefix()}${encodeURIComponent(s)}` : s);
+  // Only receivers on this machine (loopback URLs) are relayed: any other URL (a private or
+  // link-local address a check expects to be refused) reaches the sandbox as the client wrote it.
+  const isLocalReceiver = (s: string) => /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?([/?]|$)/.test(s);
+  const toUpstream = (s: string) => (isLocalReceiver(s) && !s.startsWith(relayPrefix()) && !s.startsWith(urls.production) && !s.startsWith(urls.sandbox) ? `${relayPrefix()}${encodeURIComponent(s)}` : s);
   /** Upstream view → client view: relay URLs back to what was registered, upstream bases to ours. */
   const toClient = (s: string) => {
     if (s.startsWith(relayPrefix())) return decodeURIComponent(s.slice(relayPrefix().length));

@@ -6,8 +6,13 @@ import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectStatus } from '../../lib/assert.ts';
 import type { Receiver } from '../../lib/receiver.ts';
 import { signaturesOf, signedBy } from '../../lib/signature.ts';
+import { endpointChecks } from './endpoints.ts';
+import { eventChecks } from './events.ts';
+import { tagOf, taggedUrl } from './support.ts';
 
 const EVENTS = ['delta.recorded', 'delta.confirmed', 'checkpoint.created', 'api_key.created', 'api_key.regenerated', 'api_key.disabled', 'api_key.enabled', 'api_key.deleted'];
+
+const SHARED_TAG = 'shared';
 
 type Endpoint = { id: string; secret: string; receiver: Receiver };
 // Keyed by the run's context: one process may run the suite many times (runConformance, the
@@ -25,7 +30,8 @@ function endpoint(ctx: CheckContext): Promise<Endpoint> {
     const description = `pacspace conformance ${ctx.runTag}`;
     const res = await dash.post('/dashboard/webhooks', {
       headers: CSRF,
-      json: { url: receiver.url, events: EVENTS, description, environment: ctx.keyEnvironment ?? 'test' },
+      // Tagged like every endpoint of the run, so its deliveries are told apart from theirs.
+      json: { url: taggedUrl(receiver, SHARED_TAG), events: EVENTS, description, environment: ctx.keyEnvironment ?? 'test' },
     });
     expectStatus(res, 201, 'creating a webhook endpoint');
     ctx.track('webhook endpoint', res.body.data.id, description, () => dash.delete(`/dashboard/webhooks/${res.body.data.id}`, { headers: CSRF }));
@@ -45,7 +51,7 @@ function verified(e: Endpoint, d: { headers: Record<string, string>; raw: string
 export const webhookChecks = [
   defineCheck({
     id: 'WEBHOOK-001',
-    rule: 'A test event is delivered with X-PacSpace-Signature, -Timestamp, -Event-Id and -Delivery-Id; the signature verifies and the timestamp is within 300 s.',
+    rule: 'A test event is delivered with X-PacSpace-Signature, -Timestamp, -Event-Id, -Event-Type and -Delivery-Id; the signature verifies and the timestamp is within 300 s.',
     source: 'PRODUCT.md Webhooks; seed 002 Webhook Authentication; openapi.yaml Events',
     needs: ['dashboard', 'writes', 'webhooks'],
     async run(ctx) {
@@ -54,7 +60,7 @@ export const webhookChecks = [
       const sent = await dash.post(`/dashboard/webhooks/${e.id}/test`, { headers: CSRF, json: {} });
       expectStatus(sent, 202, 'sending a test event');
       const d = await e.receiver.waitFor((x) => x.headers['x-pacspace-event-id'] === sent.body.data.eventId);
-      for (const h of ['x-pacspace-signature', 'x-pacspace-timestamp', 'x-pacspace-event-id', 'x-pacspace-delivery-id']) ensure(d.headers[h], `the delivery lacks ${h}`);
+      for (const h of ['x-pacspace-signature', 'x-pacspace-timestamp', 'x-pacspace-event-id', 'x-pacspace-event-type', 'x-pacspace-delivery-id']) ensure(d.headers[h], `the delivery lacks ${h}`);
       ensure(verified(e, d), 'the delivery\'s signature does not verify with the endpoint\'s secret');
       const ts = Number(d.headers['x-pacspace-timestamp']);
       ensure(Number.isInteger(ts) && Math.abs(Date.now() / 1000 - ts) <= 300, `X-PacSpace-Timestamp ${d.headers['x-pacspace-timestamp']} is not Unix seconds within 300 s of now`);
@@ -67,7 +73,7 @@ export const webhookChecks = [
     needs: ['dashboard', 'writes', 'webhooks'],
     async run(ctx) {
       const e = await endpoint(ctx);
-      const d = await e.receiver.waitFor(() => true);
+      const d = await e.receiver.waitFor((x) => tagOf(x) === SHARED_TAG);
       ensure(verified(e, d), 'the untampered delivery must verify');
       // Any trailing whitespace is kept out of the way, so the tampered body always differs.
       const tampered = /}\s*$/.test(d.raw) ? d.raw.replace(/}(\s*)$/, ',"tampered":true}$1') : `${d.raw} `;
@@ -78,7 +84,7 @@ export const webhookChecks = [
   }),
   defineCheck({
     id: 'WEBHOOK-003',
-    rule: 'Recording a delta delivers delta.recorded with the receipt, signed, and without any secret in the payload.',
+    rule: 'Recording a delta delivers delta.recorded with the receipt, signed; no delivery of the run (body or headers) carries any secret the run has seen (signing secrets, key secrets, the password).',
     source: 'PRODUCT.md Webhooks; openapi webhooks/delta.recorded',
     needs: ['apiKey', 'dashboard', 'writes', 'webhooks'],
     async run(ctx) {
@@ -88,7 +94,10 @@ export const webhookChecks = [
       expectStatus(res, 201, 'recording a delta');
       const d = await e.receiver.waitFor((x) => x.body?.type === 'delta.recorded' && x.body?.data?.receiptId === res.body.data.receiptId);
       ensure(verified(e, d), 'the delta.recorded delivery does not verify');
-      for (const s of ctx.secrets.all()) ensure(!d.raw.includes(s.value) && !JSON.stringify(d.headers).includes(s.value), `the delivery carries ${s.label}`);
+      // Every delivery that arrived in the run so far, whichever check caused it.
+      for (const x of e.receiver.deliveries) {
+        for (const s of ctx.secrets.all()) ensure(!x.raw.includes(s.value) && !JSON.stringify(x.headers).includes(s.value), `a ${x.body?.type ?? ''} delivery carries ${s.label}`);
+      }
     },
   }),
   defineCheck({
@@ -112,4 +121,6 @@ export const webhookChecks = [
       e.secret = fresh;
     },
   }),
+  ...endpointChecks,
+  ...eventChecks,
 ];
