@@ -107,7 +107,6 @@ const BODIES: Record<string, (ctx: CheckContext, f: Fixtures, v: PathValues) => 
   provisionEnvironment: (_c, f) => ({ environment: f.activeNetwork ?? 'testnet' }),
   createWebhookEndpoint: (c, f) => ({ url: f.receiverUrl, events: ['environment.activated'], description: `pacspace conformance operations ${c.runTag}`, environment: f.environment }),
   updateWebhookEndpoint: (c) => ({ description: `pacspace conformance operations ${c.runTag} (updated)` }),
-  rotateWebhookSecret: () => ({ overlapSeconds: 0 }),
   sendWebhookTestEvent: () => ({}),
 };
 

@@ -86,6 +86,25 @@ function opsMutant(op: Operation, index: number): Mutant {
   }
 }
 
+/**
+ * R-OPS "a refused request changes nothing": the answer is the right refusal, but the server
+ * has already done the work (the check ran after the handler, or in a second pass that reused
+ * the last credentials it saw). Only for operations that change something.
+ */
+function actsThenRefuses(op: Operation): Mutant | undefined {
+  const changes = (op.auth === 'api key' && op.method !== 'GET' && op.permissions.some((p) => p.endsWith(':write'))) || op.auth === 'session + CSRF' || op.auth === 'refresh cookie + CSRF';
+  // Provisioning is only ever tried on an active environment: done or not, nothing changes.
+  if (!changes || op.operationId === 'provisionEnvironment') return undefined;
+  return forOperation(`ops-${kebab(op.operationId)}-acts-then-refuses`, rowOf('OPS', op.operationId), `${op.operationId}: a refused request is carried out anyway (with the last credentials the server saw), though the answer is the right refusal.`, op, async (req, next, memory) => {
+    const res = await next(req);
+    if (res.status !== 401 && res.status !== 403) return res;
+    const credentials: Record<string, string> = op.auth === 'api key' ? { 'x-api-key': memory.get('key') } : { 'x-pacspace-csrf': '1', ...(cookieValue(req, ACCESS) || op.auth === 'refresh cookie + CSRF' ? {} : { cookie: memory.get('cookie') }) };
+    if (Object.values(credentials).some((v) => v === undefined)) return res;
+    await next(withHeaders(req, credentials));
+    return res;
+  });
+}
+
 /** The same JSON answer with another status (and the envelope's statusCode kept in step, as a real server would). */
 function restatus(res: ProxiedResponse, status: number): ProxiedResponse {
   const body = json(res);
@@ -147,5 +166,6 @@ function oprMutant(op: Operation): Mutant {
 
 export const operationsAndSchemasMutants = defineMutants([
   ...operations().map((op, i) => opsMutant(op, i)),
+  ...operations().flatMap((op) => actsThenRefuses(op) ?? []),
   ...operations().map(oprMutant),
 ]);
