@@ -6,17 +6,15 @@
 import type { IHttpRequest } from '@stoplight/prism-http';
 import type { IHttpOperation } from '@stoplight/types';
 import * as E from 'fp-ts/lib/Either.js';
+import { compilePathTemplate, type PathTemplate } from '../../contract/path-template.ts';
 import { NO_METHOD_MATCHED_ERROR, NO_PATH_MATCHED_ERROR, ProblemJsonError } from './prism.ts';
 
-type Compiled = { operation: IHttpOperation; pattern: RegExp; parameters: number };
-
-const compile = (path: string) =>
-  new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+')}$`);
+type Compiled = { operation: IHttpOperation; template: PathTemplate };
 
 export function createRouter(operations: IHttpOperation[]) {
   const all: Compiled[] = operations
-    .map((operation) => ({ operation, pattern: compile(operation.path), parameters: (operation.path.match(/\{/g) ?? []).length }))
-    .sort((a, b) => a.parameters - b.parameters);
+    .map((operation) => ({ operation, template: compilePathTemplate(operation.path) }))
+    .sort((a, b) => a.template.parameters - b.template.parameters);
   const byMethod = new Map<string, Compiled[]>();
   for (const c of all) {
     const method = c.operation.method.toLowerCase();
@@ -24,9 +22,9 @@ export function createRouter(operations: IHttpOperation[]) {
   }
   return ({ input }: { resources: IHttpOperation[]; input: IHttpRequest }): E.Either<Error, IHttpOperation> => {
     const path = input.url.path;
-    const match = byMethod.get(input.method.toLowerCase())?.find((c) => c.pattern.test(path));
+    const match = byMethod.get(input.method.toLowerCase())?.find((c) => c.template.test(path));
     if (match) return E.right(match.operation);
-    const known = all.some((c) => c.pattern.test(path));
+    const known = all.some((c) => c.template.test(path));
     return E.left(ProblemJsonError.fromTemplate(known ? NO_METHOD_MATCHED_ERROR : NO_PATH_MATCHED_ERROR));
   };
 }

@@ -14,6 +14,7 @@
 // percent-decode, on which Prism's validator throws instead of answering.)
 // `setShadowValidation(true)` runs Prism's validator beside them on every request and
 // records any verdict they disagree on (the fuzz test asserts none).
+import { compilePathTemplate } from '../../contract/path-template.ts';
 import { createRequire } from 'node:module';
 import type { IHttpRequest, IHttpResponse } from '@stoplight/prism-http';
 import type { IHttpOperation } from '@stoplight/types';
@@ -343,24 +344,18 @@ type Diagnostic = { path: string[]; code: string; message: string; severity: num
 
 /** The path parameters of `template` whose raw value does not percent-decode. */
 function compileUndecodable(template: string): (path: string) => Diagnostic[] {
-  const names: string[] = [];
-  const pattern = new RegExp(
-    `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, (_m, name: string) => {
-      names.push(name);
-      return '([^/]*)';
-    })}$`,
-  );
+  const compiled = compilePathTemplate(template);
   return (path) => {
-    const match = pattern.exec(path);
-    if (!match) return [];
+    const raw = compiled.match(path);
+    if (!raw) return [];
     const out: Diagnostic[] = [];
-    names.forEach((name, i) => {
+    for (const name of compiled.names) {
       try {
-        decodeURIComponent(match[i + 1] ?? '');
+        decodeURIComponent(raw[name] ?? '');
       } catch {
         out.push({ path: ['path', name], code: 'encoding', message: `Request path parameter ${name} is not valid percent-encoded UTF-8`, severity: 0 });
       }
-    });
+    }
     return out;
   };
 }
