@@ -74,6 +74,7 @@ export const idemRules: Rule[] = [
     id: 'R-IDEM-010',
     rule: 'An idempotent replay sends no second `delta.recorded` event.',
     source: ['openapi #/webhooks/delta.recorded'],
+    checks: ['LEDGER-019'],
     operations: ['recordDelta', 'delta.recorded'],
   },
 ];

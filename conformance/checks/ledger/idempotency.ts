@@ -7,7 +7,8 @@ import { defineCheck } from '../../check.ts';
 import type { CheckContext } from '../../context.ts';
 import { CSRF } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
-import type { Exchange } from '../../lib/http.ts';
+import { currentScope, sleep, type Exchange } from '../../lib/http.ts';
+import type { Delivery } from '../../lib/receiver.ts';
 import { sameJson } from '../../lib/json.ts';
 import { secretOf } from '../../lib/secrets.ts';
 import { confirmedReceipt, createCheckpoint, derived, newCustomer, recordDelta } from './support.ts';
@@ -153,6 +154,48 @@ export const idempotencyChecks = [
       const theirs = await recordDelta(ctx, { customerId, delta: '2.00', reason: 'conformance' }, headers, bKey);
       expectFresh(theirs, 'the same key in another tenant, with another body');
       ensure(theirs.body.data.receiptId !== mine.body.data.receiptId && theirs.body.data.delta === '2.00', 'the other tenant was answered with this tenant\'s receipt');
+    },
+  }),
+  defineCheck({
+    id: 'LEDGER-019',
+    rule: 'An idempotent replay sends no second delta.recorded event: the replayed delta has one event (however often it is delivered).',
+    source: 'openapi #/webhooks/delta.recorded; openapi info "Idempotency"',
+    needs: ['apiKey', 'dashboard', 'writes', 'webhooks'],
+    async run(ctx) {
+      // An endpoint of the run for delta.recorded only, at a tagged URL so its deliveries are told apart.
+      const receiver = await ctx.receiver();
+      const dash = await ctx.dashboard();
+      const tag = `ledger-idem-${randomBytes(4).toString('hex')}`;
+      const description = `pacspace conformance ${ctx.runTag} ${tag}`;
+      const url = `${receiver.url}${receiver.url.includes('?') ? '&' : '?'}hook=${tag}`;
+      const hook = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url, events: ['delta.recorded'], description, environment: ctx.keyEnvironment ?? 'test' } });
+      expectStatus(hook, 201, 'creating a webhook endpoint for delta.recorded');
+      const hookId = hook.body?.data?.id;
+      if (typeof hookId === 'string') ctx.track('webhook endpoint', hookId, description, () => dash.delete(`/dashboard/webhooks/${hookId}`, { headers: CSRF }));
+      ctx.secrets.add(hook.body?.data?.secret, 'the signing secret of the idempotency endpoint', hook.id);
+      // Deliveries to this endpoint (told apart by the tag where the receiver reports the path) of this receipt's event.
+      const atOurs = (d: Delivery) => {
+        const path = (d as { path?: string }).path;
+        return !path || new URL(path, 'http://receiver.invalid').searchParams.get('hook') === tag;
+      };
+      const ours = (receiptId: string) => (d: Delivery) => atOurs(d) && d.body?.type === 'delta.recorded' && d.body?.data?.receiptId === receiptId;
+
+      const customerId = newCustomer('idem-events');
+      const headers = { 'Idempotency-Key': newKey() };
+      const body = { customerId, delta: '1.00', reason: 'conformance' };
+      const first = await recordDelta(ctx, body, headers);
+      expectFresh(first, 'the first request');
+      for (let i = 0; i < 2; i++) expectReplay(await recordDelta(ctx, body, headers), first, 'a replay');
+      // A later delta marks the end: anything the replays caused was sent before it. Deliveries
+      // may be late or reordered, so after the marker arrives wait as long again as it took.
+      const triggeredAt = Date.now();
+      const marker = await recordDelta(ctx, { ...body, delta: '2.00' });
+      expectStatus(marker, 201, 'the marker delta');
+      await receiver.waitFor(ours(first.body.data.receiptId));
+      const arrived = await receiver.waitFor(ours(marker.body.data.receiptId));
+      await sleep(Math.min(ctx.scaled(5_000), Math.max(ctx.scaled(250), arrived.receivedAt - triggeredAt)), currentScope().signal);
+      const events = new Set(receiver.deliveries.filter(ours(first.body.data.receiptId)).map((d) => String(d.body?.id ?? d.headers['x-pacspace-event-id'])));
+      ensure(events.size === 1, `the replayed delta has ${events.size} delta.recorded events (${[...events].join(', ')}); a replay sends none`);
     },
   }),
 ];

@@ -100,16 +100,12 @@ export const receiptChecks = [
       const refusals: Array<[string, string]> = [
         ['1000000000000000.00000001', 'maximum'],
         ['-1000000000000000.00000001', 'minimum'],
-        ['1000000000000001', 'maximum'],
         ['0.123456789', 'x-max-decimal-places'],
         ['0.1000000000000000000001', 'x-max-decimal-places'],
         ['"0.123456789"', 'pattern'],
-        ['"1000000000000000.00000001"', 'pattern'],
         ['"1000000000000001"', 'pattern'],
         ['"1e3"', 'pattern'],
-        ['"+1"', 'pattern'],
         ['".5"', 'pattern'],
-        ['"1."', 'pattern'],
         ['"01"', 'pattern'],
       ];
       for (const [literal, code] of refusals) {

@@ -2,7 +2,7 @@
 // rule row of conformance/rules/*.ts, the way a buggy server would — many in only ONE place a
 // value appears (the listing, page 2, negative amounts, a later checkpoint), which is what a
 // check that reads a value in one place only would miss.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { jcs, leafOf, units } from '../../../conformance/lib/proofs.ts';
 import {
   answer,
@@ -16,6 +16,7 @@ import {
   queryOf,
   withHeaders,
   withJson,
+  type Delivery,
   type Mutant,
   type MutantContext,
   type ProxiedRequest,
@@ -421,6 +422,36 @@ export const ledgerMutants = defineMutants([
       const res = await next(req);
       if (!first && res.status === 201) ctx.memory.set(`idem-owner:${key}`, { apiKey: apiKeyOf(req), body: req.body.toString('utf8') });
       return res;
+    },
+  },
+
+  {
+    id: 'idem-replay-sends-event',
+    rules: ['R-IDEM-010'],
+    description: 'An idempotent replay sends the delta.recorded event again, as a new event (new id, signed afresh).',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      if (isOperation(req, 'createWebhookEndpoint') && res.status === 201) {
+        const secret = json(res)?.data?.secret;
+        for (const url of [bodyOf(req)?.url, json(res)?.data?.url]) if (typeof url === 'string') ctx.memory.set(`secret:${url}`, secret);
+      }
+      if (isRecord(req) && header(res, 'idempotent-replayed') === 'true') {
+        const sent = ctx.memory.get(`recorded:${json(res)?.data?.receiptId}`) as { d: Delivery; send: (d: Delivery) => Promise<number> } | undefined;
+        const secret = sent && ctx.memory.get(`secret:${sent.d.url}`);
+        if (sent && secret) {
+          const id = `evt_${randomBytes(8).toString('hex')}`;
+          const raw = JSON.stringify({ ...json(sent.d), id });
+          const timestamp = String(Math.floor(Date.now() / 1000));
+          const signature = createHmac('sha256', secret).update(`${timestamp}.${raw}`).digest('hex');
+          await sent.send({ ...sent.d, body: Buffer.from(raw), headers: { ...sent.d.headers, 'x-pacspace-event-id': id, 'x-pacspace-delivery-id': `dlv_${randomBytes(8).toString('hex')}`, 'x-pacspace-timestamp': timestamp, 'x-pacspace-signature': `v1=${signature}` } });
+        }
+      }
+      return res;
+    },
+    async delivery(d, send, ctx) {
+      const event = json(d);
+      if (event?.type === 'delta.recorded' && event.data?.receiptId) ctx.memory.set(`recorded:${event.data.receiptId}`, { d, send });
+      return send(d);
     },
   },
 
