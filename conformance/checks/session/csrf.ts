@@ -79,6 +79,7 @@ export const csrfChecks = [
       if (ctx.keyEnvironment === key.environment) {
         expectStatus(await ctx.api.get('/api/v1/balance/derive/customer_001', { headers: ctx.keyHeaders(key.fullKey) }), 200, 'the key after a refused regenerate, toggle and delete');
       }
+      expectStatus(await dash.delete(keyPath, { headers: CSRF }), 200, 'deleting the key with the CSRF header');
     },
   }),
   defineCheck({
@@ -117,6 +118,8 @@ export const csrfChecks = [
       unchanged(before, await read(dash, path), `webhook endpoint ${id}`);
       const deliveriesAfter = await read(dash, `${path}/deliveries`);
       ensure(deliveriesAfter.body?.data?.total === deliveriesBefore.body?.data?.total, 'a refused test event was queued anyway');
+      // Deleted now (the cleanup would too, at the end): the run keeps one endpoint of its own at a time.
+      expectStatus(await dash.delete(path, { headers: CSRF }), 200, 'deleting the endpoint with the CSRF header');
     },
   }),
 ];
