@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { formatAmount } from '../protocol/decimal.ts';
 import { buildTree, leavesFromHex, treeRoot } from '../protocol/merkle.ts';
-import { deltaRecordedEvent } from '../mock/domain/ledger.ts';
+import { deltaRecordedEvent } from '../mock/domain/ledger-events.ts';
 import { startSandbox, type RunningSandbox } from '../mock/sandbox.ts';
 import { customerKey } from '../mock/state/ledger.ts';
 

@@ -18,6 +18,37 @@ export const HASH_BYTES = 32;
 export const leafHash = (leaf: Canonical): Buffer =>
   createHash('sha256').update(LEAF).update(canonicalize(leaf), 'utf8').digest();
 
+/** The members of a receipt its proof leaf holds, with the receipt's values (amounts as decimal strings). */
+export type ReceiptLeafFields = {
+  receiptId: string;
+  customerId: string;
+  sequence: number;
+  delta: string;
+  balanceAfter: string;
+  reason: string;
+  referenceId: string | null;
+  metadata: Record<string, string>;
+};
+
+/**
+ * The Proofs section's leaf of a receipt: exactly these members (no status, hash or proof),
+ * `createdAt` as the receipt shows it. Its `leafHash` is the receipt's `leafHash`: the sandbox
+ * records it so, and a client checks a receipt's inclusion proof from it.
+ */
+export function receiptLeaf(r: ReceiptLeafFields, createdAt: string) {
+  return {
+    receiptId: r.receiptId,
+    customerId: r.customerId,
+    sequence: r.sequence,
+    delta: r.delta,
+    balanceAfter: r.balanceAfter,
+    reason: r.reason,
+    referenceId: r.referenceId,
+    metadata: r.metadata,
+    createdAt,
+  };
+}
+
 /** SHA-256(0x01 || left || right). */
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
   if (left.length !== HASH_BYTES || right.length !== HASH_BYTES) return createHash('sha256').update(NODE).update(left).update(right).digest();

@@ -5,7 +5,7 @@
 // recorded since the customer's last checkpoint are folded into a compact range as they
 // arrive, so a checkpoint's proof root costs O(log n), however many deltas it covers.
 import { parseDecimal } from '../../protocol/decimal.ts';
-import { appendLeaf, emptyRange, type CompactRange, type MerkleTree } from '../../protocol/merkle.ts';
+import { appendLeaf, emptyRange, type CompactRange } from '../../protocol/merkle.ts';
 import type { KeyEnvironment } from './events.ts';
 
 export type DeltaRecorded = {
@@ -52,10 +52,9 @@ export type Receipt = Omit<DeltaRecorded, 'type' | 'at' | 'idempotencyKey' | 're
   createdAt: number;
 };
 
+/** A checkpoint. Its tree (for inclusion proofs) is a read cache: checkpointTree in ledger-caches.ts. */
 export type Checkpoint = Omit<CheckpointCreated, 'type' | 'at'> & {
   createdAt: number;
-  /** The tree, built on first need (inclusion proofs) and kept. */
-  tree?: MerkleTree;
 };
 
 export type CustomerLedger = {
