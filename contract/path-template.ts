@@ -6,6 +6,8 @@ export type PathTemplate = {
   names: string[];
   /** The number of `{…}` segments (concrete templates are tried before parameterised ones). */
   parameters: number;
+  /** The compiled expression (anchored; one capture group per parameter). */
+  pattern: RegExp;
   /** True when the path (without its query) matches. */
   test(path: string): boolean;
   /** The raw (still percent-encoded) parameter values by name, or undefined when the path does not match. */
@@ -31,6 +33,7 @@ export function compilePathTemplate(template: string): PathTemplate {
     template,
     names,
     parameters: names.length,
+    pattern,
     test: (path) => pattern.test(path),
     match(path) {
       const m = pattern.exec(path);

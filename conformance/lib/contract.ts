@@ -4,13 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { deref as derefIn, escapePointerToken as escape } from '../../contract/document.ts';
 import { generatedFile } from '../../contract/files.ts';
+import { findOperation, listOperations } from '../../contract/operations.ts';
 import type { Exchange } from './http.ts';
 import { parseMediaType } from './media-type.ts';
 
-const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
-const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
-
+/** An operation as the checks use it: method uppercase, path template, its pointer and object. */
 type Operation = { method: string; path: string; pointer: string; pattern: RegExp; operation: any };
 
 export function loadContract(file = generatedFile('openapi.json')) {
@@ -18,25 +18,10 @@ export function loadContract(file = generatedFile('openapi.json')) {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
   addFormats.default(ajv);
   ajv.addSchema(doc, 'contract');
-  const operations: Operation[] = [];
-  for (const [path, item] of Object.entries<any>(doc.paths)) {
-    for (const method of METHODS) {
-      if (!item[method]) continue;
-      const pattern = new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}$`);
-      operations.push({ method: method.toUpperCase(), path, pointer: `#/paths/${escape(path)}/${method}`, pattern, operation: item[method] });
-    }
-  }
-  const deref = (node: any): any => {
-    let n = node;
-    while (n && typeof n.$ref === 'string') {
-      n = n.$ref
-        .replace(/^#\//, '')
-        .split('/')
-        .map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-        .reduce((acc: any, key: string) => acc?.[key], doc);
-    }
-    return n;
-  };
+  const table = listOperations(doc);
+  const operations: Operation[] = table.map((o) => ({ method: o.method.toUpperCase(), path: o.path, pointer: o.pointer, pattern: o.template.pattern, operation: o.operation }));
+  const byTableEntry = new Map(table.map((o, i) => [o, operations[i]!]));
+  const deref = (node: any): any => derefIn(doc, node);
   const validator = (pointer: string) => ajv.getSchema(`contract${pointer}`) ?? ajv.compile({ $ref: `contract${pointer}` });
   const problemPointer = '#/components/schemas/Problem';
   const headerValidators = new Map<string, ReturnType<typeof ajv.compile>>();
@@ -54,7 +39,8 @@ export function loadContract(file = generatedFile('openapi.json')) {
 
   /** Problems with this exchange, or [] when it conforms. */
   function check(ex: Exchange): string[] {
-    const op = operations.find((o) => o.method === ex.method && o.pattern.test(ex.path));
+    const found = findOperation(table, ex.method, ex.path);
+    const op = found && byTableEntry.get(found);
     // The essence (type/subtype, lowercased): parameters and case do not change the media type.
     const contentType = parseMediaType(ex.headers['content-type'])?.essence ?? (ex.headers['content-type'] ?? '').trim();
     if (!op) {
