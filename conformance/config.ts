@@ -45,7 +45,7 @@ export type ConformanceConfig = {
  * meets the limit). A target with a much higher rate limit makes the probe inconclusive
  * rather than flooding it; raise the budget to probe such a target.
  */
-export const DEFAULT_MAX_REQUESTS = 1000;
+export const DEFAULT_MAX_REQUESTS = 5000;
 
 // A plain record rather than NodeJS.ProcessEnv, so consumers need no @types/node for this type.
 /** The configuration the PACSPACE_* environment variables describe (see `pacspace-conformance --help`). */
