@@ -37,8 +37,9 @@ export const acctRules: Rule[] = [
     id: 'R-ACCT-005',
     rule: 'register with a valid `accessToken` approves the account at once; without one the account is approved only if its access request already is, and stays pending until then.',
     source: ['openapi op register', 'openapi #/components/schemas/RegisterRequest'],
-    unobservable: NOT_BY_EMAIL,
     operations: ['register'],
+    checks: ['ACCT-003'],
+    gap: 'only an account registered without token or request is judged (pending); approval with an access token, or by PacSpace later, needs the e-mailed token',
   },
   {
     id: 'R-ACCT-006',
@@ -73,8 +74,9 @@ export const acctRules: Rule[] = [
     id: 'R-ACCT-010',
     rule: 'A reset token is single use, valid 1 hour, and only the latest is valid; the password changes only with reset-password.',
     source: ['openapi op requestPasswordReset', 'openapi op resetPassword'],
-    unobservable: NOT_BY_EMAIL,
     operations: ['resetPassword'],
+    checks: ['SESSION-007'],
+    gap: 'only that asking for a reset changes nothing (the session stays valid) is judged; single use, the 1-hour lifetime and supersession need the e-mailed token',
   },
   {
     id: 'R-ACCT-011',

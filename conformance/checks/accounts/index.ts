@@ -69,7 +69,7 @@ export const accountChecks: Check[] = [
   }),
   defineCheck({
     id: 'ACCT-003',
-    rule: 'register creates an unverified owner, answers no token, password or hash and sets no cookie; the unverified user can log in; resend-verification answers it like any address.',
+    rule: 'register without an access token creates an unverified owner, pending approval, answers no token, password or hash and sets no cookie; the unverified user can log in; resend-verification answers it like any address.',
     source: 'openapi op register; openapi op login; openapi op resendVerificationEmail; openapi User',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
@@ -88,6 +88,8 @@ export const accountChecks: Check[] = [
       const me = await client.get('/dashboard/auth/me');
       expectStatus(me, 200, 'me for the new, unverified account');
       ensure(me.body?.data?.isVerified === false && me.body?.data?.id === u.id, 'me for the new account is not the unverified user registered');
+      // No access request was ever made for this address, so nothing approved it.
+      ensure(me.body?.data?.approvalStatus === 'pending', `an account registered without an access token or request must be pending, is ${me.body?.data?.approvalStatus}`);
       expectNoCredentialsIn(me, 'the me answer');
       expectStatus(await client.post('/dashboard/auth/logout', { headers: CSRF }), 200, 'logging the new account out');
 

@@ -161,7 +161,7 @@ export const sessionChecks = [
   }),
   defineCheck({
     id: 'SESSION-007',
-    rule: 'A password-reset request answers the same 202 whether or not the email belongs to an account.',
+    rule: 'A password-reset request answers the same 202 whether or not the email belongs to an account, and changes nothing yet (the account\'s session stays valid).',
     source: 'PRODUCT.md (no user enumeration); openapi op requestPasswordReset; OWASP API2:2023',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
@@ -173,6 +173,8 @@ export const sessionChecks = [
       expectStatus(known, 202, 'a reset request for the account\'s email');
       expectStatus(unknown, 202, 'a reset request for an unknown email');
       ensure(sameJson(withoutRequestId(known.body), withoutRequestId(unknown.body)), 'the reset answers differ: they tell whether the email exists');
+      // Asking changes no password and ends no session: only reset-password with the e-mailed token does.
+      expectStatus(await me(dash), 200, 'the run\'s session after a password reset was requested for its account');
     },
   }),
   defineCheck({

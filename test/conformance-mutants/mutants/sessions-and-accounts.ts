@@ -381,6 +381,19 @@ const acctMutants: Mutant[] = [
   onResponse('acct-verify-unknown-404', ['R-ACCT-007'], 'verify answers an unknown token with 404 not_found.', ['verifyEmail'], (res) =>
     res.status === 400 ? problem(404, 'not_found', 'No such verification token.') : res,
   ),
+  onResponse('acct-register-approved-without-request', ['R-ACCT-005'], 'An account registered without an access token or an approved request is approved at once.', ['getCurrentUser'], (res) =>
+    res.status === 200 ? mapJson(res, (b) => void (b.data.approvalStatus = 'approved')) : res,
+  ),
+  knowing({
+    id: 'acct-reset-request-ends-sessions',
+    rules: ['R-ACCT-010'],
+    description: 'Asking for a password reset already invalidates the old password and ends the account\'s sessions.',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      if (isOperation(req, 'requestPasswordReset') && res.status === 202 && setOf(ctx, 'accounts').has(emailOf(req))) await logoutOthers(ctx, req);
+      return res;
+    },
+  }),
   knowing({
     id: 'acct-resend-tells-unknown-email',
     rules: ['R-ACCT-008'],
