@@ -18,7 +18,8 @@ import { createClock } from './state/clock.ts';
 import { openJournal } from './state/journal.ts';
 import { createStore, type Store } from './state/store.ts';
 import { createWebhookDispatcher, resumeWebhooks } from './webhooks/dispatcher.ts';
-import { resumeLedger } from './domain/ledger.ts';
+import { resumeActivations } from './domain/environment-activations.ts';
+import { resumeLedger } from './domain/ledger-confirmations.ts';
 
 export type SandboxOptions = {
   host?: string;
@@ -124,6 +125,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   if (lastAt > services.clock.now()) services.clock.advance(lastAt - services.clock.now());
   // Work still due in the replayed state is re-armed: confirmations, deliveries, activations.
   resumeLedger(services);
+  resumeActivations(services);
   resumeWebhooks(services);
   // The demo password's scrypt runs on the thread pool while the app is built (it is a tenth of
   // a start); the account itself is committed only once both listeners are up.

@@ -1,12 +1,14 @@
 // Environments (seed 004): Sandbox = testnet, Production = mainnet. Provisioning becomes
 // active after a configurable delay on the sandbox clock; status is derived when read, and
-// the `environment.activated` webhook is announced when the delay has passed.
+// the `environment.activated` webhook is announced when the delay has passed
+// (environment-activations.ts, which also re-arms it after a journal replay).
 import { fail } from '../http/problem.ts';
 import { randomBase62 } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
 import type { Network } from '../state/events.ts';
 import { environmentStatus, type Tenant } from '../state/projections.ts';
 import { callerOf, iso, ok, type Handlers } from './handler.ts';
+import { scheduleActivation } from './environment-activations.ts';
 
 const NETWORKS: Network[] = ['testnet', 'mainnet'];
 const META = {
@@ -18,27 +20,6 @@ function describe(services: Services, tenant: Tenant, network: Network) {
   const env = tenant.environments[network];
   const status = environmentStatus(env, services.clock.now());
   return { env, status, provisionedAt: env && status === 'active' ? iso(env.activeAt) : null };
-}
-
-/**
- * Announces `environment.activated` when a provisioned environment becomes active (at
- * `activeAt` on the sandbox clock); re-armed after a journal replay (mock/webhooks/dispatcher.ts).
- */
-export function scheduleActivation(services: Services, tenantId: string, network: Network, activeAt: number) {
-  services.scheduler.at(activeAt, async () => {
-    // Gone (reset) or provisioned anew since: this activation is not the current one.
-    if (services.store.state.tenants.get(tenantId)?.environments[network]?.activeAt !== activeAt) return;
-    const events = services.webhooks.announce({
-      type: 'environment.activated',
-      tenantId,
-      environment: META[network].keyEnvironment,
-      at: activeAt,
-      data: { tenantId, environment: network, status: 'active', provisionedAt: iso(activeAt) },
-    });
-    if (events.length === 0) return;
-    await services.store.commit(...events);
-    services.webhooks.flush();
-  });
 }
 
 function ownTenant(services: Services, tenantId: string) {

@@ -11,9 +11,7 @@
 // and the delivery is failed at once.
 import { performance } from 'node:perf_hooks';
 import { signatureHeader } from '../../protocol/webhook-signature.ts';
-import { scheduleActivation } from '../domain/environments.ts';
 import type { Announcement, Services, WebhookOutbound } from '../services.ts';
-import type { Network } from '../state/events.ts';
 import { StorageUnavailableError } from '../state/storage.ts';
 import { signingSecrets, type WebhookDeliveryAttempted } from '../state/webhooks.ts';
 import { announcement, isWebhookEventType } from './envelope.ts';
@@ -197,21 +195,12 @@ function describeFailure(failure: unknown, timeoutMs: number): string {
   }
 }
 
-const KEY_ENVIRONMENT: Record<Network, 'test' | 'live'> = { testnet: 'test', mainnet: 'live' };
-
 /**
- * Re-arms webhook work after a journal replay: every pending delivery (a due one is attempted at
- * once; one that was in flight when the sandbox stopped is sent again, as the contract allows),
- * and every environment activation that had not happened by the last journaled instant.
+ * Re-arms webhook deliveries after a journal replay: every pending delivery (a due one is
+ * attempted at once; one that was in flight when the sandbox stopped is sent again, as the
+ * contract allows). (Announcements still to come are re-armed by their domains:
+ * resumeLedger and resumeActivations.)
  */
 export function resumeWebhooks(services: Services) {
-  const state = services.store.state;
-  for (const tenant of state.tenants.values()) {
-    for (const network of Object.keys(KEY_ENVIRONMENT) as Network[]) {
-      const env = tenant.environments[network];
-      // Nothing after lastEventAt was journaled, so an activation past it has not been announced.
-      if (env && env.activeAt > state.lastEventAt) scheduleActivation(services, tenant.id, network, env.activeAt);
-    }
-  }
   services.webhooks.flush();
 }
