@@ -15,7 +15,7 @@ export const billRules: Rule[] = [
     rule: 'Usage counts confirmed (verified) deltas only; `remaining` is `limit - verifiedDeltas`, never below 0, and null without a limit.',
     source: ['openapi #/components/schemas/EnvironmentUsage'],
     checks: ['BILLING-001', 'BILLING-002'],
-    gap: 'that a recorded, unconfirmed delta does not count is seen only when the target confirms it after the summary is read',
+    gap: 'that only confirmed deltas count, and each exactly once, is not checked: other deltas (earlier checks\', other clients\') may be confirmed at any time, so usage is only seen to grow by at least one as a delta is confirmed',
     operations: ['getBillingSummary'],
   },
   {
