@@ -3,6 +3,8 @@
 // how they authenticate. Everything the code samples and the reference checks need comes from here.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { deref as sharedDeref } from '../../contract/document.ts';
+import { authOf } from '../../contract/operations.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BUNDLE_JSON = `${ROOT}generated/openapi.json`;
@@ -48,20 +50,8 @@ export function readBundle(file = BUNDLE_JSON): Json {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-/** Follows local `$ref`s (`#/components/...`) of the bundle. */
-export function deref(spec: Json, node: Json): Json {
-  let current = node;
-  for (let hops = 0; current && typeof current === 'object' && typeof current.$ref === 'string'; hops++) {
-    if (hops > 20 || !current.$ref.startsWith('#/')) throw new Error(`cannot follow $ref ${current.$ref}`);
-    current = current.$ref
-      .slice(2)
-      .split('/')
-      .map((part: string) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .reduce((at: Json, key: string) => at?.[key], spec);
-    if (current === undefined) throw new Error(`dangling $ref ${node.$ref}`);
-  }
-  return current;
-}
+/** Follows local `$ref`s of the bundle (the shared contract module's resolution). */
+export const deref = sharedDeref;
 
 /** An example value for a parameter: `example`, the first of `examples`, the schema's example or default. */
 function exampleOf(spec: Json, parameter: Json): unknown {
@@ -92,14 +82,14 @@ export function listOperations(spec: Json): Operation[] {
           if (v === undefined && (p.required || p.in === 'path')) throw new Error(`${object.operationId}: parameter ${p.name} has no example`);
           return v;
         };
-        const security: Json[] = object.security ?? spec.security ?? [];
-        const schemes = new Set(security.flatMap((requirement: Json) => Object.keys(requirement)));
+        // The shared classification (contract/operations.ts), in the docs' terms.
+        const requirement = kind === 'webhook' ? undefined : authOf(object.operationId, object.security ?? spec.security ?? [], spec.components?.securitySchemes ?? {});
         const auth: Auth =
-          kind === 'webhook'
+          requirement === undefined
             ? 'webhook'
-            : schemes.has('ApiKeyAuth')
+            : requirement.kind === 'apiKey'
               ? 'api-key'
-              : schemes.has('DashboardSession') || schemes.has('DashboardRefresh')
+              : requirement.kind === 'session' || requirement.kind === 'refresh'
                 ? 'session'
                 : path.startsWith('/dashboard/')
                   ? 'public-dashboard'
@@ -116,7 +106,7 @@ export function listOperations(spec: Json): Operation[] {
           path,
           kind,
           auth,
-          csrf: schemes.has('CsrfHeader'),
+          csrf: requirement !== undefined && 'csrf' in requirement && requirement.csrf,
           object,
           pathParams: parameters.filter((p) => p.in === 'path').map((p) => ({ name: p.name, value: value(p) })),
           queryParams: parameters
