@@ -70,10 +70,13 @@ export const authChecks = [
         ['a read', (key: string | undefined) => ctx.api.get(DERIVE, { headers: key === undefined ? {} : { 'X-Api-Key': key } })],
         ['a write', (key: string | undefined) => writeWith(ctx, key, customer)],
       ] as const;
+      // Every shape on a read; on a write, one of each cause (the gate is the same for both).
+      const onWrites = new Set(['malformed', 'public half only', 'secret half of the other environment', 'unknown public id', 'wrong secret']);
       for (const [what, send] of operations) {
         const missing = await send(undefined);
         expectProblem(missing, 401, 'unauthenticated', `${what} without a key`);
         for (const [name, value] of variants) {
+          if (what === 'a write' && !onWrites.has(name)) continue;
           const res = await send(value);
           expectProblem(res, 401, 'unauthenticated', `${what} with a key: ${name}`);
           ensure(sameJson(withoutRequestId(res.body), withoutRequestId(missing.body)), `the 401 for ${what} with a key (${name}) differs from the 401 without a key: the cause must not be told`);

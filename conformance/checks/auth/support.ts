@@ -12,11 +12,25 @@ export const GRAMMAR = /^pk_(test|live)_([A-Za-z0-9]+)\.sk_(test|live)_([A-Za-z0
 /** A customer id no run has used: its ledger is empty until this check writes to it. */
 export const freshCustomer = (label: string) => `conf-${label}-${randomBytes(5).toString('hex')}`;
 
+/** Reference 401s per run, by base URL, method and path: asked once, so the checks stay within the request budget. */
+const references = new WeakMap<CheckContext, Map<string, Promise<unknown>>>();
+
 /** The 401 a malformed key gets from `client` for this request, without its per-request members. */
-async function reference(ctx: CheckContext, client: Client, method: 'GET' | 'POST', path: string, json?: unknown) {
-  const res = await client.send(method, path, { headers: { 'X-Api-Key': 'not-a-key' }, ...(json === undefined ? {} : { json }) });
-  expectProblem(res, 401, 'unauthenticated', 'a malformed key (the reference 401)');
-  return withoutRequestId(res.body);
+function reference(ctx: CheckContext, client: Client, method: 'GET' | 'POST', path: string, json?: unknown) {
+  let cache = references.get(ctx);
+  if (!cache) references.set(ctx, (cache = new Map()));
+  const id = `${client.baseUrl} ${method} ${path}`;
+  let got = cache.get(id);
+  if (!got) {
+    got = client.send(method, path, { headers: { 'X-Api-Key': 'not-a-key' }, ...(json === undefined ? {} : { json }) }).then((res) => {
+      expectProblem(res, 401, 'unauthenticated', 'a malformed key (the reference 401)');
+      return withoutRequestId(res.body);
+    });
+    // A failed reference is not kept: the next check asks again (and reports its own failure).
+    got.catch(() => cache!.delete(id));
+    cache.set(id, got);
+  }
+  return got;
 }
 
 /** A 401 that must be indistinguishable from the one a malformed key gets for the same request (the cause is not told). */

@@ -71,7 +71,13 @@ export const keyChecks = [
       const key = await ctx.createKey({ name: 'conformance-format' });
       ensure(key.environment === 'test', `a key created without environment must be a test key, got ${key.environment}`);
       expectWellFormed(key, 'test', 'the create response');
-      const res = await regenerate(await ctx.dashboard(), key.id);
+      // The key reads back (get and list) as it was created: same id, name, environment, public key.
+      const dash = await ctx.dashboard();
+      const shown = (k: any) => ({ id: k?.id, name: k?.name, environment: k?.environment, publicKey: k?.publicKey, permissions: [...(k?.permissions ?? [])].sort(), createdAt: k?.createdAt });
+      const created = shown(key.exchange.body?.data);
+      ensure(sameJson(shown(await readKey(dash, key.id, 'reading the new key')), created), 'GET /dashboard/api-keys/{id} shows the key otherwise than the create response');
+      ensure(sameJson(shown((await listKeys(dash)).items.find((k) => k.id === key.id)), created), 'the list shows the key otherwise than the create response (or not at all)');
+      const res = await regenerate(dash, key.id);
       expectStatus(res, 200, 'regenerate');
       const d = recordRegenerated(ctx, res);
       expectWellFormed(d, 'test', 'the regenerate response');

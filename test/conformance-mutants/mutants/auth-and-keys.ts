@@ -352,7 +352,12 @@ const surf: Mutant[] = [
       for (const e of body?.data ?? []) e.keyEnvironment = e.keyEnvironment === 'test' ? 'live' : 'test';
     }),
   ),
-  onResponse('surf-environment-base-urls-swapped', ['R-SURF-007'], 'GET /dashboard/environments gives each environment the other one\'s apiBaseUrl.', ['listEnvironments'], (res) =>
+  onResponse('surf-list-shows-network-as-environment', ['R-SURF-006'], 'The key list gives each key its contract network (testnet/mainnet) as environment instead of test/live.', ['listApiKeys'], (res) =>
+    mapJson(res, (body) => {
+      for (const k of keyItems(body)) k.environment = k.environment === 'live' ? 'mainnet' : 'testnet';
+    }),
+  ),
+    onResponse('surf-environment-base-urls-swapped', ['R-SURF-007'], 'GET /dashboard/environments gives each environment the other one\'s apiBaseUrl.', ['listEnvironments'], (res) =>
     mapJson(res, (body) => {
       const list = body?.data ?? [];
       if (list.length === 2) [list[0].apiBaseUrl, list[1].apiBaseUrl] = [list[1].apiBaseUrl, list[0].apiBaseUrl];
