@@ -61,7 +61,11 @@ export function judgeSessionCookies(ex: Exchange, mode: 'set' | 'clear', what: s
     ensure(a.get('path') === spec.path, `${label} must have Path=${spec.path}, has ${a.has('path') ? `Path=${a.get('path')}` : 'no Path'}`);
     ensure(!a.has('domain'), `${label} must be host-only, has Domain=${a.get('domain')}`);
     const maxAge = mode === 'set' ? spec.maxAge : 0;
-    ensure(a.get('max-age') === String(maxAge), `${label} must have Max-Age=${maxAge}, has ${a.has('max-age') ? `Max-Age=${a.get('max-age')}` : 'no Max-Age'}`);
+    const given = a.get('max-age');
+    const seconds = given !== undefined && /^-?\d+$/.test(given) ? Number(given) : undefined;
+    // Clearing: any Max-Age of 0 or less expires the cookie at once (RFC 6265 §5.2.2).
+    const lifetimeOk = seconds !== undefined && (mode === 'set' ? seconds === maxAge : seconds <= 0);
+    ensure(lifetimeOk, `${label} must have Max-Age=${maxAge}, has ${given !== undefined ? `Max-Age=${given}` : 'no Max-Age'}`);
     if (a.has('expires')) {
       const expires = Date.parse(a.get('expires')!);
       ensure(!Number.isNaN(expires), `${label} has an unreadable Expires`);

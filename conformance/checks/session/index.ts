@@ -15,9 +15,17 @@ import { sameJson } from '../../lib/json.ts';
 import { csrfChecks } from './csrf.ts';
 import { ACCESS, REFRESH, cookieHeader, cookieValue, expectNoCookie, judgeSessionCookies, serverNow } from './cookies.ts';
 
-/** Member names that would carry a token, a password or a hash. */
-const TOKEN_MEMBER = /token|jwt|secret|session|cookie/i;
-const PASSWORD_MEMBER = /password|hash|salt/i;
+/** Member names that would carry a token, a password or a hash (a `passwordChangedAt` would be neither). */
+const TOKEN_MEMBER = /token|jwt|secret/i;
+const PASSWORD_MEMBER = /^(password|passwd|pwd)$|hash|salt|digest/i;
+/** Values in the formats password hashes are stored in (PHC strings, bcrypt, scrypt, pbkdf2). */
+const HASH_VALUE = /^\$(2[abxy]?|argon2(id|i|d)|scrypt|pbkdf2[-\w]*|[1-7])\$|^(scrypt|pbkdf2|bcrypt|argon2)[$:]/i;
+
+function stringsOf(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) stringsOf(v, out);
+  return out;
+}
 
 function membersOf(value: unknown, out: string[] = []): string[] {
   if (Array.isArray(value)) for (const v of value) membersOf(v, out);
@@ -30,14 +38,18 @@ function membersOf(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-/** A body that carries no token-, password- or hash-like member and repeats no cookie value given. */
-export function expectNoCredentialsIn(ex: Exchange, what: string, cookieValues: Array<string | undefined> = []) {
+/**
+ * A body that carries no token-, password- or hash-like member, no value in a password hash
+ * format, and none of the given secrets (session cookie values, the password sent).
+ */
+export function expectNoCredentialsIn(ex: Exchange, what: string, secrets: Array<string | undefined> = []) {
   const members = membersOf(ex.body);
   const tokenLike = members.filter((m) => TOKEN_MEMBER.test(m));
   ensure(!tokenLike.length, `${what} carries token-like members: ${tokenLike.join(', ')}`);
   const passwordLike = members.filter((m) => PASSWORD_MEMBER.test(m));
   ensure(!passwordLike.length, `${what} carries password- or hash-like members: ${passwordLike.join(', ')}`);
-  for (const value of cookieValues) ensure(!value || !ex.text.includes(value), `${what} repeats a session cookie value in its body`);
+  ensure(!stringsOf(ex.body).some((v) => HASH_VALUE.test(v)), `${what} carries a value in a password hash format`);
+  for (const value of secrets) ensure(!value || !ex.text.includes(value), `${what} repeats a session cookie value or the password in its body`);
 }
 
 /** The cookies a client holds, as a Cookie header (to present them again later). */
@@ -63,7 +75,7 @@ export const sessionChecks = [
       const login = await ctx.dashboardLogin();
       expectStatus(login, 200, 'logging in with --email and --password');
       ensure(login.body?.success === true && login.body?.data?.email, 'login must answer { success: true, data: user }');
-      expectNoCredentialsIn(login, 'the login answer', [cookieValue(login, ACCESS.name), cookieValue(login, REFRESH.name)]);
+      expectNoCredentialsIn(login, 'the login answer', [cookieValue(login, ACCESS.name), cookieValue(login, REFRESH.name), ctx.config.password]);
     },
   }),
   defineCheck({

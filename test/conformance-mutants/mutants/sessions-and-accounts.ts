@@ -104,6 +104,9 @@ const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 // R-SESS
 
 const sessMutants: Mutant[] = [
+  onResponse('acct-login-answers-password', ['R-ACCT-012'], 'Login answers the user with the password it was sent, as `hint`.', ['login'], (res, req) =>
+    res.status === 200 ? mapJson(res, (b) => void (b.data.hint = json(req)?.password)) : res,
+  ),
   onResponse('sess-login-returns-token', ['R-SESS-001'], 'Login puts the access cookie\'s value in the body as `accessToken` (legacy login-returns-token).', ['login'], (res) =>
     res.status === 200 ? mapJson(res, (b) => void (b.data.accessToken = cookieValueOf(res, ACCESS))) : res,
   ),
@@ -437,8 +440,8 @@ const acctMutants: Mutant[] = [
   onResponse('acct-register-answers-password-hash', ['R-ACCT-012'], 'register answers the user with its `passwordHash`.', ['register'], (res) =>
     res.status === 201 ? mapJson(res, (b) => void (b.data.passwordHash = 'scrypt$16384$8$1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')) : res,
   ),
-  onResponse('acct-me-answers-password-hash', ['R-ACCT-012'], 'me answers the user with its `passwordHash`.', ['getCurrentUser'], (res) =>
-    res.status === 200 ? mapJson(res, (b) => void (b.data.passwordHash = 'scrypt$16384$8$1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')) : res,
+  onResponse('acct-me-answers-password-hash', ['R-ACCT-012'], 'me answers the user with its stored credentials (the password hash, as `credentials`).', ['getCurrentUser'], (res) =>
+    res.status === 200 ? mapJson(res, (b) => void (b.data.credentials = '$scrypt$ln=15,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')) : res,
   ),
 ];
 
