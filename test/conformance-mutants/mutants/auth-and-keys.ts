@@ -303,6 +303,9 @@ const surf: Mutant[] = [
     description: 'The Balance API reads the key from Authorization: Bearer and ignores X-Api-Key.',
     exchange: (req, next) => next(isBalance(req) ? withHeaders(req, { 'x-api-key': /^Bearer (.+)$/.exec(header(req, 'authorization') ?? '')?.[1] }) : req),
   },
+  onRequest('surf-balance-api-needs-session-too', ['R-SURF-001'], 'The Balance API asks for a dashboard session cookie besides the key (the session middleware was mounted on /api too).', isBalance, (req) =>
+    accessOf(req) ? req : problem(401, 'unauthenticated', 'Valid credentials are required for this request.'),
+  ),
   {
     id: 'surf-bearer-token-accepted-on-dashboard',
     rules: ['R-SURF-002'],
@@ -374,6 +377,15 @@ const auth: Mutant[] = [
   onRequest('auth-missing-key-400', ['R-AUTH-001'], 'A Balance API request without X-Api-Key is 400 (a missing required header), not 401.', isBalance, (req) =>
     apiKeyOf(req) === undefined ? problem(400, 'bad_request', 'The X-Api-Key header is required.') : req,
   ),
+  observing({
+    id: 'auth-reads-without-key',
+    rules: ['R-AUTH-001'],
+    description: 'Balance API reads without a key are served as the account\'s default key (reads were made public like verify).',
+    exchange(req, next, ctx) {
+      const key = firstOther(table(ctx, 'readers'), undefined);
+      return next(isBalance(req) && req.method === 'GET' && apiKeyOf(req) === undefined && key ? withApiKey(req, key) : req);
+    },
+  }),
   onRequest('auth-mixed-env-key-accepted', ['R-AUTH-002'], 'The environment of the secret half is ignored: pk_test_….sk_live_… authenticates like pk_test_….sk_test_….', isBalance, (req) => {
     const m = /^pk_(test|live)_([A-Za-z0-9]+)\.sk_(test|live)_([A-Za-z0-9]+)$/.exec(apiKeyOf(req) ?? '');
     return m && m[1] !== m[3] ? withApiKey(req, `pk_${m[1]}_${m[2]}.sk_${m[1]}_${m[4]}`) : req;
@@ -519,6 +531,12 @@ const key: Mutant[] = [
   },
   onResponse('key-create-hides-full-key', ['R-KEY-006'], 'The create response reveals secretKey but not fullKey.', ['createApiKey'], (res) =>
     mapJson(res, (body) => void delete body?.data?.fullKey),
+  ),
+  onResponse('key-regenerate-hides-secret', ['R-KEY-006'], 'Regenerate answers 200 without revealing the new secret (secretKey and fullKey left out), so the key can never be used again.', ['regenerateApiKey'], (res) =>
+    mapJson(res, (body) => {
+      delete body?.data?.secretKey;
+      delete body?.data?.fullKey;
+    }),
   ),
   secretShownIn('key-secret-in-toggle', 'The toggle response includes the key\'s secretKey.', ['toggleApiKey'], (body, k) => void (body.data.secretKey = k.secretKey)),
   secretShownIn('key-secret-in-delete', 'The delete response includes the deleted key\'s secretKey.', ['deleteApiKey'], (body, k) => void (body.secretKey = k.secretKey)),
@@ -704,6 +722,18 @@ const iso: Mutant[] = [
       if (isOperation(req, 'recordDelta') && customer && !owners.has(customer)) owners.set(customer, apiKeyOf(req)!);
       const owner = customer && owners.get(customer);
       return next(isOperation(req, 'deriveBalance') && owner ? withApiKey(req, owner) : req);
+    },
+  }),
+  observing({
+    id: 'iso-deltas-booked-to-first-tenant',
+    rules: ['R-ISO-003'],
+    description: 'Deltas are booked to the ledger of whichever tenant first used the customerId, so another tenant\'s delta for it lands in the first tenant\'s ledger.',
+    async exchange(req, next, ctx) {
+      const owners = table<string>(ctx, 'owners');
+      const customer = isOperation(req, 'recordDelta') ? json(req)?.customerId : undefined;
+      if (customer && !owners.has(customer)) owners.set(customer, apiKeyOf(req)!);
+      const owner = customer && owners.get(customer);
+      return next(owner && owner !== apiKeyOf(req) ? withApiKey(req, owner) : req);
     },
   }),
 ];
