@@ -1,6 +1,7 @@
 // The bundled contract as the tests see it: generated/openapi.json, kept fresh by
 // scripts/generate.test.ts.
-import { readFileSync } from 'node:fs';
+import { readBundle, resolvePointer as sharedResolvePointer } from '../../contract/document.ts';
+import { HTTP_METHODS as METHODS, listOperations } from '../../contract/operations.ts';
 import { join } from 'node:path';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
@@ -13,27 +14,18 @@ export type OpenApiDocument = {
   [key: string]: unknown;
 };
 
-export function loadBundle(name = 'openapi'): OpenApiDocument {
-  return JSON.parse(readFileSync(join(repoRoot, 'generated', `${name}.json`), 'utf8'));
-}
+/** A fresh parse of a bundle of generated/ (tests may change their copy). */
+export const loadBundle = (name = 'openapi'): OpenApiDocument => readBundle(name);
 
-export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+export const HTTP_METHODS = METHODS;
 
-/** Every operation of the paths section as [method, path, operation]. */
+/** Every operation of the paths section as [METHOD, path, operation], from the shared operation table. */
 export function operations(doc: OpenApiDocument): Array<[string, string, any]> {
-  return Object.entries(doc.paths).flatMap(([path, item]) =>
-    HTTP_METHODS.filter((m) => item[m]).map((m) => [m.toUpperCase(), path, item[m]] as [string, string, any]),
-  );
+  return listOperations(doc).map((o) => [o.method.toUpperCase(), o.path, o.operation]);
 }
 
 /** Resolves an internal `#/…` JSON pointer of the bundle. */
-export function resolvePointer(doc: OpenApiDocument, ref: string): any {
-  return ref
-    .replace(/^#\//, '')
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((node: any, key) => node?.[key], doc);
-}
+export const resolvePointer = (doc: OpenApiDocument, ref: string): any => sharedResolvePointer(doc, ref);
 
 /** Every property name reachable in a schema, through $ref, composition and nesting. */
 export function propertyNames(doc: OpenApiDocument, schema: any, seen = new Set<any>()): Set<string> {

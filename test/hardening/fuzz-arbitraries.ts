@@ -3,6 +3,7 @@
 // extra members, huge and odd strings, odd numbers), and raw bodies that are not JSON at all
 // or not UTF-8.
 import fc from 'fast-check';
+import { resolvePointer } from '../../contract/document.ts';
 
 export type Schema = Record<string, any>;
 
@@ -11,11 +12,8 @@ export function createDeref(doc: any) {
     let s = schema ?? {};
     for (let i = 0; i < 20 && typeof s.$ref === 'string'; i++) {
       const { $ref, ...rest } = s;
-      const target = ($ref as string)
-        .replace(/^#\//, '')
-        .split('/')
-        .reduce((acc: any, key: string) => acc?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
-      s = { ...target, ...rest };
+      // JSON Schema 2020-12: keywords beside a $ref apply too, so they are kept over the target's.
+      s = { ...resolvePointer(doc, $ref as string), ...rest };
     }
     return s;
   };
