@@ -195,6 +195,8 @@ export const idempotencyChecks = [
       const arrived = await receiver.waitFor(ours(marker.body.data.receiptId));
       await sleep(Math.min(ctx.scaled(5_000), Math.max(ctx.scaled(250), arrived.receivedAt - triggeredAt)), currentScope().signal);
       const events = new Set(receiver.deliveries.filter(ours(first.body.data.receiptId)).map((d) => String(d.body?.id ?? d.headers['x-pacspace-event-id'])));
+      // Deleted now, not at the end of the run: later checks must not get this endpoint's deliveries.
+      if (typeof hookId === 'string') await dash.delete(`/dashboard/webhooks/${hookId}`, { headers: CSRF });
       ensure(events.size === 1, `the replayed delta has ${events.size} delta.recorded events (${[...events].join(', ')}); a replay sends none`);
     },
   }),
