@@ -245,21 +245,32 @@ export const endpointChecks = [
     async run(ctx) {
       const dash = await ctx.dashboard();
       const hook = await createHook(ctx, 'retry', { events: ['delta.recorded'] });
+      // The first arrival of each delta.recorded event is refused; later ones are acknowledged.
       const refused = new Set<string>();
       const stop = hook.receiver.answerWith((d) => {
         if (tagOf(d) !== hook.tag) return undefined;
-        const dlv = d.headers['x-pacspace-delivery-id'] ?? '';
-        if (d.body?.type === 'delta.recorded' && !refused.has(dlv)) {
-          refused.add(dlv);
+        const event = String(d.body?.id);
+        if (d.body?.type === 'delta.recorded' && !refused.has(event)) {
+          refused.add(event);
           return 500;
         }
         return d.body?.type === 'checkpoint.created' ? 204 : undefined;
       });
       try {
         const t1 = await sendTest(ctx, hook, 'delta.recorded');
-        const acked = await waitAt(hook, (d) => d.headers['x-pacspace-delivery-id'] === t1.deliveryId && is2xx(d.answered) && refused.has(t1.deliveryId) && d !== firstOf(hook, t1.deliveryId), ctx.scaled(RETRY_WAIT_MS));
-        const first = firstOf(hook, t1.deliveryId)!;
+        const first = await waitAt(hook, ofEvent(t1.eventId));
+        ensure(first.headers['x-pacspace-delivery-id'] === t1.deliveryId, `the delivery arrived with X-PacSpace-Delivery-Id ${first.headers['x-pacspace-delivery-id']}, not the ${t1.deliveryId} the test answer named`);
+        // Before the retry, the refusal must be listed as a failed attempt of a pending delivery.
+        const pending = await pollUntil(
+          ctx,
+          async () => (await listedDeliveries(dash, hook.id)).find((x) => x?.id === t1.deliveryId),
+          (x) => x?.attempts?.length >= 1,
+          'the refused attempt is not listed',
+        );
+        ensure(pending.attempts[0].responseStatus === 500 && (pending.status !== 'succeeded' || pending.attempts.length >= 2), `the refused attempt is listed with status ${pending.attempts[0].responseStatus} and the delivery ${pending.status}`);
+        const acked = await waitAt(hook, (d) => ofEvent(t1.eventId)(d) && d !== first && is2xx(d.answered), ctx.scaled(RETRY_WAIT_MS));
         ensure(first.answered === 500, 'the first attempt was not the refused one');
+        ensure(acked.headers['x-pacspace-delivery-id'] === t1.deliveryId, 'the retry carries another delivery id');
         ensure(acked.headers['x-pacspace-event-id'] === t1.eventId && acked.body?.id === t1.eventId, 'the retry carries another event id');
         ensure(differingFields(first.body, acked.body, ['id', 'type', 'createdAt', 'environment', 'data']).length === 0, 'the retry\'s body differs from the first attempt\'s (createdAt must stay the same)');
         ensure(verifiesWith(acked, hook.secrets[0]!), 'the retry\'s signature does not verify with its own timestamp');
@@ -398,12 +409,12 @@ export const endpointChecks = [
         await waitAt(hook, (d) => d.headers['x-pacspace-delivery-id'] === t.deliveryId);
         await moveHook(ctx, hook, 'update-moved');
         release.open(500);
-        const retried = await waitAt(hook, (d) => d.headers['x-pacspace-delivery-id'] === t.deliveryId, ctx.scaled(RETRY_WAIT_MS));
-        ensure(verifiesWith(retried, hook.secrets[0]!), 'after the url changed, the delivery is not signed with the endpoint\'s secret');
         const fresh = await sendTest(ctx, hook, 'checkpoint.created');
-        const moved = await waitAt(hook, ofEvent(fresh.eventId));
+        const moved = await hook.receiver.waitFor((d) => ofEvent(fresh.eventId)(d) && [oldTag, hook.tag].includes(tagOf(d)));
+        ensure(tagOf(moved) === hook.tag, 'an event after the url changed went to the old url');
         ensure(verifiesWith(moved, hook.secrets[0]!), 'after an update, deliveries are no longer signed with the endpoint\'s secret');
-        ensure(!arrivedAt(hook, [oldTag]).some(ofEvent(fresh.eventId)), 'an event after the url changed went to the old url');
+        const retried = await waitAt(hook, (d) => d.headers['x-pacspace-delivery-id'] === t.deliveryId, ctx.scaled(RETRY_WAIT_MS));
+        ensure(verifiesWith(retried, hook.secrets[0]!), 'after the url changed, the pending retry is not signed with the endpoint\'s secret');
         const shown = await getHook(dash, hook.id);
         ensure(shown.url === hook.url && shown.environment === 'test', 'the endpoint does not show its new url, or its environment changed');
       } finally {
@@ -532,10 +543,5 @@ export const endpointChecks = [
     },
   }),
 ];
-
-/** The first arrival of a delivery id at the endpoint. */
-function firstOf(hook: Hook, deliveryId: string) {
-  return hook.receiver.deliveries.find((d) => tagOf(d) === hook.tag && d.headers['x-pacspace-delivery-id'] === deliveryId);
-}
 
 export type { CheckContext };

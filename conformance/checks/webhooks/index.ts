@@ -59,7 +59,7 @@ export const webhookChecks = [
       const dash = await ctx.dashboard();
       const sent = await dash.post(`/dashboard/webhooks/${e.id}/test`, { headers: CSRF, json: {} });
       expectStatus(sent, 202, 'sending a test event');
-      const d = await e.receiver.waitFor((x) => x.headers['x-pacspace-event-id'] === sent.body.data.eventId);
+      const d = await e.receiver.waitFor((x) => tagOf(x) === SHARED_TAG && x.headers['x-pacspace-event-id'] === sent.body.data.eventId);
       for (const h of ['x-pacspace-signature', 'x-pacspace-timestamp', 'x-pacspace-event-id', 'x-pacspace-event-type', 'x-pacspace-delivery-id']) ensure(d.headers[h], `the delivery lacks ${h}`);
       ensure(verified(e, d), 'the delivery\'s signature does not verify with the endpoint\'s secret');
       const ts = Number(d.headers['x-pacspace-timestamp']);
@@ -92,7 +92,7 @@ export const webhookChecks = [
       const customerId = `conf-hook-${Date.now().toString(36)}`;
       const res = await ctx.api.post('/api/v1/balance/delta', { headers: ctx.keyHeaders(), json: { customerId, delta: '3.00', reason: 'conformance' } });
       expectStatus(res, 201, 'recording a delta');
-      const d = await e.receiver.waitFor((x) => x.body?.type === 'delta.recorded' && x.body?.data?.receiptId === res.body.data.receiptId);
+      const d = await e.receiver.waitFor((x) => tagOf(x) === SHARED_TAG && x.body?.type === 'delta.recorded' && x.body?.data?.receiptId === res.body.data.receiptId);
       ensure(verified(e, d), 'the delta.recorded delivery does not verify');
       // Every delivery that arrived in the run so far, whichever check caused it.
       for (const x of e.receiver.deliveries) {
@@ -114,7 +114,7 @@ export const webhookChecks = [
       ensure(typeof fresh === 'string' && fresh !== e.secret, 'rotation must reveal a new secret');
       ctx.secrets.add(fresh, 'the rotated webhook signing secret', rotated.id);
       const sent = await dash.post(`/dashboard/webhooks/${e.id}/test`, { headers: CSRF, json: {} });
-      const d = await e.receiver.waitFor((x) => x.headers['x-pacspace-event-id'] === sent.body?.data?.eventId);
+      const d = await e.receiver.waitFor((x) => tagOf(x) === SHARED_TAG && x.headers['x-pacspace-event-id'] === sent.body?.data?.eventId);
       ensure(signaturesOf(d.headers['x-pacspace-signature']).length === 2, 'a delivery during the overlap must carry two v1 signatures');
       ensure(verified(e, d, fresh), 'no signature verifies with the new secret');
       ensure(verified(e, d, e.secret), 'no signature verifies with the previous secret');
