@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
-import type { Client, Exchange } from '../../lib/http.ts';
+import { currentScope, sleep, type Client, type Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
 
 export const DERIVE = '/api/v1/balance/derive/customer_001';
@@ -11,6 +11,27 @@ export const GRAMMAR = /^pk_(test|live)_([A-Za-z0-9]+)\.sk_(test|live)_([A-Za-z0
 
 /** A customer id no run has used: its ledger is empty until this check writes to it. */
 export const freshCustomer = (label: string) => `conf-${label}-${randomBytes(5).toString('hex')}`;
+
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+/**
+ * A problem body as far as it may tell the cause: without the members that legitimately differ
+ * per request (requestId, instance, trace ids, timestamps), which say nothing about the key.
+ */
+export function comparableProblem(body: any) {
+  const rest = withoutRequestId(body);
+  if (!rest || typeof rest !== 'object') return rest;
+  return Object.fromEntries(Object.entries(rest).filter(([name, value]) => !/trace|span|correlation|timestamp/i.test(name) && !(typeof value === 'string' && DATE_TIME.test(value))));
+}
+
+/** Polls `read` until `done` holds, waiting a little longer each time, for at most `ms` (times --timeout-scale); resolves to the last value. */
+export async function pollUntil<T>(ctx: CheckContext, read: () => Promise<T>, done: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ctx.scaled(ms);
+  for (let wait = 50; ; wait = Math.min(wait * 2, 1_000)) {
+    const value = await read();
+    if (done(value) || Date.now() + wait > deadline) return value;
+    await sleep(wait, currentScope().signal);
+  }
+}
 
 /** Reference 401s per run, by base URL, method and path: asked once, so the checks stay within the request budget. */
 const references = new WeakMap<CheckContext, Map<string, Promise<unknown>>>();
@@ -24,7 +45,7 @@ function reference(ctx: CheckContext, client: Client, method: 'GET' | 'POST', pa
   if (!got) {
     got = client.send(method, path, { headers: { 'X-Api-Key': 'not-a-key' }, ...(json === undefined ? {} : { json }) }).then((res) => {
       expectProblem(res, 401, 'unauthenticated', 'a malformed key (the reference 401)');
-      return withoutRequestId(res.body);
+      return comparableProblem(res.body);
     });
     // A failed reference is not kept: the next check asks again (and reports its own failure).
     got.catch(() => cache!.delete(id));
@@ -38,7 +59,7 @@ export async function expectSameUnauthenticated(ctx: CheckContext, res: Exchange
   expectProblem(res, 401, 'unauthenticated', why);
   const json = res.requestBody ? JSON.parse(res.requestBody) : undefined;
   const ref = await reference(ctx, client, res.method as 'GET' | 'POST', res.path, json);
-  ensure(sameJson(withoutRequestId(res.body), ref), `the 401 for ${why} differs from the 401 for a malformed key: the cause must not be told`);
+  ensure(sameJson(comparableProblem(res.body), ref), `the 401 for ${why} differs from the 401 for a malformed key: the cause must not be told`);
 }
 
 /** A read (derive) with `key`. */
