@@ -3,6 +3,8 @@
 // one documented success status and response, and how to fill its path parameters, query and
 // body. An operation added to the contract joins every table-driven check automatically.
 import { randomBytes } from 'node:crypto';
+import { deref as derefIn } from '../../../contract/document.ts';
+import { authOf } from '../../../contract/operations.ts';
 import { loadContract } from '../../lib/contract.ts';
 
 export type AuthKind = 'public' | 'api key' | 'session' | 'session + CSRF' | 'refresh cookie + CSRF' | 'unknown';
@@ -41,17 +43,7 @@ export function operations(): Operation[] {
   if (table) return table;
   const c = theContract();
   const doc = c.doc;
-  const deref = (node: any): any => {
-    let n = node;
-    while (n && typeof n.$ref === 'string') {
-      n = n.$ref
-        .replace(/^#\//, '')
-        .split('/')
-        .map((s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-        .reduce((acc: any, key: string) => acc?.[key], doc);
-    }
-    return n;
-  };
+  const deref = (node: any): any => derefIn(doc, node);
   table = c.operations.map(({ method, path, operation }) => {
     const security: Array<Record<string, string[]>> = operation.security ?? doc.security ?? [];
     const statuses = Object.keys(operation.responses ?? {}).filter((s) => /^\d{3}$/.test(s)).map(Number);
@@ -63,7 +55,7 @@ export function operations(): Operation[] {
       method,
       path,
       tags: operation.tags ?? [],
-      auth: authKind(security),
+      auth: authKind(operation.operationId, security, doc.components?.securitySchemes ?? {}),
       permissions: security.flatMap((r) => r.ApiKeyAuth ?? []),
       success,
       successResponse: deref(operation.responses?.[String(success)]) ?? {},
@@ -76,16 +68,17 @@ export function operations(): Operation[] {
   return table;
 }
 
-/** The auth class of a security requirement list (OR of ANDs); one requirement is all the contract uses. */
-function authKind(security: Array<Record<string, string[]>>): AuthKind {
-  if (security.length === 0 || security.some((r) => Object.keys(r).length === 0)) return 'public';
-  if (security.length > 1) return 'unknown';
-  const schemes = Object.keys(security[0]!).sort().join('+');
-  if (schemes === 'ApiKeyAuth') return 'api key';
-  if (schemes === 'DashboardSession') return 'session';
-  if (schemes === 'CsrfHeader+DashboardSession') return 'session + CSRF';
-  if (schemes === 'CsrfHeader+DashboardRefresh') return 'refresh cookie + CSRF';
-  return 'unknown';
+/** The auth class of an operation, as the shared contract module reads it; one it cannot read is `unknown` (the checks say so). */
+function authKind(id: string, security: Array<Record<string, string[]>>, schemes: Record<string, unknown>): AuthKind {
+  try {
+    const a = authOf(id, security, schemes);
+    if (a.kind === 'public') return 'public';
+    if (a.kind === 'apiKey') return 'api key';
+    if (a.kind === 'session') return a.csrf ? 'session + CSRF' : 'session';
+    return a.csrf ? 'refresh cookie + CSRF' : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** Every permission an API key can have, as the contract's operations require them. */
@@ -130,10 +123,7 @@ export function queryFor(op: Operation, values: PathValues, limit = 2): string {
 /** The schema of a paged list's `data`, when the success body is the list envelope. */
 export function pageSchemaOf(op: Operation): { limitMax?: number } | undefined {
   const doc = theContract().doc;
-  const deref = (n: any): any => {
-    while (n && typeof n.$ref === 'string') n = n.$ref.slice(2).split('/').reduce((a: any, k: string) => a?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
-    return n;
-  };
+  const deref = (n: any): any => derefIn(doc, n);
   const schema = deref(op.successResponse.content?.[successMediaType(op) ?? '']?.schema);
   const data = deref(schema?.properties?.data);
   const props = data?.properties ?? {};
@@ -143,10 +133,7 @@ export function pageSchemaOf(op: Operation): { limitMax?: number } | undefined {
 /** The success envelope's required members and their constant values, from the contract. */
 export function envelopeOf(op: Operation): { required: string[]; consts: Record<string, unknown> } {
   const doc = theContract().doc;
-  const deref = (n: any): any => {
-    while (n && typeof n.$ref === 'string') n = n.$ref.slice(2).split('/').reduce((a: any, k: string) => a?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
-    return n;
-  };
+  const deref = (n: any): any => derefIn(doc, n);
   const schema = deref(op.successResponse.content?.[successMediaType(op) ?? '']?.schema) ?? {};
   const consts: Record<string, unknown> = {};
   for (const [k, v] of Object.entries<any>(schema.properties ?? {})) if (v && 'const' in v) consts[k] = v.const;
