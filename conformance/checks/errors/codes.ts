@@ -141,4 +141,54 @@ export const codeChecks = [
       ensure(after.body?.data?.id === before.body?.data?.id && after.body?.data?.email === before.body?.data?.email, 'the refused registration changed the account');
     },
   }),
+  defineCheck({
+    id: 'CODE-005',
+    rule: 'An account registered without an access token is pending approval: it may log in, but asking for an API key gets 403 account_not_approved and creates none.',
+    source: 'openapi #/components/schemas/ProblemCode (account_not_approved); openapi op register; openapi #/components/schemas/CurrentUser',
+    needs: ['dashboard', 'writes'],
+    async run(ctx) {
+      // A new account on the target (no documented endpoint deletes one): an example.com address nobody reads.
+      const email = `conformance+pending-${ctx.runTag}@example.com`;
+      const password = `conformance-${ctx.runTag}`;
+      ctx.secrets.add(password, 'the password of the pending account');
+      const dash = await ctx.dashboard();
+      const registered = await dash.post('/dashboard/auth/register', { noCookies: true, json: { email, password, name: 'Conformance pending' } });
+      expectStatus(registered, 201, 'registering without an access token');
+      const pending = await ctx.loginClient(email, password);
+      try {
+        const me = await pending.get('/dashboard/auth/me');
+        expectStatus(me, 200, 'reading the pending account');
+        ensure(me.body?.data?.approvalStatus !== 'approved', `an account registered without an access token is already ${me.body?.data?.approvalStatus}`);
+        const key = await pending.post('/dashboard/api-keys', { headers: CSRF, json: { name: `conformance-${ctx.runTag}` } });
+        if (key.status === 201 && typeof key.body?.data?.id === 'string') ctx.track('api key', key.body.data.id, `conformance-${ctx.runTag}`, () => pending.delete(`/dashboard/api-keys/${key.body.data.id}`, { headers: CSRF }));
+        expectProblem(key, 403, 'account_not_approved', 'an API key for an account pending approval');
+        const list = await pending.get('/dashboard/api-keys');
+        expectStatus(list, 200, 'listing the pending account\'s keys');
+        ensure(list.body?.data?.total === 0, `the refused key was created (total ${list.body?.data?.total})`);
+      } finally {
+        await pending.post('/dashboard/auth/logout', { headers: CSRF }).catch(() => undefined);
+      }
+    },
+  }),
+  defineCheck({
+    id: 'CODE-006',
+    rule: 'Requests sent at once with one Idempotency-Key and body record one delta: each other answer is its replay (Idempotent-Replayed: true, same receipt) or 409 idempotency_request_in_progress.',
+    source: 'openapi #/components/schemas/ProblemCode (idempotency_request_in_progress); openapi info "Idempotency"',
+    needs: ['apiKey', 'writes'],
+    async run(ctx) {
+      const customer = unique();
+      const key = unique('idem-race');
+      const body = { customerId: customer, delta: '1.00', reason: 'conformance-race' };
+      const answers = await Promise.all(Array.from({ length: 4 }, () => ctx.api.post('/api/v1/balance/delta', { headers: { ...ctx.keyHeaders(), 'Idempotency-Key': key }, json: body })));
+      const originals = answers.filter((a) => a.status === 201 && a.headers['idempotent-replayed'] === undefined);
+      ensure(originals.length === 1, `one of the requests must be answered as the original, got ${originals.length} (${answers.map((a) => `${a.status} ${a.body?.code ?? a.headers['idempotent-replayed'] ?? ''}`).join(', ')})`);
+      const receipt = originals[0]!.body?.data?.receiptId;
+      for (const a of answers) {
+        if (a === originals[0]) continue;
+        if (a.status === 409) expectProblem(a, 409, 'idempotency_request_in_progress', 'a request while the first with its Idempotency-Key is in progress');
+        else ensure(a.status === 201 && a.headers['idempotent-replayed'] === 'true' && a.body?.data?.receiptId === receipt, `a concurrent request with the same Idempotency-Key got ${a.status} ${a.body?.code ?? ''} instead of the replay or 409 idempotency_request_in_progress`);
+      }
+      ensure((await derived(ctx, customer)).deltaCount === 1, 'requests with one Idempotency-Key recorded more than one delta');
+    },
+  }),
 ];

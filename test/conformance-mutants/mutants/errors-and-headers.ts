@@ -161,6 +161,27 @@ const codes: Mutant[] = [
   restatus('code-invalid-credentials-400', ['R-CODE-004'], 'A failed login is answered 400 (code invalid_credentials) instead of 401.', ['login'], 'invalid_credentials', 400),
   restatus('code-insufficient-permission-401', ['R-CODE-006'], 'A key without the permission gets 401 (code insufficient_permission) instead of 403.', (req) => req.url.startsWith('/api/'), 'insufficient_permission', 401),
   restatus('code-csrf-required-400', ['R-CODE-007'], 'A cookie request without the CSRF header gets 400 (code csrf_required) instead of 403.', (req) => req.url.startsWith('/dashboard/'), 'csrf_required', 400),
+  restatus('code-unapproved-as-insufficient-permission', ['R-CODE-008'], 'An API key asked for by an account pending approval is refused 403 with code insufficient_permission instead of account_not_approved.', ['createApiKey'], 'account_not_approved', 403, 'insufficient_permission'),
+  {
+    id: 'code-in-progress-as-reused',
+    rules: ['R-CODE-013'],
+    description: 'A delta whose Idempotency-Key is still being processed (held 300 ms here) is answered 409 idempotency_key_reused instead of idempotency_request_in_progress.',
+    async exchange(req, next, ctx) {
+      const key = header(req, 'idempotency-key');
+      if (!key || !isOperation(req, 'recordDelta')) return next(req);
+      const inFlight = `in-flight:${key}`;
+      if (ctx.memory.get(inFlight)) {
+        return mapJson(withHeaders(problem(409, 'idempotency_key_reused', 'This Idempotency-Key was used with another request.'), { 'x-request-id': 'req_mutantInFlight001' }), (p) => ({ ...p, requestId: 'req_mutantInFlight001' }));
+      }
+      ctx.memory.set(inFlight, true);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return await next(req);
+      } finally {
+        ctx.memory.delete(inFlight);
+      }
+    },
+  },
   restatus('code-missing-receipt-410', ['R-CODE-010'], 'An unknown receipt is answered 410 gone (code not_found) instead of 404.', ['getReceipt'], 'not_found', 410),
   {
     id: 'code-405-as-404-on-verify',
