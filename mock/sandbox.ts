@@ -1,7 +1,7 @@
 // Builds and starts a sandbox: services, the app, and one listener per environment
 // (production: Dashboard API + pk_live_ keys; sandbox: pk_test_ keys).
 import type { Server } from 'node:http';
-import { createApp, MAX_BODY_BYTES } from './app.ts';
+import { createApp, MAX_BODY_BYTES, type IncomingRequest, type OutgoingResponse } from './app.ts';
 import { controlHandlers } from './control/handlers.ts';
 import { hashPassword } from './security/secrets.ts';
 import { demoIdentity, seedDemoAccount, type DemoAccount, type DemoIdentity } from './demo/seed-demo.ts';
@@ -63,6 +63,8 @@ export type RunningSandbox = {
   demo: DemoAccount | undefined;
   /** The demo account found in a replayed journal (its key was shown when it was first seeded). */
   restoredDemo: DemoIdentity | undefined;
+  /** The app's own entry point, which both listeners call (in-process tests call it directly). */
+  handle: (req: IncomingRequest) => Promise<OutgoingResponse>;
   close(): Promise<void>;
 };
 
@@ -165,6 +167,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     services,
     demo,
     restoredDemo,
+    handle: app.handle,
     close,
   };
 }

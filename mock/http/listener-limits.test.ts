@@ -14,7 +14,8 @@ const LIMITS = { headersTimeoutMs: 500, requestTimeoutMs: 1_000, keepAliveTimeou
 
 let sb: TestSandbox;
 beforeAll(async () => {
-  sb = await startTestSandbox({ connections: LIMITS });
+  // Over the sockets: this file is about the listeners themselves.
+  sb = await startTestSandbox({ connections: LIMITS, transport: 'loopback' });
 });
 afterAll(() => sb?.close());
 

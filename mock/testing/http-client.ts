@@ -1,6 +1,16 @@
-// A small HTTP client for tests against a running sandbox: real requests over loopback,
-// a cookie jar like curl's -b/-c, and strict contract checking — any response the sandbox
-// flagged with `sl-violations` (Prism's response validation) fails the test at once.
+// The one HTTP client for tests against a sandbox: a cookie jar like curl's -b/-c, and strict
+// contract checking — any response the sandbox flagged with `sl-violations` (Prism's response
+// validation) fails the test at once. Two transports, one behaviour:
+//  - 'loopback': real requests over the listener's socket (fetch);
+//  - 'in-process': the same request handed to the app's `handle` (mock/app.ts), as the listener
+//    would hand it (method, URL as fetch sends it, the headers fetch adds, the body as bytes,
+//    the listener's port and a loopback client address), and the answer turned into the same
+//    TestResponse. For everything but the socket itself (listener limits, timeouts, connection
+//    handling), which only 'loopback' tests.
+import type { IncomingRequest, OutgoingResponse } from '../app.ts';
+import type { KeyEnvironment } from '../state/events.ts';
+import { logRequest } from './op-log.ts';
+
 export type TestResponse = {
   status: number;
   headers: Headers;
@@ -20,7 +30,48 @@ export type RequestOptions = {
   noCookies?: boolean;
 };
 
-export function createHttpClient(baseUrl: string) {
+export type Transport = 'loopback' | 'in-process';
+
+export type InProcess = {
+  handle: (req: IncomingRequest) => Promise<OutgoingResponse>;
+  /** Which listener the base URL stands for: production ('live') or sandbox ('test'). */
+  environment: KeyEnvironment;
+};
+
+/** The headers undici's fetch adds to every request unless the caller sets them. */
+const FETCH_DEFAULTS: Record<string, string> = {
+  accept: '*/*',
+  'accept-language': '*',
+  'sec-fetch-mode': 'cors',
+  'user-agent': 'node',
+  'accept-encoding': 'gzip, deflate',
+};
+
+/** What `fetch(url, { method, headers, body })` would get back, without a socket. */
+async function inProcessFetch(app: InProcess, url: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined) {
+  const sent: Record<string, string> = { ...FETCH_DEFAULTS, host: url.host };
+  for (const [k, v] of Object.entries(headers)) sent[k.toLowerCase()] = v;
+  const bytes = body === undefined ? undefined : Buffer.from(body);
+  if (bytes !== undefined) sent['content-length'] = String(bytes.length);
+  if (bytes !== undefined && sent['content-type'] === undefined && typeof body === 'string') sent['content-type'] = 'text/plain;charset=UTF-8';
+  const out = await app.handle({
+    method,
+    url: `${url.pathname}${url.search}`,
+    headers: sent,
+    body: bytes?.length ? bytes : undefined,
+    environment: app.environment,
+    clientAddress: '127.0.0.1',
+    localPort: Number(url.port),
+  });
+  const responseHeaders = new Headers();
+  for (const [k, v] of Object.entries(out.headers)) {
+    for (const value of Array.isArray(v) ? v : [v]) responseHeaders.append(k, value);
+  }
+  const text = method.toUpperCase() === 'HEAD' ? '' : (out.body ?? '');
+  return { status: out.status, headers: responseHeaders, text };
+}
+
+export function createHttpClient(baseUrl: string, inProcess?: InProcess) {
   const jar = new Map<string, string>();
 
   async function request(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
@@ -35,9 +86,20 @@ export function createHttpClient(baseUrl: string) {
     if (!options.noCookies && jar.size && !('cookie' in headers)) {
       headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
     }
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
-    const text = await res.text();
-    const setCookies = res.headers.getSetCookie();
+    const url = new URL(`${baseUrl}${path}`);
+    let status: number;
+    let responseHeaders: Headers;
+    let text: string;
+    if (inProcess) {
+      ({ status, headers: responseHeaders, text } = await inProcessFetch(inProcess, url, method, headers, body));
+    } else {
+      const res = await fetch(url, { method, headers, body });
+      text = await res.text();
+      status = res.status;
+      responseHeaders = res.headers;
+    }
+    logRequest(method, `${url.pathname}${url.search}`, status);
+    const setCookies = responseHeaders.getSetCookie();
     for (const cookie of setCookies) {
       const [pair, ...attrs] = cookie.split(';');
       const i = pair!.indexOf('=');
@@ -46,9 +108,9 @@ export function createHttpClient(baseUrl: string) {
       if (attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '') jar.delete(name);
       else jar.set(name, value);
     }
-    const violations = res.headers.get('sl-violations');
+    const violations = responseHeaders.get('sl-violations');
     if (violations) {
-      throw new Error(`${method} ${path} → ${res.status} violates the contract: ${violations}\n${text}`);
+      throw new Error(`${method} ${path} → ${status} violates the contract: ${violations}\n${text}`);
     }
     let parsed: unknown;
     try {
@@ -56,12 +118,14 @@ export function createHttpClient(baseUrl: string) {
     } catch {
       parsed = undefined;
     }
-    return { status: res.status, headers: res.headers, text, body: parsed, setCookies };
+    return { status, headers: responseHeaders, text, body: parsed, setCookies };
   }
 
   return {
     baseUrl,
     jar,
+    /** 'in-process' (the app's handle) or 'loopback' (the listener's socket). */
+    transport: (inProcess ? 'in-process' : 'loopback') as Transport,
     request,
     get: (path: string, o?: RequestOptions) => request('GET', path, o),
     post: (path: string, o?: RequestOptions) => request('POST', path, o),

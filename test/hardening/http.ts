@@ -4,6 +4,7 @@
 import { Agent, request } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { logRequest } from '../../mock/testing/op-log.ts';
 
 export type RawResponse = { status: number; headers: Record<string, string>; setCookies: string[]; text: string; body: any };
 
@@ -30,6 +31,7 @@ export function createPool(baseUrl: string, connections: number) {
           } catch {
             body = undefined;
           }
+          logRequest(r.method, r.path, res.statusCode ?? 0);
           resolve({ status: res.statusCode ?? 0, headers: out, setCookies: res.headers['set-cookie'] ?? [], text, body });
         });
         res.on('error', reject);
