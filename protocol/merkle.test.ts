@@ -13,6 +13,7 @@ import {
   leafHash,
   leavesFromHex,
   nodeHash,
+  receiptLeaf,
   rangeRoot,
   rootFromPath,
   rootOf,
@@ -101,5 +102,28 @@ describe('RFC 6962 Merkle tree', () => {
   it('refuses leaf hashes that are not 64 hex characters', () => {
     expect(() => leavesFromHex(['ab'], 1)).toThrow();
     expect(() => leavesFromHex([], 1)).toThrow();
+  });
+});
+
+describe('receiptLeaf', () => {
+  it('is exactly the Proofs section members of a receipt, its hash SHA-256(0x00 || JCS(leaf))', () => {
+    const receipt = {
+      receiptId: 'rcpt_1',
+      customerId: 'cus_1',
+      sequence: 2,
+      delta: '-1.50',
+      balanceAfter: '8.50',
+      reason: 'usage',
+      referenceId: null,
+      metadata: { z: '1', a: '2' },
+      // Members of the receipt the leaf does not hold:
+      status: 'confirmed',
+      leafHash: 'ff',
+      inclusionProof: null,
+    };
+    const leaf = receiptLeaf(receipt, '2026-01-01T00:00:00.000Z');
+    const jcs = '{"balanceAfter":"8.50","createdAt":"2026-01-01T00:00:00.000Z","customerId":"cus_1","delta":"-1.50","metadata":{"a":"2","z":"1"},"reason":"usage","receiptId":"rcpt_1","referenceId":null,"sequence":2}';
+    expect(canonicalize(leaf)).toBe(jcs);
+    expect(leafHash(leaf).toString('hex')).toBe(sha(Buffer.from([0]), Buffer.from(jcs, 'utf8')).toString('hex'));
   });
 });
