@@ -9,7 +9,7 @@ export const idemRules: Rule[] = [
     rule: '`Idempotency-Key` is 1 to 255 printable ASCII characters; any other value is 422.',
     source: ['openapi #/components/parameters/IdempotencyKey', 'openapi info "Idempotency"'],
     checks: ['LEDGER-013'],
-    gap: 'the shortest keys (empty, one character) are not tried: a one-character key may hold an earlier run\'s response for 24 hours',
+    gap: 'an empty header value is not tried: intermediaries may drop an empty field',
     operations: ['recordDelta'],
   },
   {

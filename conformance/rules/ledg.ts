@@ -36,7 +36,7 @@ export const ledgRules: Rule[] = [
     rule: 'Derive also reports `confirmedCount`, `firstDeltaAt`, `lastDeltaAt` and `lastCheckpoint` (null before the first checkpoint).',
     source: ['openapi #/components/schemas/DerivedBalance'],
     checks: ['LEDGER-009', 'LEDGER-016'],
-    gap: '`confirmedCount` is compared once every delta is confirmed, not while some are still recorded',
+    gap: 'while deltas are still recorded, `confirmedCount` is only bounded (at most the deltas not seen unconfirmed after it was read); it is compared exactly once every delta is confirmed',
     operations: ['deriveBalance'],
   },
   {
@@ -92,8 +92,7 @@ export const ledgRules: Rule[] = [
     id: 'R-LEDG-013',
     rule: 'recorded → confirmed: a delta is `recorded` at once (`confirmedAt` null) and becomes `confirmed` shortly after (`confirmedAt` set, the `delta.confirmed` event); it never goes back.',
     source: ['openapi op recordDelta', 'openapi #/components/schemas/Receipt'],
-    checks: ['LEDGER-009', 'BILLING-002'],
-    gap: 'the `delta.confirmed` event is not awaited by these checks',
+    checks: ['LEDGER-009', 'LEDGER-020', 'BILLING-002'],
     operations: ['recordDelta', 'getReceipt', 'delta.confirmed'],
   },
   {

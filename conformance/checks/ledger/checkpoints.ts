@@ -70,6 +70,7 @@ export const checkpointChecks = [
 
       const d = await derived(ctx, customerId);
       const lc = d.lastCheckpoint;
+      ensure(d.deltaCount === 5 && d.computedBalance === secondBatch.at(-1).balanceAfter && d.firstDeltaAt === firstBatch[0].createdAt && d.lastDeltaAt === secondBatch.at(-1).createdAt, `derive after two checkpoints: ${d.deltaCount} deltas, balance ${d.computedBalance}, first/last ${d.firstDeltaAt}/${d.lastDeltaAt}; a checkpoint does not change what derive sums`);
       ensure(lc && lc.checkpointId === cp2.checkpointId && lc.proofRoot === cp2.proofRoot && lc.lastSequence === cp2.lastSequence && lc.createdAt === cp2.createdAt, `derive's lastCheckpoint is ${JSON.stringify(lc)}, not the latest checkpoint ${cp2.checkpointId}`);
 
       for (const [cp, batch, what] of [[cp1, firstBatch, 'first'], [cp2, secondBatch, 'second']] as const) {

@@ -7,13 +7,13 @@ import { defineCheck } from '../../check.ts';
 import type { CheckContext } from '../../context.ts';
 import { CSRF } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
-import { currentScope, sleep, type Exchange } from '../../lib/http.ts';
-import type { Delivery } from '../../lib/receiver.ts';
+import type { Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
 import { secretOf } from '../../lib/secrets.ts';
-import { confirmedReceipt, createCheckpoint, derived, newCustomer, recordDelta } from './support.ts';
+import { confirmedReceipt, createCheckpoint, derived, ledgerEndpoint, newCustomer, recordDelta } from './support.ts';
 
 const newKey = (length = 32) => `conf-${randomBytes(Math.ceil(length / 2)).toString('hex')}`.slice(0, length);
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const replayed = (ex: Exchange) => ex.headers['idempotent-replayed'] === 'true';
 
 function expectReplay(ex: Exchange, first: Exchange, what: string) {
@@ -79,6 +79,7 @@ export const idempotencyChecks = [
       for (const [bad, how] of [
         ['x'.repeat(200) + newKey(56), '256 characters'],
         [`conf ${newKey(12)}`, 'a space'],
+        [`conf\t${newKey(12)}`, 'a tab'],
       ] as const) {
         const res = await recordDelta(ctx, { customerId, delta: '1.00', reason: 'conformance' }, { 'Idempotency-Key': bad });
         expectProblem(res, 422, 'validation_failed', `an Idempotency-Key with ${how}`);
@@ -91,6 +92,11 @@ export const idempotencyChecks = [
       expectFresh(first, 'an Idempotency-Key of 255 characters');
       expectReplay(await recordDelta(ctx, body, { 'Idempotency-Key': longest }), first, 'the replay with the 255-character key');
 
+      // The shortest key is a key: a stored answer of an earlier run within 24 hours makes it a conflict, never a 422.
+      const shortest = await recordDelta(ctx, { customerId, delta: '0', reason: 'conformance' }, { 'Idempotency-Key': BASE62[randomBytes(1)[0]! % 62]! });
+      if (shortest.status === 409) expectProblem(shortest, 409, 'idempotency_key_reused', 'a one-character Idempotency-Key used before');
+      else expectFresh(shortest, 'a one-character Idempotency-Key');
+
       // Failed first requests store nothing: the key stays unused.
       const afterInvalid = newKey();
       expectProblem(await recordDelta(ctx, { customerId, delta: '0.123456789', reason: 'conformance' }, { 'Idempotency-Key': afterInvalid }), 422, 'validation_failed', 'an invalid amount');
@@ -101,7 +107,8 @@ export const idempotencyChecks = [
       ensure(!replayed(duplicate), 'a refused request carries Idempotent-Replayed: true');
       expectFresh(await recordDelta(ctx, { customerId, delta: '3.00', reason: 'conformance' }, { 'Idempotency-Key': afterConflict }), 'the key of a request refused with 409, with another body');
       const d = await derived(ctx, customerId);
-      ensure(d.deltaCount === 3 && d.computedBalance === '6.00', `expected 3 deltas summing to 6.00 (1 + 2 + 3), derived ${d.deltaCount} summing to ${d.computedBalance}`);
+      const count = shortest.status === 201 ? 4 : 3;
+      ensure(d.deltaCount === count && d.computedBalance === '6.00', `expected ${count} deltas summing to 6.00 (1 + 2 + 3, and 0), derived ${d.deltaCount} summing to ${d.computedBalance}`);
     },
   }),
   defineCheck({
@@ -162,24 +169,8 @@ export const idempotencyChecks = [
     source: 'openapi #/webhooks/delta.recorded; openapi info "Idempotency"',
     needs: ['apiKey', 'dashboard', 'writes', 'webhooks'],
     async run(ctx) {
-      // An endpoint of the run for delta.recorded only, at a tagged URL so its deliveries are told apart.
-      const receiver = await ctx.receiver();
-      const dash = await ctx.dashboard();
-      const tag = `ledger-idem-${randomBytes(4).toString('hex')}`;
-      const description = `pacspace conformance ${ctx.runTag} ${tag}`;
-      const url = `${receiver.url}${receiver.url.includes('?') ? '&' : '?'}hook=${tag}`;
-      const hook = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url, events: ['delta.recorded'], description, environment: ctx.keyEnvironment ?? 'test' } });
-      expectStatus(hook, 201, 'creating a webhook endpoint for delta.recorded');
-      const hookId = hook.body?.data?.id;
-      if (typeof hookId === 'string') ctx.track('webhook endpoint', hookId, description, () => dash.delete(`/dashboard/webhooks/${hookId}`, { headers: CSRF }));
-      ctx.secrets.add(hook.body?.data?.secret, 'the signing secret of the idempotency endpoint', hook.id);
-      // Deliveries to this endpoint (told apart by the tag where the receiver reports the path) of this receipt's event.
-      const atOurs = (d: Delivery) => {
-        const path = (d as { path?: string }).path;
-        return !path || new URL(path, 'http://receiver.invalid').searchParams.get('hook') === tag;
-      };
-      const ours = (receiptId: string) => (d: Delivery) => atOurs(d) && d.body?.type === 'delta.recorded' && d.body?.data?.receiptId === receiptId;
-
+      const hook = await ledgerEndpoint(ctx, 'idem-events', ['delta.recorded']);
+      const ours = (receiptId: string) => hook.about('delta.recorded', receiptId);
       const customerId = newCustomer('idem-events');
       const headers = { 'Idempotency-Key': newKey() };
       const body = { customerId, delta: '1.00', reason: 'conformance' };
@@ -191,12 +182,10 @@ export const idempotencyChecks = [
       const triggeredAt = Date.now();
       const marker = await recordDelta(ctx, { ...body, delta: '2.00' });
       expectStatus(marker, 201, 'the marker delta');
-      await receiver.waitFor(ours(first.body.data.receiptId));
-      const arrived = await receiver.waitFor(ours(marker.body.data.receiptId));
-      await sleep(Math.min(ctx.scaled(5_000), Math.max(ctx.scaled(250), arrived.receivedAt - triggeredAt)), currentScope().signal);
-      const events = new Set(receiver.deliveries.filter(ours(first.body.data.receiptId)).map((d) => String(d.body?.id ?? d.headers['x-pacspace-event-id'])));
-      // Deleted now, not at the end of the run: later checks must not get this endpoint's deliveries.
-      if (typeof hookId === 'string') await dash.delete(`/dashboard/webhooks/${hookId}`, { headers: CSRF });
+      await hook.receiver.waitFor(ours(first.body.data.receiptId));
+      await hook.settle(triggeredAt, await hook.receiver.waitFor(ours(marker.body.data.receiptId)));
+      const events = new Set(hook.receiver.deliveries.filter(ours(first.body.data.receiptId)).map((d) => String(d.body?.id ?? d.headers['x-pacspace-event-id'])));
+      await hook.remove();
       ensure(events.size === 1, `the replayed delta has ${events.size} delta.recorded events (${[...events].join(', ')}); a replay sends none`);
     },
   }),

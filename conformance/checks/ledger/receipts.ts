@@ -8,7 +8,7 @@ import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import type { Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
 import { leafHash, units } from '../../lib/proofs.ts';
-import { RECORDED_FIELDS, canonical, confirmedReceipt, derived, formatUnits, newCustomer, recordDelta } from './support.ts';
+import { RECORDED_FIELDS, canonical, confirmedReceipt, derived, formatUnits, getReceipt, ledgerEndpoint, newCustomer, recordDelta } from './support.ts';
 
 type Sent = { text: string; reason: string; referenceId?: string; metadata?: Record<string, string> };
 
@@ -70,14 +70,20 @@ export const receiptChecks = [
         if (i === 2) expectProblem(await recordDelta(ctx, `{"customerId":${JSON.stringify(customerId)},"delta":-0.00000001,"reason":"conformance-under"}`), 409, 'balance_out_of_range', 'a delta taking the balance below -10^15');
       }
 
+      // Derive at once: confirmedCount cannot exceed the deltas not seen still recorded after it.
+      const early = await derived(ctx, customerId);
+      ensure(early.deltaCount === receipts.length && early.computedBalance === formatUnits(balance), `derive right after recording: ${early.deltaCount} deltas, balance ${early.computedBalance}`);
+      let stillRecorded = 0;
+
       // Read back: the same receipt, and it becomes confirmed.
       for (const recorded of receipts) {
-        const read = await confirmedReceipt(ctx, recorded.receiptId);
+        const read = await confirmedReceipt(ctx, recorded.receiptId, (first) => void (first?.status === 'recorded' && stillRecorded++));
         for (const f of RECORDED_FIELDS) ensure(sameJson(read[f], recorded[f]), `GET /api/v1/receipts/${recorded.receiptId}: ${f} is ${JSON.stringify(read[f])}, it was recorded as ${JSON.stringify(recorded[f])}`);
         ensure(typeof read.confirmedAt === 'string' && Date.parse(read.confirmedAt) >= Date.parse(read.createdAt), `receipt ${read.receiptId} is confirmed with confirmedAt ${read.confirmedAt} (before createdAt or missing)`);
         ensure(read.checkpointId === null && read.inclusionProof === null, `receipt ${read.receiptId} has a checkpoint or a proof though no checkpoint covers it`);
       }
 
+      ensure(early.confirmedCount >= 0 && early.confirmedCount <= receipts.length - stillRecorded, `derive counted ${early.confirmedCount} confirmed deltas while ${stillRecorded} of ${receipts.length} were still recorded afterwards`);
       const d = await derived(ctx, customerId);
       ensure(d.computedBalance === formatUnits(balance), `derive: computedBalance "${d.computedBalance}", the deltas sum to "${formatUnits(balance)}"`);
       ensure(d.deltaCount === receipts.length && d.confirmedCount === receipts.length, `derive: deltaCount ${d.deltaCount} / confirmedCount ${d.confirmedCount}; ${receipts.length} deltas were recorded and confirmed (two refused)`);
@@ -130,6 +136,35 @@ export const receiptChecks = [
 
       const d = await derived(ctx, customerId);
       ensure(d.deltaCount === 1 && d.computedBalance === '1.00' && d.lastDeltaAt === first.body.data.createdAt, `the refused amounts changed the ledger: deltaCount ${d.deltaCount}, balance ${d.computedBalance}`);
+    },
+  }),
+  defineCheck({
+    id: 'LEDGER-020',
+    rule: 'recorded → confirmed, seen in the events too: delta.recorded carries the receipt as recorded (status recorded, confirmedAt null), delta.confirmed the same receipt confirmed, with the confirmedAt the receipt then shows.',
+    source: 'openapi #/webhooks/delta.recorded; openapi #/webhooks/delta.confirmed; openapi #/components/schemas/Receipt',
+    needs: ['apiKey', 'dashboard', 'writes', 'webhooks'],
+    async run(ctx) {
+      const hook = await ledgerEndpoint(ctx, 'confirmation', ['delta.recorded', 'delta.confirmed']);
+      try {
+        const customerId = newCustomer('confirm');
+        const res = await recordDelta(ctx, { customerId, delta: '-7.25', reason: 'conformance', referenceId: `ref-${customerId}`, metadata: { step: 'confirm' } });
+        expectStatus(res, 201, 'recording a delta');
+        const recorded = res.body.data;
+        // Either event may arrive first (the contract says so): each is judged on its own.
+        const onRecorded = (await hook.receiver.waitFor(hook.about('delta.recorded', recorded.receiptId))).body.data;
+        const onConfirmed = (await hook.receiver.waitFor(hook.about('delta.confirmed', recorded.receiptId))).body.data;
+        for (const f of RECORDED_FIELDS) {
+          ensure(sameJson(onRecorded?.[f], recorded[f]), `the delta.recorded event's receipt has ${f} ${JSON.stringify(onRecorded?.[f])}, the answer had ${JSON.stringify(recorded[f])}`);
+          ensure(sameJson(onConfirmed?.[f], recorded[f]), `the delta.confirmed event's receipt has ${f} ${JSON.stringify(onConfirmed?.[f])}, the answer had ${JSON.stringify(recorded[f])}`);
+        }
+        ensure(onRecorded.status === 'recorded' && onRecorded.confirmedAt === null, `delta.recorded carries status ${onRecorded.status}, confirmedAt ${onRecorded.confirmedAt}: the receipt as recorded`);
+        ensure(onConfirmed.status === 'confirmed' && typeof onConfirmed.confirmedAt === 'string' && Date.parse(onConfirmed.confirmedAt) >= Date.parse(recorded.createdAt), `delta.confirmed carries status ${onConfirmed.status}, confirmedAt ${onConfirmed.confirmedAt}`);
+        const read = await getReceipt(ctx, recorded.receiptId);
+        expectStatus(read, 200, 'reading the confirmed receipt');
+        ensure(read.body.data.status === 'confirmed' && read.body.data.confirmedAt === onConfirmed.confirmedAt, `after delta.confirmed the receipt reads status ${read.body.data.status}, confirmedAt ${read.body.data.confirmedAt}; the event said confirmed at ${onConfirmed.confirmedAt}`);
+      } finally {
+        await hook.remove();
+      }
     },
   }),
 ];

@@ -1,9 +1,11 @@
 // Helpers shared by the ledger checks: unique customers, recording, reading every place a
 // receipt appears, exact decimal formatting as the contract writes amounts, and polling with a
 // deadline for what happens asynchronously (confirmation).
-import type { CheckContext } from '../../context.ts';
+import { randomBytes } from 'node:crypto';
+import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectStatus } from '../../lib/assert.ts';
 import { currentScope, sleep, type Exchange } from '../../lib/http.ts';
+import type { Delivery } from '../../lib/receiver.ts';
 import { units } from '../../lib/proofs.ts';
 
 /** A customer id no earlier run used (the ledger is append-only: every check starts empty). */
@@ -66,8 +68,14 @@ export async function pollUntil(ctx: CheckContext, read: () => Promise<Exchange>
 }
 
 /** Waits until a receipt is `confirmed` (it must become so "shortly after" recording). */
-export async function confirmedReceipt(ctx: CheckContext, receiptId: string) {
-  const res = await pollUntil(ctx, () => getReceipt(ctx, receiptId), (ex) => ex.status !== 200 || ex.body?.data?.status === 'confirmed');
+export async function confirmedReceipt(ctx: CheckContext, receiptId: string, onFirstRead?: (receipt: any) => void) {
+  let reads = 0;
+  const read = async () => {
+    const ex = await getReceipt(ctx, receiptId);
+    if (reads++ === 0) onFirstRead?.(ex.body?.data);
+    return ex;
+  };
+  const res = await pollUntil(ctx, read, (ex) => ex.status !== 200 || ex.body?.data?.status === 'confirmed');
   expectStatus(res, 200, `reading receipt ${receiptId}`);
   ensure(res.body.data.status === 'confirmed', `receipt ${receiptId} is still "${res.body.data.status}" ${ctx.scaled(30)} s after it was recorded: a delta becomes confirmed shortly after`);
   return res.body.data;
@@ -92,4 +100,38 @@ export async function allReceiptPages(ctx: CheckContext, checkpointId: string, l
     pages.push(d.items);
   }
   return pages;
+}
+
+/**
+ * A webhook endpoint of this check for some event types, at a tagged URL of the run's receiver
+ * so its deliveries are told apart (where the receiver reports the path). `remove` deletes it
+ * at once, so later checks never get its deliveries; the run's cleanup deletes it otherwise.
+ */
+export async function ledgerEndpoint(ctx: CheckContext, label: string, events: string[]) {
+  const receiver = await ctx.receiver();
+  const dash = await ctx.dashboard();
+  const tag = `ledger-${label}-${randomBytes(4).toString('hex')}`;
+  const description = `pacspace conformance ${ctx.runTag} ${tag}`;
+  const url = `${receiver.url}${receiver.url.includes('?') ? '&' : '?'}hook=${tag}`;
+  const created = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url, events, description, environment: ctx.keyEnvironment ?? 'test' } });
+  expectStatus(created, 201, `creating a webhook endpoint for ${events.join(', ')}`);
+  const id = created.body?.data?.id;
+  const remove = () => dash.delete(`/dashboard/webhooks/${id}`, { headers: CSRF });
+  if (typeof id === 'string') ctx.track('webhook endpoint', id, description, remove);
+  ctx.secrets.add(created.body?.data?.secret, `the signing secret of the ${label} endpoint`, created.id);
+  const atOurs = (d: Delivery) => {
+    const path = (d as { path?: string }).path;
+    return !path || new URL(path, 'http://receiver.invalid').searchParams.get('hook') === tag;
+  };
+  /** Deliveries to this endpoint of an event of this type about this receipt. */
+  const about = (type: string, receiptId: string) => (d: Delivery) => atOurs(d) && d.body?.type === type && d.body?.data?.receiptId === receiptId;
+  return {
+    receiver,
+    about,
+    remove: async () => {
+      if (typeof id === 'string') await remove();
+    },
+    /** After `marker` arrived, waits as long again as it took (deliveries may be late or reordered). */
+    settle: (triggeredAt: number, marker: Delivery) => sleep(Math.min(ctx.scaled(5_000), Math.max(ctx.scaled(250), marker.receivedAt - triggeredAt)), currentScope().signal),
+  };
 }

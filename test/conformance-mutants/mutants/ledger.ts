@@ -100,6 +100,23 @@ const checkpointRootMutant = (id: string, rules: string[], description: string, 
   },
 });
 
+
+/** Remembers each webhook endpoint's signing secret by the URL it was registered with (as a server holding them would). */
+function rememberEndpointSecrets(req: ProxiedRequest, res: ProxiedResponse, ctx: MutantContext) {
+  if (!isOperation(req, 'createWebhookEndpoint') || res.status !== 201) return;
+  const secret = json(res)?.data?.secret;
+  for (const url of [bodyOf(req)?.url, json(res)?.data?.url]) if (typeof url === 'string') ctx.memory.set(`secret:${url}`, secret);
+}
+
+/** The delivery with this event body, signed afresh with its endpoint's secret (as the server would sign what it sends). */
+function resigned(d: Delivery, event: unknown, ctx: MutantContext, headers: Record<string, string> = {}): Delivery {
+  const raw = JSON.stringify(event);
+  const secret = ctx.memory.get(`secret:${d.url}`);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = secret ? `v1=${createHmac('sha256', secret).update(`${timestamp}.${raw}`).digest('hex')}` : header(d, 'x-pacspace-signature') ?? '';
+  return { ...d, body: Buffer.from(raw), headers: { ...d.headers, ...headers, 'x-pacspace-timestamp': timestamp, 'x-pacspace-signature': signature } };
+}
+
 const isRecord = (req: ProxiedRequest) => isOperation(req, 'recordDelta');
 const keyOf = (req: ProxiedRequest) => header(req, 'idempotency-key');
 
@@ -275,6 +292,25 @@ export const ledgerMutants = defineMutants([
     },
   },
 
+  {
+    id: 'ledg-confirmed-event-time-differs',
+    rules: ['R-LEDG-013'],
+    description: 'The delta.confirmed event carries the time it was sent as confirmedAt, not the receipt\'s confirmedAt.',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      rememberEndpointSecrets(req, res, ctx);
+      return res;
+    },
+    async delivery(d, send, ctx) {
+      const event = json(d);
+      if (event?.type !== 'delta.confirmed' || !event.data) return send(d);
+      return send(resigned(d, { ...event, data: { ...event.data, confirmedAt: new Date(Date.parse(event.data.confirmedAt) + 1234).toISOString() } }, ctx));
+    },
+  },
+  onResponse('ledg-derive-first-delta-at-since-checkpoint', ['R-LEDG-005'], 'After a checkpoint, derive\'s firstDeltaAt is the checkpoint\'s time (the period restarts).', ['deriveBalance'], (res) =>
+    onData(res, (d) => void (d.lastCheckpoint && (d.firstDeltaAt = d.lastCheckpoint.createdAt))),
+  ),
+
   // ───────────────────────── R-AMT ─────────────────────────
   onRequest('amt-number-read-as-double', ['R-AMT-002'], 'A JSON number amount is read through a double (999999999999999.99999999 becomes 1e15).', isRecord, (req) => {
     const literal = literalOf(req, 'delta');
@@ -331,6 +367,10 @@ export const ledgerMutants = defineMutants([
   onRequest('idem-long-key-truncated', ['R-IDEM-001'], 'An Idempotency-Key longer than 255 characters is cut to 255 instead of refused.', isRecord, (req) => {
     const key = keyOf(req);
     return key && key.length > 255 ? withHeaders(req, { 'idempotency-key': key.slice(0, 255) }) : req;
+  }),
+  onRequest('idem-short-key-refused', ['R-IDEM-001'], 'An Idempotency-Key shorter than 8 characters is refused with 422.', isRecord, (req) => {
+    const key = keyOf(req);
+    return key !== undefined && key.length > 0 && key.length < 8 ? problem(422, 'validation_failed', 'The request does not match the contract.', { validation: [{ location: ['header', 'Idempotency-Key'], severity: 'Error', code: 'minLength', message: 'must NOT have fewer than 8 characters' }] }) : req;
   }),
   onRequest('idem-key-spaces-stripped', ['R-IDEM-001'], 'Spaces in an Idempotency-Key are removed instead of refused.', isRecord, (req) => {
     const key = keyOf(req);
@@ -431,19 +471,12 @@ export const ledgerMutants = defineMutants([
     description: 'An idempotent replay sends the delta.recorded event again, as a new event (new id, signed afresh).',
     async exchange(req, next, ctx) {
       const res = await next(req);
-      if (isOperation(req, 'createWebhookEndpoint') && res.status === 201) {
-        const secret = json(res)?.data?.secret;
-        for (const url of [bodyOf(req)?.url, json(res)?.data?.url]) if (typeof url === 'string') ctx.memory.set(`secret:${url}`, secret);
-      }
+      rememberEndpointSecrets(req, res, ctx);
       if (isRecord(req) && header(res, 'idempotent-replayed') === 'true') {
         const sent = ctx.memory.get(`recorded:${json(res)?.data?.receiptId}`) as { d: Delivery; send: (d: Delivery) => Promise<number> } | undefined;
-        const secret = sent && ctx.memory.get(`secret:${sent.d.url}`);
-        if (sent && secret) {
+        if (sent) {
           const id = `evt_${randomBytes(8).toString('hex')}`;
-          const raw = JSON.stringify({ ...json(sent.d), id });
-          const timestamp = String(Math.floor(Date.now() / 1000));
-          const signature = createHmac('sha256', secret).update(`${timestamp}.${raw}`).digest('hex');
-          await sent.send({ ...sent.d, body: Buffer.from(raw), headers: { ...sent.d.headers, 'x-pacspace-event-id': id, 'x-pacspace-delivery-id': `dlv_${randomBytes(8).toString('hex')}`, 'x-pacspace-timestamp': timestamp, 'x-pacspace-signature': `v1=${signature}` } });
+          await sent.send(resigned(sent.d, { ...json(sent.d), id }, ctx, { 'x-pacspace-event-id': id, 'x-pacspace-delivery-id': `dlv_${randomBytes(8).toString('hex')}` }));
         }
       }
       return res;
@@ -525,6 +558,12 @@ export const ledgerMutants = defineMutants([
   ),
   onResponse('proof-unknown-root-verified-false', ['R-PROOF-011'], 'An unknown root answers 200 verified: false instead of 404.', ['verifyProofRoot'], (res, req) =>
     res.status === 404 ? answer(200, { statusCode: 200, data: { proofRoot: req.url.split('/').pop()?.split('?')[0], verified: false, checkpoint: null } }) : res,
+  ),
+  onResponse('proof-verify-closing-balance-stale', ['R-PROOF-011'], 'Public verify shows the checkpoint with closingBalance equal to its openingBalance.', ['verifyProofRoot'], (res) =>
+    onData(res, (d) => void (d.checkpoint && (d.checkpoint.closingBalance = d.checkpoint.openingBalance))),
+  ),
+  onResponse('proof-leaf-index-ledger-wide', ['R-PROOF-010'], 'A receipt read by id gives its position in the customer\'s whole ledger as leafIndex (wrong after the first checkpoint).', ['getReceipt'], (res) =>
+    onData(res, (d) => void (d.inclusionProof && (d.inclusionProof.leafIndex = d.sequence - 1))),
   ),
   onResponse('proof-get-checkpoint-unchained', ['R-PROOF-012'], 'GET /api/v1/checkpoints/{id} shows previousProofRoot null (the chain is not stored).', ['getCheckpoint'], (res) => onData(res, (d) => void (d.previousProofRoot = null))),
   {
