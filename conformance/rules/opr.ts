@@ -216,8 +216,8 @@ export const oprRules: Rule[] = [
     rule: 'provisionEnvironment answers 201 `{statusCode: 201, data: ProvisionResult}` with `X-Request-Id`; its only other documented statuses are 400, 401, 403, 409, 413, 415, 422, 429, 503, each an `application/problem+json` problem.',
     source: ['openapi op provisionEnvironment'],
     contract: { operationId: 'provisionEnvironment', success: 201, errors: [400, 401, 403, 409, 413, 415, 422, 429, 503] },
-    checks: ['OPR-005'],
-    gap: 'success provisions an environment for good, so only the documented 409 environment_already_provisioned (an active environment) is exercised; the 201 answer is never seen',
+    checks: ['OPR-005', 'ENV-002'],
+    gap: 'success provisions an environment for good: OPR-005 itself sends only the documented 409 environment_already_provisioned form (an active environment); the 201 answer is seen (and judged whole by OPR-005) only when ENV-002 provisions a not yet provisioned Production earlier in the run',
   },
   {
     id: 'R-OPR-028',
