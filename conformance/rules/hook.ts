@@ -109,6 +109,8 @@ export const hookRules: Rule[] = [
     id: 'R-HOOK-016',
     rule: 'The hosted service accepts only public `https` URLs: private, loopback, link-local and other non-public hosts, in any spelling, are 422, checked again after DNS resolution at every delivery; redirects are never followed.',
     source: ['PRODUCT.md "The sandbox"', 'openapi #/components/schemas/WebhookUrl'],
+    checks: ['WEBHOOK-015'],
+    gap: 'the check after DNS resolution at every delivery is not tried (it needs a host name that resolves to a private address), nor are loopback hosts (the local sandbox accepts them by contract, and a client cannot tell which it runs against)',
     operations: ['createWebhookEndpoint', 'updateWebhookEndpoint'],
   },
   {

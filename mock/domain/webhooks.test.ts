@@ -329,12 +329,18 @@ describe('endpoint operations', () => {
       { url, events: ['delta.recorded'], environment: 'production' },
       { url, events: ['delta.recorded'], description: '' },
       { url, events: ['delta.recorded'], secret: 'whsec_5WbX2p7QkN4rT9vL1mZ8cH3jF6dS0aYe' },
+      // Non-public addresses, in any spelling (the hosted service's rule; the sandbox adds only loopback).
+      { url: 'https://10.0.0.1/hooks', events: ['delta.recorded'] },
+      { url: 'https://169.254.169.254/latest/meta-data', events: ['delta.recorded'] },
+      { url: 'https://0xa9fea9fe/', events: ['delta.recorded'] },
+      { url: 'https://167772161/', events: ['delta.recorded'] },
+      { url: 'https://100.64.0.1/', events: ['delta.recorded'] },
     ]) {
       await expectCode(post('/dashboard/webhooks', { json }), 422, 'validation_failed');
     }
     await expectCode(patch({ raw: '{', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json');
     await expectCode(patch({ raw: 'active=false', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type');
-    for (const json of [{}, { environment: 'live' }, { url: 'not a url' }, { active: 'no' }, { events: [] }, { secret: 'whsec_x' }]) {
+    for (const json of [{}, { environment: 'live' }, { url: 'not a url' }, { active: 'no' }, { events: [] }, { secret: 'whsec_x' }, { url: 'https://192.168.1.1/hooks' }]) {
       await expectCode(patch({ json }), 422, 'validation_failed');
     }
     for (const json of [{ overlapSeconds: -1 }, { overlapSeconds: 604_801 }, { overlapSeconds: 1.5 }, { overlap: 60 }]) {

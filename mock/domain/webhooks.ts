@@ -9,6 +9,7 @@ import type { User } from '../state/projections.ts';
 import type { WebhookDelivery, WebhookEndpoint, WebhookEndpointUpdated } from '../state/webhooks.ts';
 import { announcement } from '../webhooks/envelope.ts';
 import { sampleData } from '../webhooks/samples.ts';
+import { nonPublicReason } from '../webhooks/public-address.ts';
 import { ownPorts, selfTargetReason } from '../webhooks/self-target.ts';
 import { callerOf, iso, ok, paginate, type HandlerContext, type Handlers } from './handler.ts';
 
@@ -59,14 +60,23 @@ export function deliveryView(delivery: WebhookDelivery): DeliveryView {
 
 /**
  * `422` on `url` when it names the sandbox's own listener (mock/webhooks/self-target.ts): a
- * delivery would call the sandbox itself. Re-checked, after DNS, on every delivery.
+ * delivery would call the sandbox itself (re-checked, after DNS, on every delivery); or a
+ * non-public address other than this machine (mock/webhooks/public-address.ts).
  */
 function refuseSelfTarget(ctx: HandlerContext, url: string) {
   const reason = selfTargetReason(url, ownPorts(ctx.services.config));
-  if (reason === undefined) return;
-  throw fail('validation_failed', `The webhook URL is this sandbox's own listener; deliveries never go to the sandbox itself.`, {
-    validation: [{ location: ['body', 'url'], severity: 'Error', code: 'sandbox-itself', message: reason }],
-  });
+  if (reason !== undefined) {
+    throw fail('validation_failed', `The webhook URL is this sandbox's own listener; deliveries never go to the sandbox itself.`, {
+      validation: [{ location: ['body', 'url'], severity: 'Error', code: 'sandbox-itself', message: reason }],
+    });
+  }
+  // A private or link-local address (in any spelling) is refused as by the hosted service (WebhookUrl).
+  const nonPublic = nonPublicReason(url);
+  if (nonPublic !== undefined) {
+    throw fail('validation_failed', 'The webhook URL must be a public address.', {
+      validation: [{ location: ['body', 'url'], severity: 'Error', code: 'non-public-address', message: nonPublic }],
+    });
+  }
 }
 
 /** The caller's endpoint by id; another tenant's is answered exactly like a missing one. */

@@ -31,6 +31,7 @@ import {
   signatureSyntaxProblem,
   signers,
   tagOf,
+  taggedUrl,
   verifiesWith,
   waitAt,
   type Hook,
@@ -542,6 +543,66 @@ export const endpointChecks = [
       ensure(!(await listedDeliveries(dash, bystander.id)).some((x) => sent.some((s) => s.eventId === x.eventId)), 'another endpoint lists a test delivery');
     },
   }),
+
+  defineCheck({
+    id: 'WEBHOOK-015',
+    rule: 'A webhook URL must be public https: a private, link-local, shared or other non-public address in any spelling (dotted, decimal, hex, IPv6, IPv4-mapped) is 422 validation_failed on create and on update, and nothing is created or changed; a redirect answered by the receiver is a failed attempt and is not followed.',
+    source: 'openapi #/components/schemas/WebhookUrl; openapi op createWebhookEndpoint, updateWebhookEndpoint',
+    needs: [...NEEDS],
+    async run(ctx) {
+      const dash = await ctx.dashboard();
+      const description = `pacspace conformance ${ctx.runTag} non-public`;
+      for (const url of NON_PUBLIC_URLS) {
+        const res = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url, events: ['delta.recorded'], description } });
+        if (res.status === 201 && typeof res.body?.data?.id === 'string') {
+          const id = res.body.data.id;
+          ctx.track('webhook endpoint', id, description, () => dash.delete(`/dashboard/webhooks/${id}`, { headers: CSRF }));
+        }
+        expectProblem(res, 422, 'validation_failed', `creating an endpoint for ${url}`);
+      }
+      const listed = listedItems(await listPagesUntil(dash, 100, () => false));
+      ensure(!listed.some((x) => x?.description === description), 'a refused endpoint was created all the same');
+
+      const hook = await createHook(ctx, 'redirect', { events: ['delta.recorded'] });
+      const before = await getHook(dash, hook.id);
+      for (const url of NON_PUBLIC_URLS.slice(1, 3)) {
+        expectProblem(await dash.patch(`/dashboard/webhooks/${hook.id}`, { headers: CSRF, json: { url } }), 422, 'validation_failed', `changing the url to ${url}`);
+      }
+      const after = await getHook(dash, hook.id);
+      ensure(differingFields(before, after, ENDPOINT_FIELDS).length === 0, 'a refused url change changed the endpoint');
+
+      const elsewhere = `${hook.tag}-elsewhere`;
+      const stop = hook.receiver.answerWith((d) => (tagOf(d) === hook.tag ? { status: 307, headers: { location: taggedUrl(hook.receiver, elsewhere) } } : undefined));
+      try {
+        const sentAt = Date.now();
+        const t = await sendTest(ctx, hook);
+        const first = await waitAt(hook, ofEvent(t.eventId));
+        await settle(ctx, sentAt, first);
+        ensure(!hook.receiver.deliveries.some((d) => tagOf(d) === elsewhere), 'a redirect answered by the receiver was followed');
+        const listed = await pollUntil(
+          ctx,
+          async () => (await listedDeliveries(dash, hook.id)).find((x) => x?.id === t.deliveryId),
+          (x) => x?.attempts?.length >= 1,
+          'the redirected attempt is not listed',
+        );
+        const a = listed.attempts[0];
+        ensure(a.responseStatus === 307 && typeof a.error === 'string' && a.error.length > 0 && listed.status !== 'succeeded', `a redirect is listed as status ${a.responseStatus}, error ${JSON.stringify(a.error)}, delivery ${listed.status}: it must be a failed attempt`);
+      } finally {
+        stop();
+      }
+    },
+  }),
+];
+
+/** Non-public webhook targets in several spellings (none of them this machine's loopback). */
+const NON_PUBLIC_URLS = [
+  'https://10.0.0.1/hook',
+  'https://169.254.169.254/latest/meta-data',
+  'https://0xa9fea9fe/hook',
+  'https://167772161/hook',
+  'https://100.64.0.1/hook',
+  'https://[::ffff:a9fe:a9fe]/hook',
+  'http://example.com/hook',
 ];
 
 export type { CheckContext };

@@ -484,6 +484,54 @@ const deliveryTargetMutants: Mutant[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------
+// R-HOOK-016: public https URLs only, no redirects.
+
+/** Whether a URL's host is an IP literal the server should refuse (as the WHATWG parser reads it). */
+function isNonPublicLiteral(url: string, spelledOnly?: (host: string) => boolean) {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  const spelled = /^https?:\/\/([^/:?#]+|\[[^\]]+\])/.exec(url)?.[1] ?? '';
+  if (spelledOnly && !spelledOnly(spelled)) return false;
+  return /^(10\.|169\.254\.|192\.168\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host) || /^\[(f[cd]|fe[89ab]|::ffff:(a|c0a8|a9fe))/i.test(host);
+}
+
+/** Lets a refused URL through: the server is asked for a harmless public one and shows back the one asked. */
+function acceptsUrl(id: string, description: string, ops: string[], refused: (url: string) => boolean): Mutant {
+  return hookMutant({
+    id,
+    rules: ['R-HOOK-016'],
+    description,
+    async exchange(req, next) {
+      const asked = json(req);
+      if (!isOperation(req, ...ops) || typeof asked?.url !== 'string' || !refused(asked.url)) return next(req);
+      const res = await next(withJson(req, { ...asked, url: `https://example.com/accepted-${randomBytes(4).toString('hex')}` }));
+      return asAsked(req, res, ['url']);
+    },
+  });
+}
+
+const urlMutants: Mutant[] = [
+  acceptsUrl('hook-private-url-accepted', 'Endpoints for private and link-local addresses are created.', ['createWebhookEndpoint'], (u) => isNonPublicLiteral(u)),
+  acceptsUrl('hook-numeric-host-spelling-accepted', 'A private address written as one decimal or hex number (167772161, 0xa9fea9fe) is not recognized and accepted.', ['createWebhookEndpoint'], (u) => isNonPublicLiteral(u, (h) => /^(0x[0-9a-f]+|\d+)$/i.test(h))),
+  acceptsUrl('hook-ipv4-mapped-accepted', 'A private address written as IPv4-mapped IPv6 ([::ffff:a9fe:a9fe]) is accepted.', ['createWebhookEndpoint'], (u) => /\[::ffff:/i.test(u)),
+  acceptsUrl('hook-update-private-url-accepted', 'Changing an endpoint\'s url to a private address is accepted (only create checks it).', ['updateWebhookEndpoint'], (u) => isNonPublicLiteral(u)),
+  hookMutant({
+    id: 'hook-redirect-followed',
+    rules: ['R-HOOK-016'],
+    description: 'Deliveries follow the receiver\'s redirects (307 keeps the POST and its body).',
+    async delivery(d) {
+      const res = await fetch(d.url, { method: 'POST', headers: d.headers as Record<string, string>, body: new Uint8Array(d.body), redirect: 'follow' }).catch(() => undefined);
+      await res?.arrayBuffer().catch(() => undefined);
+      return res?.status ?? 502;
+    },
+  }),
+];
+
+// ---------------------------------------------------------------------------------------------
 // R-HOOK-017 / 018 / 019: update, delete, list.
 
 const endpointMutants: Mutant[] = [
@@ -737,6 +785,7 @@ export const webhooksMutants = defineMutants([
   ...deliveryListMutants,
   ...payloadSecretMutants,
   ...deliveryTargetMutants,
+  ...urlMutants,
   ...endpointMutants,
   ...eventMutants,
   ...environmentMutants,
