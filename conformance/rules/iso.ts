@@ -14,8 +14,7 @@ export const isoRules: Rule[] = [
     id: 'R-ISO-002',
     rule: 'Environments are isolated: a receipt, checkpoint or proof root of one environment is 404 in the other, and test data never reaches production.',
     source: ['seed 000 "Environment separation"', 'seed 002 "Environment Routing"', 'openapi op verifyProofRoot'],
-    checks: ['ISO-004'],
-    gap: 'receipts and checkpoints by id in the other environment need a key of that environment: only proof roots (public verify) are tried across environments',
+    checks: ['ISO-004', 'ISO-005'],
     operations: ['getReceipt', 'getCheckpoint', 'verifyProofRoot'],
   },
   {

@@ -28,8 +28,8 @@ export const keyRules: Rule[] = [
     id: 'R-KEY-004',
     rule: 'A `live` key can be created only once the `mainnet` environment is `active`; before, it is 409 `environment_not_active` and nothing is created.',
     source: ['PRODUCT.md "Keys"', 'openapi op createApiKey'],
-    checks: ['KEY-007'],
-    gap: 'only the state the target is in is tried: before mainnet is active (409, nothing created) or after (a pk_live_ key); the suite never provisions mainnet itself',
+    checks: ['KEY-007', 'ISO-005'],
+    gap: 'the 409 can be tried only on a target whose mainnet is not active yet when KEY-007 runs (the run activates it later: ENV-002, ISO-005)',
     operations: ['createApiKey'],
   },
   {

@@ -31,8 +31,7 @@ export const surfRules: Rule[] = [
     id: 'R-SURF-005',
     rule: 'Each environment is its own base URL: a `pk_live_` key at the Sandbox URL, or a `pk_test_` key at the Production URL, is 401 with exactly the answer an unknown key gets.',
     source: ['seed 002 "Environment Routing"', 'PRODUCT.md "Keys"', 'openapi info "Environments and routing"'],
-    checks: ['AUTH-005', 'KEY-007'],
-    gap: 'a real pk_live_ key at the Sandbox URL is tried only when mainnet is already active (KEY-007 creates one then); otherwise only the pk_test_ key at the Production URL and well-formed unknown pk_live_ keys are tried',
+    checks: ['AUTH-005', 'KEY-007', 'ISO-005'],
   },
   {
     id: 'R-SURF-006',

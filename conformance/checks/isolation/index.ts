@@ -10,6 +10,8 @@ import { ensure, expectStatus } from '../../lib/assert.ts';
 import type { Client, Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
 import { secretOf } from '../../lib/secrets.ts';
+import { Inconclusive } from '../../lib/outcome.ts';
+import { expectSameUnauthenticated, pollUntil } from '../auth/support.ts';
 
 type Tenants = {
   /** A's dashboard session (the run's shared one). */
@@ -74,17 +76,40 @@ function tenants(ctx: CheckContext): Promise<Tenants> {
 }
 
 /** B's request with A's id answers exactly as the same request with an unknown id: same status and problem code. */
-async function sameAsUnknown(what: string, send: (id: string) => Promise<Exchange>, foreignId: string, prefix: string) {
+async function sameAsUnknown(what: string, send: (id: string) => Promise<Exchange>, foreignId: string, prefix: string, whose = 'another tenant\'s id', leak = 'the object is visible across tenants') {
   const reference = await send(unknownId(prefix));
   ensure(reference.status === 404, `${what} with an unknown id answered ${reference.status}, not 404`);
   const res = await send(foreignId);
   ensure(
     res.status === reference.status && res.body?.code === reference.body?.code,
-    `${what} with another tenant's id answered ${res.status} ${res.body?.code ?? ''}, but ${reference.status} ${reference.body?.code ?? ''} for an unknown id: the object is visible across tenants`,
+    `${what} with ${whose} answered ${res.status} ${res.body?.code ?? ''}, but ${reference.status} ${reference.body?.code ?? ''} for an unknown id: ${leak}`,
   );
 }
 
 const NEEDS = ['apiKey', 'dashboard', 'writes', 'secondAccount', 'webhooks'] as const;
+
+/**
+ * Makes sure the environment of `keyEnvironment` is active, provisioning it when it is not
+ * (like ENV-002, which runs earlier and usually has done it: on a real deployment this is an
+ * irreversible action, taken only with --allow-writes), and waiting for the activation.
+ */
+async function otherEnvironmentActive(ctx: CheckContext, keyEnvironment: string) {
+  const dash = await ctx.dashboard();
+  const read = async () => {
+    const envs = await dash.get('/dashboard/environments');
+    expectStatus(envs, 200, 'listing environments');
+    const e = (envs.body?.data ?? []).find((x: any) => x.keyEnvironment === keyEnvironment);
+    ensure(e, `GET /dashboard/environments has no environment for ${keyEnvironment} keys`);
+    return e;
+  };
+  let e = await read();
+  if (e.status === 'not_provisioned' || e.status === 'error') {
+    const res = await dash.post('/dashboard/contracts/provision', { headers: CSRF, json: { environment: e.environment } });
+    ensure(res.status === 201 || res.body?.code === 'environment_already_provisioned', `provisioning ${e.environment} answered ${res.status} ${res.body?.code ?? ''}`);
+  }
+  e = await pollUntil(ctx, read, (x) => x.status === 'active' || x.status === 'error', 60_000);
+  if (e.status !== 'active') throw new Inconclusive(`the ${e.environment} environment is ${e.status}, not active: no ${keyEnvironment} key can be made to try routing with`);
+}
 
 export const isolationChecks = [
   defineCheck({
@@ -184,6 +209,35 @@ export const isolationChecks = [
         res.status === unknown.status && res.body?.code === unknown.body?.code && res.status >= 400,
         `the other environment answers ${res.status} ${res.body?.code ?? ''} for this environment's proof root, but ${unknown.status} ${unknown.body?.code ?? ''} for an unknown root: test data reaches the other environment`,
       );
+    },
+  }),  defineCheck({
+    id: 'ISO-005',
+    rule: 'A key of the other environment (provisioned first when it is not, like ENV-002) works at its own base URL, gets the 401 of a malformed key at this one, and cannot find this environment\'s receipts and checkpoints (they answer as unknown ids).',
+    source: 'seed 002 Environment Routing; seed 000 Environment separation; PRODUCT.md Keys',
+    needs: ['apiKey', 'dashboard', 'writes', 'otherEnv'],
+    async run(ctx) {
+      const env = ctx.keyEnvironment ?? 'test';
+      const otherEnv = env === 'test' ? 'live' : 'test';
+      await otherEnvironmentActive(ctx, otherEnv);
+      const key = await ctx.createKey({ name: 'conformance-iso-other-env', environment: otherEnv });
+      ensure(key.fullKey.startsWith(`pk_${otherEnv}_`) && key.environment === otherEnv, `a ${otherEnv} key created once its environment is active is not a pk_${otherEnv}_ key`);
+      const other = ctx.other!;
+      const headers = ctx.keyHeaders(key.fullKey);
+      expectStatus(await other.get('/api/v1/balance/derive/customer_001', { headers }), 200, `a ${otherEnv} key at its own base URL`);
+      await expectSameUnauthenticated(ctx, await ctx.api.get('/api/v1/balance/derive/customer_001', { headers }), `a ${otherEnv} key at the ${env} base URL`);
+      const customer = `conf-iso-env-${randomBytes(5).toString('hex')}`;
+      const delta = await ctx.api.post('/api/v1/balance/delta', { headers: ctx.keyHeaders(), json: { customerId: customer, delta: '1.00', reason: 'conformance' } });
+      expectStatus(delta, 201, 'recording a delta');
+      const cp = await ctx.api.post('/api/v1/balance/checkpoint', { headers: ctx.keyHeaders(), json: { customerId: customer } });
+      expectStatus(cp, 201, 'creating a checkpoint');
+      const checkpointId = cp.body?.data?.checkpointId ?? cp.body?.data?.id;
+      const across = `an id from the ${env} environment`;
+      const leak = 'data of one environment is visible in the other';
+      await sameAsUnknown(`GET /api/v1/receipts/{receiptId} in the ${otherEnv} environment`, (id) => other.get(`/api/v1/receipts/${id}`, { headers }), delta.body?.data?.receiptId, 'rcpt_', across, leak);
+      await sameAsUnknown(`GET /api/v1/checkpoints/{checkpointId} in the ${otherEnv} environment`, (id) => other.get(`/api/v1/checkpoints/${id}`, { headers }), checkpointId, 'chk_', across, leak);
+      await sameAsUnknown(`GET /api/v1/checkpoints/{checkpointId}/receipts in the ${otherEnv} environment`, (id) => other.get(`/api/v1/checkpoints/${id}/receipts`, { headers }), checkpointId, 'chk_', across, leak);
+      const derived = await other.get(`/api/v1/balance/derive/${customer}`, { headers });
+      ensure(derived.status === 200 && derived.body?.data?.deltaCount === 0, `the ${otherEnv} environment sees this environment's delta for ${customer} (deltaCount ${derived.body?.data?.deltaCount})`);
     },
   }),
 ];

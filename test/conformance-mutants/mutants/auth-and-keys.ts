@@ -350,6 +350,12 @@ const surf: Mutant[] = [
       return res.status === 401 && isBalance(req) && req.listener === 'production' && /^pk_test_/.test(apiKeyOf(req) ?? '') ? next({ ...req, listener: 'sandbox' }) : res;
     },
   },
+  {
+    id: 'surf-live-key-works-at-sandbox',
+    rules: ['R-SURF-005'],
+    description: 'The Sandbox listener passes pk_live_ keys on to Production (a "helpful" fallback); the Production listener is strict.',
+    exchange: (req, next) => next(isBalance(req) && req.listener === 'sandbox' && /^pk_live_/.test(apiKeyOf(req) ?? '') ? { ...req, listener: 'production' } : req),
+  },
   onResponse('surf-environments-key-environment-swapped', ['R-SURF-006'], 'GET /dashboard/environments gives testnet the key environment live and mainnet test.', ['listEnvironments'], (res) =>
     mapJson(res, (body) => {
       for (const e of body?.data ?? []) e.keyEnvironment = e.keyEnvironment === 'test' ? 'live' : 'test';
@@ -712,6 +718,19 @@ const iso: Mutant[] = [
   onResponse('iso-verify-any-environment', ['R-ISO-002'], 'GET /api/v1/verify/{proofRoot} looks in both environments (one shared table of roots).', ['verifyProofRoot'], async (res, req, ctx) =>
     res.status === 404 ? ctx.forward({ ...req, listener: req.listener === 'production' ? 'sandbox' : 'production' }).then((other) => (other.status === 200 ? other : res)) : res,
   ),
+  observing({
+    id: 'iso-receipts-shared-across-environments',
+    rules: ['R-ISO-002'],
+    description: 'Receipts and checkpoints live in one table for both environments: a Production key finds the Sandbox\'s by id.',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      if (!isOperation(req, 'getReceipt', 'getCheckpoint', 'listCheckpointReceipts') || res.status !== 404 || req.listener !== 'production') return res;
+      const testKey = [...table<boolean>(ctx, 'goodKeys').keys()].find((k) => k.startsWith('pk_test_'));
+      if (!testKey) return res;
+      const other = await next({ ...withApiKey(req, testKey), listener: 'sandbox' });
+      return other.status === 200 ? other : res;
+    },
+  }),
   observing({
     id: 'iso-ledger-keyed-by-customer-only',
     rules: ['R-ISO-003'],
