@@ -15,6 +15,7 @@ import { fail, MAX_VIOLATIONS, problemBody, ProblemError, statusOf } from './htt
 import { createTurns, LARGE_BODY_BYTES } from './http/large-bodies.ts';
 import { randomBase62 } from './security/secrets.ts';
 import type { Services } from './services.ts';
+import { recordKeyUse } from './domain/api-key-use.ts';
 import type { Handlers, Reply } from './domain/handler.ts';
 import type { KeyEnvironment, SandboxEvent } from './state/events.ts';
 import { StorageUnavailableError } from './state/storage.ts';
@@ -171,6 +172,8 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
         requestId: state.requestId,
       });
       await tracked.settled();
+      // An API key's use is an event, recorded for requests that succeeded only (an error emits none).
+      if (caller.kind === 'apiKey' && reply.status < 400) recordKeyUse(services, caller.key.id);
       return toResponse(reply, state);
     } catch (error) {
       try {

@@ -49,7 +49,7 @@ export function authenticate(requirement: AuthRequirement, req: GateRequest, ser
       if (!requirement.permissions.every((p) => (key.permissions as string[]).includes(p))) {
         throw fail('insufficient_permission', `This API key does not have the ${requirement.permissions.join(', ')} permission.`);
       }
-      key.lastUsedAt = services.clock.now();
+      // (When it was last used is recorded once the request has succeeded: mock/domain/api-key-use.ts.)
       return { kind: 'apiKey', key };
     }
     case 'session': {

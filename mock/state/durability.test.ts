@@ -355,9 +355,10 @@ describe('a reset whose write fails', () => {
     expect((await sb.call('GET', '/api/v1/balance/derive/customer_001')).status).toBe(401);
     const derived = await sb.call('GET', '/api/v1/balance/derive/customer_001', { headers: { 'x-api-key': newKey } });
     expect(derived.body.data).toMatchObject({ deltaCount: 0, computedBalance: '0.00' });
-    // The journal is exactly the re-seeded demo account, and later writes follow it.
+    // The journal is exactly the re-seeded demo account (and the new key's first use, by the
+    // derive above: mock/domain/api-key-use.ts), and later writes follow it.
     const records = (await readFile(sb.journalPath, 'utf8')).split('\n').filter(Boolean);
-    expect(records.map((r) => JSON.parse(r.slice(17)).type)).toEqual(['access.requested', 'access.approved', 'user.registered', 'email.verified', 'api_key.created']);
+    expect(records.map((r) => JSON.parse(r.slice(17)).type)).toEqual(['access.requested', 'access.approved', 'user.registered', 'email.verified', 'api_key.created', 'api_key.used']);
     expect((await sb.call('POST', '/api/v1/balance/delta', { headers: { 'x-api-key': newKey }, json: { customerId: 'customer_001', delta: '1.00', reason: 'usage' } })).status).toBe(201);
     expect(await readdir(data)).not.toContain('journal.ndjson.reset');
     await sb.close();
@@ -366,7 +367,7 @@ describe('a reset whose write fails', () => {
     try {
       expect(again.warnings).toEqual([]);
       expect(await again.derive()).toMatchObject({ deltaCount: 1, computedBalance: '1.00' });
-      expect(again.store.eventCount).toBe(6);
+      expect(again.store.eventCount).toBe(7); // the demo account's 5, the key's use, the delta
     } finally {
       await again.close();
     }

@@ -66,6 +66,8 @@ export type SandboxEvent =
   | { type: 'api_key.regenerated'; at: number; keyId: string; secretHash: string }
   | { type: 'api_key.toggled'; at: number; keyId: string; active: boolean }
   | { type: 'api_key.deleted'; at: number; keyId: string }
+  /** The key authenticated a request that succeeded: at most one a minute per key (mock/domain/api-key-use.ts). */
+  | { type: 'api_key.used'; at: number; keyId: string }
   | { type: 'environment.provisioning'; at: number; tenantId: string; network: Network; contractId: string; activeAt: number };
 
 export type EventOf<T extends SandboxEvent['type']> = Extract<SandboxEvent, { type: T }>;

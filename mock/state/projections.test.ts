@@ -1,10 +1,10 @@
 // The read models (projections.ts), alone, from events: accounts, e-mail tokens, sessions, API
 // keys, environments, the latest instant; checkEvent's verdicts (what a replayed journal record
-// must follow from); carryOverMemoryOnly; environmentStatus. The ledger's and webhooks' own
+// must follow from); lastUsedAt from api_key.used; environmentStatus. The ledger's and webhooks' own
 // projections are exercised through the API (domain tests) and the journal tests.
 import { describe, expect, it } from 'vitest';
 import type { SandboxEvent } from './events.ts';
-import { applyEvent, carryOverMemoryOnly, checkEvent, createProjections, environmentStatus, normalizeEmail, type Projections } from './projections.ts';
+import { applyEvent, checkEvent, createProjections, environmentStatus, normalizeEmail, type Projections } from './projections.ts';
 
 const registered = (over: Partial<Extract<SandboxEvent, { type: 'user.registered' }>> = {}): SandboxEvent => ({
   type: 'user.registered',
@@ -190,14 +190,25 @@ describe('projections', () => {
     });
   });
 
-  it('carryOverMemoryOnly keeps when each key was last used across a rebuild', () => {
-    const before = build(registered(), keyCreated(), keyCreated({ keyId: 'key_2', publicId: 'pub_2' }));
-    before.apiKeys.get('key_1')!.lastUsedAt = 12_345;
-    const after = build(registered(), keyCreated(), keyCreated({ keyId: 'key_2', publicId: 'pub_2' }), keyCreated({ keyId: 'key_3', publicId: 'pub_3' }));
-    after.apiKeys.get('key_3')!.lastUsedAt = 7;
-    carryOverMemoryOnly(before, after);
-    expect(after.apiKeys.get('key_1')!.lastUsedAt).toBe(12_345);
-    expect(after.apiKeys.get('key_2')!.lastUsedAt).toBeNull();
-    expect(after.apiKeys.get('key_3')!.lastUsedAt).toBe(7); // unknown before: kept
+  it('lastUsedAt is the latest api_key.used of the key, null before; a rebuild from the events restores it', () => {
+    const events: SandboxEvent[] = [
+      registered(),
+      keyCreated(),
+      keyCreated({ keyId: 'key_2', publicId: 'pub_2' }),
+      { type: 'api_key.used', at: 12_345, keyId: 'key_1' },
+      { type: 'api_key.used', at: 99_999, keyId: 'key_1' },
+    ];
+    const s = build(...events);
+    expect(s.apiKeys.get('key_1')!.lastUsedAt).toBe(99_999);
+    expect(s.apiKeys.get('key_2')!.lastUsedAt).toBeNull();
+    expect(build(...events).apiKeys.get('key_1')!.lastUsedAt).toBe(99_999);
+  });
+
+  it('api_key.used of a key that no longer exists follows and changes nothing', () => {
+    const s = build(registered(), keyCreated(), { type: 'api_key.deleted', at: 300, keyId: 'key_1' });
+    const used: SandboxEvent = { type: 'api_key.used', at: 400, keyId: 'key_1' };
+    expect(checkEvent(s, used)).toBeUndefined();
+    applyEvent(s, used);
+    expect(s.apiKeys.size).toBe(0);
   });
 });

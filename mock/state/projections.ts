@@ -34,6 +34,7 @@ export type ApiKey = {
   permissions: Permission[];
   active: boolean;
   createdAt: number;
+  /** The latest `api_key.used` (recorded at most once a minute: mock/domain/api-key-use.ts); null until then. */
   lastUsedAt: number | null;
 };
 
@@ -206,6 +207,11 @@ export function applyEvent(s: Projections, e: SandboxEvent): void {
     case 'api_key.toggled':
       s.apiKeys.get(e.keyId)!.active = e.active;
       return;
+    case 'api_key.used': {
+      const key = s.apiKeys.get(e.keyId);
+      if (key) key.lastUsedAt = e.at;
+      return;
+    }
     case 'api_key.deleted': {
       const key = s.apiKeys.get(e.keyId);
       if (!key) return;
@@ -254,6 +260,7 @@ export function checkEvent(s: Projections, e: SandboxEvent): string | undefined 
     case 'outbox.sent':
     case 'session.revoked':
     case 'api_key.deleted':
+    case 'api_key.used':
       // Applied to whatever exists (an unknown session or key is left alone).
       return undefined;
     case 'user.registered':
@@ -276,14 +283,6 @@ export function checkEvent(s: Projections, e: SandboxEvent): string | undefined 
     case 'environment.provisioning':
       return tenant(e.tenantId);
   }
-}
-
-/**
- * Facts kept in memory only, never journaled (when an API key was last used), carried from
- * `from` to `to` when the state is rebuilt from the journal after a failed write.
- */
-export function carryOverMemoryOnly(from: Projections, to: Projections): void {
-  for (const key of to.apiKeys.values()) key.lastUsedAt = from.apiKeys.get(key.id)?.lastUsedAt ?? key.lastUsedAt;
 }
 
 function markUsed(s: Projections, tokenHash: string) {

@@ -11,7 +11,7 @@
 // replace the whole journal at once, or the reset fails and nothing changed.
 import type { SandboxEvent } from './events.ts';
 import type { Replayed } from './journal.ts';
-import { applyEvent, carryOverMemoryOnly, createProjections, type Projections } from './projections.ts';
+import { applyEvent, createProjections, type Projections } from './projections.ts';
 import type { StorageUnavailableError } from './storage.ts';
 
 export type Journal = {
@@ -55,13 +55,8 @@ export function createStore(journal?: Journal, replayed?: Replayed): Store {
   let count = replayed?.count ?? 0;
   /** The journal promise of the latest commit not yet durable. */
   let latest: Promise<void> | undefined;
-  /** The state a reset that is not durable yet replaced (what it kept only in memory returns if the reset is undone). */
-  let replaced: Projections | undefined;
 
   journal?.onRollback((durable) => {
-    carryOverMemoryOnly(state, durable.state);
-    if (replaced) carryOverMemoryOnly(replaced, durable.state);
-    replaced = undefined;
     state = durable.state;
     count = durable.count;
   });
@@ -105,16 +100,10 @@ export function createStore(journal?: Journal, replayed?: Replayed): Store {
       // Queued (and encoded) before anything is applied, as a commit is; a failed write hands
       // back the journal's state as it was (onRollback above).
       const durable = journal ? track(journal.replace(events)) : undefined;
-      const before = state;
-      if (durable) replaced = before;
       state = createProjections();
       for (const e of events) applyEvent(state, e);
       count = events.length;
-      try {
-        await durable;
-      } finally {
-        if (replaced === before) replaced = undefined;
-      }
+      await durable;
     },
     close: async () => journal?.close(),
   };

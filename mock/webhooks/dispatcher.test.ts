@@ -1,5 +1,6 @@
 // Webhook work survives a restart with --data: a delivery awaiting its retry and an environment
-// activation still to come are re-armed from the replayed journal (resumeWebhooks), and the
+// activation still to come are re-armed from the replayed journal (resumeWebhooks and
+// resumeActivations, mock/domain/environment-activations.ts), and the
 // endpoint's signing secret still signs. The receiver checks signatures with its own HMAC.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
