@@ -37,6 +37,8 @@ export const codeRules: Rule[] = [
     id: 'R-CODE-005',
     rule: '402 `plan_limit_exceeded`: the plan\'s monthly limit of verified deltas is used up; the problem carries `limit` and `periodEnd`; nothing is recorded.',
     source: ['openapi #/components/schemas/ProblemCode', 'openapi #/components/responses/PlanLimitExceeded', 'PRODUCT.md "Balance API semantics"'],
+    checks: ['CODE-008', 'CODE-001'],
+    gap: 'provoked only when the plan allows at most 150 more verified deltas this month (and with --probe-rate-limit, since it uses the allowance up)',
     problemCodes: ['plan_limit_exceeded'],
   },
   {
@@ -175,6 +177,8 @@ export const codeRules: Rule[] = [
     id: 'R-CODE-024',
     rule: '429 `password_hashing_busy`: too many password checks are in progress (login, register, reset-password); nothing is done, a login attempt is not counted; wait `Retry-After` seconds.',
     source: ['openapi #/components/schemas/ProblemCode', 'openapi #/components/responses/TooManyPasswordChecks'],
+    checks: ['CODE-007', 'CODE-001'],
+    gap: 'provoked only when 12 password checks at once exceed what the target runs and queues (the sandbox queues 64, so against it only the answers are judged); "a login attempt is not counted" is not judged',
     problemCodes: ['password_hashing_busy'],
     operations: ['login', 'register', 'resetPassword'],
   },

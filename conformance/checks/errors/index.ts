@@ -7,6 +7,7 @@ import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { currentScope, sleep, type Exchange } from '../../lib/http.ts';
 import { codeChecks } from './codes.ts';
 import { headerChecks } from './headers.ts';
+import { limitChecks } from './limits.ts';
 import { schemaChecks } from './schema.ts';
 import { bodyOfSize, concretePath, CONTRACT_PATHS, derived, expectViolation, sendAs, totalOf, unique } from './support.ts';
 
@@ -258,6 +259,8 @@ export const errorChecks = [
   ...codeChecks,
   ...headerChecks,
   ...schemaChecks,
+  // Past the plan's allowance no delta is recorded: after every check that records one.
+  ...limitChecks,
   defineCheck({
     id: 'ERR-007',
     rule: 'Past the rate limit the answer is 429 rate_limited with Retry-After in whole seconds, the problem\'s `retryAfter` equal to it, and RateLimit headers as non-negative integers; a retry after that wait succeeds.',

@@ -159,6 +159,28 @@ const codes: Mutant[] = [
   restatus('code-unknown-reset-token-401', ['R-CODE-002'], 'An unknown reset-password token is answered 401 unauthenticated instead of 400 invalid_token.', ['resetPassword'], 'invalid_token', 401, 'unauthenticated'),
   restatus('code-unauthenticated-403-on-dashboard', ['R-CODE-003'], 'A Dashboard request without a session gets 403 (code unauthenticated) instead of 401.', ['getCurrentUser'], 'unauthenticated', 403),
   restatus('code-invalid-credentials-400', ['R-CODE-004'], 'A failed login is answered 400 (code invalid_credentials) instead of 401.', ['login'], 'invalid_credentials', 400),
+  onResponse('code-plan-limit-period-end-missing', ['R-CODE-005'], 'The 402 plan_limit_exceeded of recordDelta carries `limit` but not `periodEnd`.', ['recordDelta'], (res) =>
+    problemCode(res) === 'plan_limit_exceeded' ? mapJson(res, (p) => { delete p.periodEnd; }) : res,
+  ),
+  {
+    id: 'code-hashing-busy-without-retry-after',
+    rules: ['R-CODE-024'],
+    description: 'A server that checks at most 8 login passwords at once refuses the rest with 429 password_hashing_busy but no Retry-After.',
+    async exchange(req, next, ctx) {
+      if (!isOperation(req, 'login')) return next(req);
+      const running = (ctx.memory.get('logins-running') as number | undefined) ?? 0;
+      if (running >= 8) {
+        const id = `req_mutantBusy${Math.random().toString(36).slice(2, 10).replace(/[^a-z0-9]/g, 'x')}`;
+        return mapJson(withHeaders(problem(429, 'password_hashing_busy', 'Too many password checks are in progress.'), { 'x-request-id': id }), (p) => ({ ...p, requestId: id }));
+      }
+      ctx.memory.set('logins-running', running + 1);
+      try {
+        return await next(req);
+      } finally {
+        ctx.memory.set('logins-running', ((ctx.memory.get('logins-running') as number | undefined) ?? 1) - 1);
+      }
+    },
+  },
   restatus('code-insufficient-permission-401', ['R-CODE-006'], 'A key without the permission gets 401 (code insufficient_permission) instead of 403.', (req) => req.url.startsWith('/api/'), 'insufficient_permission', 401),
   restatus('code-csrf-required-400', ['R-CODE-007'], 'A cookie request without the CSRF header gets 400 (code csrf_required) instead of 403.', (req) => req.url.startsWith('/dashboard/'), 'csrf_required', 400),
   restatus('code-unapproved-as-insufficient-permission', ['R-CODE-008'], 'An API key asked for by an account pending approval is refused 403 with code insufficient_permission instead of account_not_approved.', ['createApiKey'], 'account_not_approved', 403, 'insufficient_permission'),
