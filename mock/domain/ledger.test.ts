@@ -16,7 +16,7 @@ import { loginDemo, signUp } from '../testing/accounts.ts';
 import type { HttpClient, TestResponse } from '../testing/http-client.ts';
 import { createCurl } from '../testing/curl.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
-import { resumeLedger } from './ledger.ts';
+import { resumeLedger } from './ledger-confirmations.ts';
 
 const REQUEST_ID = /^req_[A-Za-z0-9]{8,64}$/;
 const HEX64 = /^[0-9a-f]{64}$/;

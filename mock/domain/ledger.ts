@@ -27,8 +27,6 @@ import { checkpointCreatedEvent, deltaRecordedEvent } from './ledger-events.ts';
 import { deltaRequestHash, idempotentReplay, whileInFlight } from './ledger-idempotency.ts';
 import { checkpointView, derivedBalanceView, receiptView, recordedView } from './ledger-views.ts';
 
-export { resumeLedger } from './ledger-confirmations.ts';
-
 type DeltaBody = components['schemas']['DeltaRequest'];
 type CompareBody = components['schemas']['CompareRequest'];
 type CompareReport = components['schemas']['CompareReport'];
