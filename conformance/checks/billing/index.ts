@@ -3,7 +3,7 @@ import type { Check } from '../../check.ts';
 import { defineCheck } from '../../check.ts';
 import type { CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
-import { derived, getReceipt, newCustomer, pollUntil, recordDelta } from '../ledger/support.ts';
+import { derived, getReceipt, newCustomer, pollUntil, postDelta } from '../ledger/support.ts';
 
 const NETWORKS = ['testnet', 'mainnet'] as const;
 const networkOf = (ctx: CheckContext) => (ctx.keyEnvironment === 'live' ? 'mainnet' : 'testnet');
@@ -59,7 +59,7 @@ export const billingChecks: Check[] = [
       const before = await billingSummary(ctx);
       const used = usageOf(before, network);
       const customerId = newCustomer('usage');
-      const res = await recordDelta(ctx, { customerId, delta: '1.00', reason: 'conformance' });
+      const res = await postDelta(ctx, { customerId, delta: '1.00', reason: 'conformance' });
       if (used.remaining === 0) {
         expectProblem(res, 402, 'plan_limit_exceeded', `recording with ${network} usage at its limit`);
         ensure(res.body.limit === used.limit && res.body.periodEnd === before.currentPeriod.end, `402 plan_limit_exceeded must state limit ${used.limit} and periodEnd ${before.currentPeriod.end}`);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectStatus } from '../../lib/assert.ts';
 import { currentScope, sleep, type Exchange } from '../../lib/http.ts';
+import { Inconclusive } from '../../lib/outcome.ts';
 import type { Delivery } from '../../lib/receiver.ts';
 import { units } from '../../lib/proofs.ts';
 
@@ -12,12 +13,23 @@ import { units } from '../../lib/proofs.ts';
 export const newCustomer = (name: string) => `conf-${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
 /** POST /api/v1/balance/delta with a JSON value, or with raw JSON text (to send numbers exactly as written). */
-export function recordDelta(ctx: CheckContext, body: Record<string, unknown> | string, headers: Record<string, string> = {}, key?: string) {
+export function postDelta(ctx: CheckContext, body: Record<string, unknown> | string, headers: Record<string, string> = {}, key?: string) {
   const raw = typeof body === 'string';
   return ctx.api.post('/api/v1/balance/delta', {
     headers: { ...ctx.keyHeaders(key), ...headers, ...(raw ? { 'content-type': 'application/json' } : {}) },
     ...(raw ? { raw: body } : { json: body }),
   });
+}
+
+/**
+ * postDelta for checks that are not about the plan: every delta counts against the plan's
+ * monthly limit, and once it is used up the check cannot decide (inconclusive, not failed).
+ * Whether a 402 is right is BILLING-002's to judge.
+ */
+export async function recordDelta(ctx: CheckContext, body: Record<string, unknown> | string, headers: Record<string, string> = {}, key?: string) {
+  const res = await postDelta(ctx, body, headers, key);
+  if (res.status === 402 && res.body?.code === 'plan_limit_exceeded') throw new Inconclusive('the plan\'s monthly limit of verified deltas is used up (402 plan_limit_exceeded): this check records deltas');
+  return res;
 }
 
 export const deriveBalance = (ctx: CheckContext, customerId: string) => ctx.api.get(`/api/v1/balance/derive/${encodeURIComponent(customerId)}`, { headers: ctx.keyHeaders() });
