@@ -147,8 +147,8 @@ export const codeChecks = [
     source: 'openapi #/components/schemas/ProblemCode (account_not_approved); openapi op register; openapi #/components/schemas/CurrentUser',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
-      // A new account on the target (no documented endpoint deletes one): an example.com address nobody reads.
-      const email = `conformance+pending-${ctx.runTag}@example.com`;
+      // A new account on the target (no documented endpoint deletes one), at an address that cannot exist.
+      const email = `conformance-pending-${ctx.runTag}@conformance.invalid`;
       const password = `conformance-${ctx.runTag}`;
       ctx.secrets.add(password, 'the password of the pending account');
       const dash = await ctx.dashboard();

@@ -350,7 +350,7 @@ export const schemaChecks = [
     needs: ['dashboard', 'writes'],
     async run(ctx) {
       const dash = await ctx.dashboard();
-      const ok = { name: sized('Conformance ', 100, 'n'), email: `conformance+${ctx.runTag}@example.com`, organization: sized('Conformance org ', 200, 'o'), buyerMode: sized('CONFORMANCE_', 64, 'X'), useCase: sized('Conformance run ', 2000, 'u') };
+      const ok = { name: sized('Conformance ', 100, 'n'), email: `conformance-access-${ctx.runTag}@conformance.invalid`, organization: sized('Conformance org ', 200, 'o'), buyerMode: sized('CONFORMANCE_', 64, 'X'), useCase: sized('Conformance run ', 2000, 'u') };
       const ask = (change: Record<string, unknown>) => () => dash.post('/dashboard/auth/request-access', { json: { ...ok, ...change } });
       await refusals(ctx, [
         ['a name of 101 characters', ask({ name: `${ok.name}n` }), 'name'],
