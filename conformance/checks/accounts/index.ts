@@ -12,7 +12,7 @@ import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
 import type { Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
-import { expectNoCookie } from '../session/cookies.ts';
+import { expectNoCookie, infrastructureCookies } from '../session/cookies.ts';
 import { expectNoCredentialsIn } from '../session/index.ts';
 
 const PASSWORD = 'conformance correct horse battery';
@@ -27,10 +27,10 @@ async function publicPost(ctx: CheckContext, path: string, json: unknown) {
 }
 
 /** Every answer is 202 with one and the same body (request ids aside): none tells the cases apart. */
-function expectAlike(answers: Array<[string, Exchange]>, route: string) {
+function expectAlike(answers: Array<[string, Exchange]>, route: string, infra: Set<string>) {
   for (const [what, res] of answers) {
     expectStatus(res, 202, `${route} for ${what}`);
-    expectNoCookie(res, `${route} for ${what}`);
+    expectNoCookie(res, `${route} for ${what}`, infra);
   }
   const [[firstWhat, first]] = answers as [[string, Exchange]];
   for (const [what, res] of answers.slice(1)) {
@@ -52,7 +52,7 @@ export const accountChecks: Check[] = [
       const known = await publicPost(ctx, path, accessRequest(ctx.config.email!));
       const first = await publicPost(ctx, path, accessRequest(fresh));
       const again = await publicPost(ctx, path, accessRequest(fresh));
-      expectAlike([['the account\'s address', known], ['a new address', first], ['an address with a request already', again]], 'request-access');
+      expectAlike([['the account\'s address', known], ['a new address', first], ['an address with a request already', again]], 'request-access', await infrastructureCookies(ctx));
     },
   }),
   defineCheck({
@@ -64,7 +64,7 @@ export const accountChecks: Check[] = [
       const path = '/dashboard/auth/resend-verification-email';
       const known = await publicPost(ctx, path, { email: ctx.config.email });
       const unknown = await publicPost(ctx, path, { email: unknownEmail(ctx, 'resend') });
-      expectAlike([['the account\'s address', known], ['an unknown address', unknown]], 'resend-verification-email');
+      expectAlike([['the account\'s address', known], ['an unknown address', unknown]], 'resend-verification-email', await infrastructureCookies(ctx));
     },
   }),
   defineCheck({
@@ -73,10 +73,11 @@ export const accountChecks: Check[] = [
     source: 'openapi op register; openapi op login; openapi op resendVerificationEmail; openapi User',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       const email = `conformance-${ctx.runTag}@conformance.invalid`;
       const registered = await publicPost(ctx, '/dashboard/auth/register', { email, password: PASSWORD, name: `Conformance ${ctx.runTag}` });
       expectStatus(registered, 201, 'registering a new address without an access token');
-      expectNoCookie(registered, 'register (it starts no session)');
+      expectNoCookie(registered, 'register (it starts no session)', infra);
       expectNoCredentialsIn(registered, 'the register answer', [PASSWORD]);
       const u = registered.body?.data ?? {};
       ensure(typeof u.email === 'string' && u.email.toLowerCase() === email.toLowerCase(), 'register answers another email than the one registered');
@@ -96,7 +97,7 @@ export const accountChecks: Check[] = [
       const path = '/dashboard/auth/resend-verification-email';
       const unverified = await publicPost(ctx, path, { email });
       const unknown = await publicPost(ctx, path, { email: unknownEmail(ctx, 'resend') });
-      expectAlike([['an unverified account\'s address', unverified], ['an unknown address', unknown]], 'resend-verification-email');
+      expectAlike([['an unverified account\'s address', unverified], ['an unknown address', unknown]], 'resend-verification-email', await infrastructureCookies(ctx));
     },
   }),
   defineCheck({
@@ -105,11 +106,12 @@ export const accountChecks: Check[] = [
     source: 'openapi op register',
     needs: ['dashboard'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       const email = unknownEmail(ctx, 'register');
       const res = await publicPost(ctx, '/dashboard/auth/register', { accessToken: unknownToken(ctx), email, password: PASSWORD, name: 'Conformance Check' });
       if (res.status === 201) ctx.secrets.add(PASSWORD, 'the throwaway password');
       expectProblem(res, 400, 'invalid_token', 'register with an access token never issued');
-      expectNoCookie(res, 'a refused register');
+      expectNoCookie(res, 'a refused register', infra);
       // Nothing was created: the address still has no account (one failed login for an address no account has).
       expectProblem(await ctx.loginAttempt(email, PASSWORD), 401, 'invalid_credentials', 'logging in as the refused registration');
       const existing = await publicPost(ctx, '/dashboard/auth/register', { accessToken: unknownToken(ctx), email: ctx.config.email, password: PASSWORD, name: 'Conformance Check' });
@@ -135,9 +137,10 @@ export const accountChecks: Check[] = [
     source: 'openapi op resetPassword',
     needs: ['dashboard'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       const res = await publicPost(ctx, '/dashboard/auth/reset-password', { token: unknownToken(ctx), password: 'conformance new password 1' });
       expectProblem(res, 400, 'invalid_token', 'reset-password with a token never issued');
-      expectNoCookie(res, 'a refused reset-password');
+      expectNoCookie(res, 'a refused reset-password', infra);
       // A reset that went through would have revoked every session of the account.
       expectStatus(await (await ctx.dashboard()).get('/dashboard/auth/me'), 200, 'the run\'s session after a refused reset-password');
     },

@@ -2,6 +2,7 @@
 // and Set-Cookie-Clear), and one judge for every response that sets or clears it: login,
 // refresh and logout. Attribute names are case-insensitive and their order is free (RFC 6265
 // §5.2); values (the Path, the SameSite keyword aside) are compared as written.
+import type { CheckContext } from '../../context.ts';
 import type { Exchange } from '../../lib/http.ts';
 import { ensure } from '../../lib/assert.ts';
 
@@ -36,13 +37,33 @@ export function serverNow(ex: Exchange): number {
   return Number.isNaN(date) ? Date.now() : date;
 }
 
+const neutral = new WeakMap<CheckContext, Promise<Set<string>>>();
+
+/**
+ * Cookies that are not the application's: those the deployment sets even on an answer that by
+ * the contract sets none (a load balancer's affinity cookie, a CDN's bot cookie). Learned once
+ * per run from one request without cookies (`GET /dashboard/auth/me` → 401); never a
+ * `pacspace_` cookie.
+ */
+export function infrastructureCookies(ctx: CheckContext): Promise<Set<string>> {
+  let known = neutral.get(ctx);
+  if (!known) {
+    known = ctx.dashboard().then(async (dash) => {
+      const res = await dash.get('/dashboard/auth/me', { noCookies: true });
+      return new Set(res.setCookies.map((c) => parseSetCookie(c).name).filter((n) => !/^pacspace/i.test(n)));
+    });
+    neutral.set(ctx, known);
+  }
+  return known;
+}
+
 /**
  * The response sets (`set`: login, refresh) or clears (`clear`: logout) exactly the session's
  * two cookies, each once, with HttpOnly, Secure, SameSite=Strict, its own Path, its lifetime
  * (Max-Age; an Expires beside it must agree) and no Domain (host-only).
  */
-export function judgeSessionCookies(ex: Exchange, mode: 'set' | 'clear', what: string) {
-  const cookies = ex.setCookies.map(parseSetCookie);
+export function judgeSessionCookies(ex: Exchange, mode: 'set' | 'clear', what: string, infrastructure: Set<string>) {
+  const cookies = ex.setCookies.map(parseSetCookie).filter((c) => !infrastructure.has(c.name));
   const names = cookies.map((c) => c.name);
   const expected = SESSION_COOKIES.map((s) => s.name);
   const others = names.filter((n) => !expected.includes(n));
@@ -75,9 +96,10 @@ export function judgeSessionCookies(ex: Exchange, mode: 'set' | 'clear', what: s
   }
 }
 
-/** A failed or refused answer sets no cookie at all. */
-export function expectNoCookie(ex: Exchange, what: string) {
-  ensure(ex.setCookies.length === 0, `${what} must set no cookie, set ${ex.setCookies.map((c) => parseSetCookie(c).name).join(', ')}`);
+/** A failed or refused answer sets no cookie (the deployment's infrastructure cookies aside). */
+export function expectNoCookie(ex: Exchange, what: string, infrastructure: Set<string>) {
+  const names = ex.setCookies.map((c) => parseSetCookie(c).name).filter((n) => !infrastructure.has(n));
+  ensure(names.length === 0, `${what} must set no cookie, set ${names.join(', ')}`);
 }
 
 /** A Cookie header with these values. */

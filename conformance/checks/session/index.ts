@@ -13,7 +13,7 @@ import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib
 import type { Client, Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
 import { csrfChecks } from './csrf.ts';
-import { ACCESS, REFRESH, cookieHeader, cookieValue, expectNoCookie, judgeSessionCookies, serverNow } from './cookies.ts';
+import { ACCESS, REFRESH, cookieHeader, cookieValue, expectNoCookie, infrastructureCookies, judgeSessionCookies, serverNow } from './cookies.ts';
 
 /** Member names that would carry a token, a password or a hash (a `passwordChangedAt` would be neither). */
 const TOKEN_MEMBER = /token|jwt|secret/i;
@@ -84,9 +84,10 @@ export const sessionChecks = [
     source: 'openapi #/components/headers/Set-Cookie-Session; PRODUCT.md Surfaces and auth; OWASP API8:2023',
     needs: ['dashboard'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       const login = await ctx.dashboardLogin();
       expectStatus(login, 200, 'logging in with --email and --password');
-      judgeSessionCookies(login, 'set', 'login');
+      judgeSessionCookies(login, 'set', 'login', infra);
     },
   }),
   ...csrfChecks,
@@ -96,6 +97,7 @@ export const sessionChecks = [
     source: 'PRODUCT.md Surfaces and auth; openapi op logout; openapi #/components/headers/Set-Cookie-Clear',
     needs: ['dashboard'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       // Its own session, knowingly: logging out must not end the run's shared one.
       const client = await ctx.loginClient();
       const cookies = jarHeader(client);
@@ -106,11 +108,11 @@ export const sessionChecks = [
       expectStatus(await me(client), 200, 'me after the refused logouts (they must change nothing)');
       const out = await client.post('/dashboard/auth/logout', { headers: CSRF });
       expectStatus(out, 200, 'logout');
-      judgeSessionCookies(out, 'clear', 'logout');
+      judgeSessionCookies(out, 'clear', 'logout', infra);
       expectProblem(await me(client, cookies), 401, 'unauthenticated', 'the access cookie after logout');
       const refreshed = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: refreshCookie } });
       expectProblem(refreshed, 401, 'unauthenticated', 'the refresh cookie after logout');
-      expectNoCookie(refreshed, 'a refused refresh');
+      expectNoCookie(refreshed, 'a refused refresh', infra);
       await expectSharedSessionAlive(ctx, 'another session logged out');
     },
   }),
@@ -120,13 +122,14 @@ export const sessionChecks = [
     source: 'PRODUCT.md Surfaces and auth (reuse revokes the family); openapi op refreshSession; openapi SessionInfo',
     needs: ['dashboard'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       // Its own session, knowingly: detected reuse revokes the whole session family.
       const client = await ctx.loginClient();
       const original = new Map(client.jar);
       for (const headers of [{}, { 'X-Pacspace-CSRF': '0' }] as Array<Record<string, string>>) {
         const refused = await client.post('/dashboard/auth/refresh', { headers });
         expectProblem(refused, 403, 'csrf_required', `refresh with ${'X-Pacspace-CSRF' in headers ? 'X-Pacspace-CSRF: 0' : 'no X-Pacspace-CSRF'}`);
-        expectNoCookie(refused, 'a refused refresh');
+        expectNoCookie(refused, 'a refused refresh', infra);
       }
       ensure(sameJson(Object.fromEntries(client.jar), Object.fromEntries(original)), 'a refused refresh changed the cookies');
       const refreshed = await client.post('/dashboard/auth/refresh', { headers: CSRF });
@@ -134,7 +137,7 @@ export const sessionChecks = [
       const access = cookieValue(refreshed, ACCESS.name);
       const refresh = cookieValue(refreshed, REFRESH.name);
       for (const v of [access, refresh]) ctx.secrets.add(v, 'a session cookie', refreshed.id);
-      judgeSessionCookies(refreshed, 'set', 'refresh');
+      judgeSessionCookies(refreshed, 'set', 'refresh', infra);
       ensure(refresh !== original.get(REFRESH.name), 'refresh did not rotate the refresh cookie');
       ensure(access !== original.get(ACCESS.name), 'refresh did not issue a new access cookie');
       expectNoCredentialsIn(refreshed, 'the refresh answer', [access, refresh, ...original.values()]);
@@ -147,7 +150,7 @@ export const sessionChecks = [
 
       const reuse = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: cookieHeader(Object.fromEntries(original)) } });
       expectProblem(reuse, 401, 'unauthenticated', 'reusing a rotated refresh cookie');
-      expectNoCookie(reuse, 'the refused reuse');
+      expectNoCookie(reuse, 'the refused reuse', infra);
       expectProblem(await me(client, cookieHeader({ [ACCESS.name]: access })), 401, 'unauthenticated', 'the newest access cookie after reuse was detected');
       expectProblem(await me(client, cookieHeader({ [ACCESS.name]: original.get(ACCESS.name) })), 401, 'unauthenticated', 'the first access cookie after reuse was detected');
       const newest = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: cookieHeader({ [REFRESH.name]: refresh }) } });
@@ -161,12 +164,13 @@ export const sessionChecks = [
     source: 'PRODUCT.md (no user enumeration); openapi op login; OWASP API2:2023',
     needs: ['dashboard'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       const unknown = await ctx.loginAttempt(unknownEmail('login'), 'wrong-password-123');
       const wrong = await ctx.loginAttempt(ctx.config.email!, `not-the-password-${Date.now().toString(36)}`);
       expectProblem(unknown, 401, 'invalid_credentials', 'unknown email');
       expectProblem(wrong, 401, 'invalid_credentials', 'wrong password');
-      expectNoCookie(unknown, 'a failed login (unknown email)');
-      expectNoCookie(wrong, 'a failed login (wrong password)');
+      expectNoCookie(unknown, 'a failed login (unknown email)', infra);
+      expectNoCookie(wrong, 'a failed login (wrong password)', infra);
       ensure(sameJson(withoutRequestId(unknown.body), withoutRequestId(wrong.body)), 'the two failures differ: the answer tells whether the email exists');
       for (const h of ['retry-after', 'www-authenticate']) ensure(unknown.headers[h] === wrong.headers[h], `the two failures differ in ${h}`);
     },
@@ -233,6 +237,7 @@ export const sessionChecks = [
     source: 'openapi op refreshSession',
     needs: ['dashboard'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       const dash = await ctx.dashboard();
       const cases: Array<[string, Record<string, string>]> = [
         ['no cookie', {}],
@@ -242,7 +247,7 @@ export const sessionChecks = [
       for (const [what, headers] of cases) {
         const res = await dash.post('/dashboard/auth/refresh', { noCookies: true, headers: { ...CSRF, ...headers } });
         expectProblem(res, 401, 'unauthenticated', `refresh with ${what}`);
-        expectNoCookie(res, `refresh with ${what}`);
+        expectNoCookie(res, `refresh with ${what}`, infra);
       }
       await expectSharedSessionAlive(ctx, 'refused refreshes');
     },
@@ -253,6 +258,7 @@ export const sessionChecks = [
     source: 'PRODUCT.md Surfaces and auth; openapi op login',
     needs: ['dashboard'],
     async run(ctx) {
+      const infra = await infrastructureCookies(ctx);
       // An address no account has: the real account is never locked. 6 attempts in all.
       const email = unknownEmail(`throttle-${ctx.runTag}`);
       const spellings = [email, email.toUpperCase(), email, email.replace(/^n/, 'N'), email];
@@ -263,7 +269,7 @@ export const sessionChecks = [
       const locked = await client.post('/dashboard/auth/login', { noCookies: true, retry: false, json: { email: email.toUpperCase(), password: 'wrong-password-6' } });
       expectStatus(locked, 429, 'a sixth login attempt for the address within 15 minutes');
       ensure(/^\d+$/.test(locked.headers['retry-after'] ?? ''), `the 429 must carry Retry-After in seconds, has "${locked.headers['retry-after'] ?? ''}"`);
-      expectNoCookie(locked, 'a throttled login');
+      expectNoCookie(locked, 'a throttled login', infra);
     },
   }),
 ];
