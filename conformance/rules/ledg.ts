@@ -28,7 +28,7 @@ export const ledgRules: Rule[] = [
     id: 'R-LEDG-004',
     rule: 'Derive: `computedBalance` is the exact sum of every delta of the customer in this environment and `deltaCount` their number; a customer without deltas has "0.00" and 0.',
     source: ['seed 003 "Step 4: Query the Balance"', 'PRODUCT.md "Balance API semantics"', 'openapi op deriveBalance'],
-    checks: ['LEDGER-001', 'LEDGER-002', 'KEY-006', 'LEDGER-009', 'LEDGER-011', 'LEDGER-018'],
+    checks: ['LEDGER-001', 'LEDGER-002', 'KEY-006', 'LEDGER-009', 'LEDGER-011', 'LEDGER-016', 'LEDGER-018'],
     operations: ['deriveBalance'],
   },
   {

@@ -217,6 +217,20 @@ export const ledgerMutants = defineMutants([
       return onData(res, (d) => void (d.deltaCount += ctx.memory.get(`refused:${d.customerId}`) ?? 0));
     },
   },
+  {
+    id: 'ledg-derive-since-last-checkpoint',
+    rules: ['R-LEDG-004'],
+    description: 'After a checkpoint, derive sums only the deltas since it (the checkpointed period is left out).',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      if (isOperation(req, 'createCheckpoint') && res.status === 201) ctx.memory.set(`closing:${json(res).data.checkpointId}`, json(res).data.closingBalance);
+      if (!isOperation(req, 'deriveBalance')) return res;
+      return onData(res, (d) => {
+        const closing = d.lastCheckpoint && ctx.memory.get(`closing:${d.lastCheckpoint.checkpointId}`);
+        if (closing) d.computedBalance = formatUnits(units(d.computedBalance) - units(closing));
+      });
+    },
+  },
   onResponse('ledg-derive-negative-balance-unsigned', ['R-LEDG-004'], 'Derive writes a negative balance without its sign.', ['deriveBalance'], (res) =>
     onData(res, (d) => {
       if (typeof d.computedBalance === 'string') d.computedBalance = d.computedBalance.replace(/^-/, '');
@@ -376,6 +390,20 @@ export const ledgerMutants = defineMutants([
     const key = keyOf(req);
     return key?.includes(' ') ? withHeaders(req, { 'idempotency-key': key.replace(/ /g, '') }) : req;
   }),
+  {
+    id: 'idem-key-forgotten-after-checkpoint',
+    rules: ['R-IDEM-002'],
+    description: 'Stored Idempotency-Keys are dropped when the delta\'s customer is checkpointed: a later replay records again.',
+    async exchange(req, next, ctx) {
+      const key = isRecord(req) ? keyOf(req) : undefined;
+      const customer = key ? bodyOf(req)?.customerId : undefined;
+      const forgotten = key && ctx.memory.get(`checkpointed:${customer}`) && ctx.memory.get(`key-before:${key}`);
+      const res = await next(forgotten ? withHeaders(req, { 'idempotency-key': undefined }) : req);
+      if (key && res.status === 201) ctx.memory.set(`key-before:${key}`, true);
+      if (isOperation(req, 'createCheckpoint') && res.status === 201) ctx.memory.set(`checkpointed:${json(res).data.customerId}`, true);
+      return res;
+    },
+  },
   onResponse('idem-replay-header-missing', ['R-IDEM-002'], 'A replay is answered without Idempotent-Replayed: true.', isRecord, (res) => withHeaders(res, { 'idempotent-replayed': undefined })),
   {
     id: 'idem-bodies-compared-as-bytes',
@@ -492,6 +520,21 @@ export const ledgerMutants = defineMutants([
   checkpointRootMutant('proof-root-over-reversed-leaves', ['R-PROOF-001'], 'The checkpoint root is computed over the leaves in reverse sequence order.', (leaves) =>
     rootWith([...leaves].reverse(), (l, r) => sha256(Buffer.from([1]), l, r)),
   ),
+  {
+    id: 'proof-later-root-over-whole-ledger',
+    rules: ['R-PROOF-001'],
+    description: 'A later checkpoint\'s root covers every delta of the customer, not only those since the previous checkpoint.',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      if (!isOperation(req, 'createCheckpoint') || res.status !== 201) return res;
+      const cp = json(res).data;
+      const earlier: any[] = ctx.memory.get(`leaves:${cp.customerId}`) ?? [];
+      const mine = (await receiptsOf(ctx, req, cp.checkpointId)).map((r) => Buffer.from(r.leafHash, 'hex'));
+      ctx.memory.set(`leaves:${cp.customerId}`, [...earlier, ...mine]);
+      if (!earlier.length) return res;
+      return onData(res, (d) => void (d.proofRoot = rootWith([...earlier, ...mine], (l, r) => sha256(Buffer.from([1]), l, r)).toString('hex')));
+    },
+  },
   onResponse('proof-leaf-without-null-reference-in-listing', ['R-PROOF-002'], 'In the checkpoint listing only, leafHash is computed from a leaf that leaves out a null referenceId.', ['listCheckpointReceipts'], (res) =>
     res.status < 300
       ? mapJson(res, (b) =>
