@@ -139,7 +139,6 @@ export const errorChecks = [
       const atLimit: Array<[string, number]> = [
         ['/api/v1/balance/checkpoint', MIB],
         ['/dashboard/auth/request-password-reset', PUBLIC_LIMIT],
-        ['/dashboard/api-keys', MIB],
       ];
       for (const [path, size] of atLimit) {
         const res = await sendAs(ctx, 'POST', path, { headers: { 'content-type': 'application/json' }, raw: bodyOfSize({}, size) });

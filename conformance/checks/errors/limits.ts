@@ -54,9 +54,16 @@ export const limitChecks = [
       if (!usage || usage.limit === null || usage.limit === undefined) throw new Inconclusive(`the plan has no limit of verified deltas in ${environment}`);
       if (usage.remaining > PLAN_SPEND_MAX) throw new Inconclusive(`the plan allows ${usage.remaining} more verified deltas this month: more than this check spends (${PLAN_SPEND_MAX})`);
       const customer = unique();
+      const send = () => ctx.api.post('/api/v1/balance/delta', { headers: ctx.keyHeaders(), json: { customerId: customer, delta: '0.01', reason: 'conformance-plan-limit' } });
+      // The allowance in batches of ten at once, then one at a time until one is refused.
       let refused;
-      for (let i = 0; i <= usage.remaining + 2 && !refused; i++) {
-        const res = await ctx.api.post('/api/v1/balance/delta', { headers: ctx.keyHeaders(), json: { customerId: customer, delta: '0.01', reason: 'conformance-plan-limit' } });
+      for (let sent = 0; sent < usage.remaining && !refused; ) {
+        const batch = await Promise.all(Array.from({ length: Math.min(10, usage.remaining - sent) }, send));
+        sent += batch.length;
+        refused = batch.find((r) => r.status !== 201);
+      }
+      for (let i = 0; i < 3 && !refused; i++) {
+        const res = await send();
         if (res.status !== 201) refused = res;
       }
       if (!refused) throw new Inconclusive('no delta was refused past the allowance: the target counts deltas only once they are verified');
