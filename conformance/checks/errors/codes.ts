@@ -149,7 +149,7 @@ export const codeChecks = [
     async run(ctx) {
       // A new account on the target (no documented endpoint deletes one), at an address that cannot exist.
       const email = `conformance-pending-${ctx.runTag}@conformance.invalid`;
-      const password = `conformance-${ctx.runTag}`;
+      const password = `Pending-${ctx.runTag}-pw`;
       ctx.secrets.add(password, 'the password of the pending account');
       const dash = await ctx.dashboard();
       const registered = await dash.post('/dashboard/auth/register', { noCookies: true, json: { email, password, name: 'Conformance pending' } });
