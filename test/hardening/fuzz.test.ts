@@ -1,6 +1,7 @@
 // Fuzz: more than 10,000 requests generated with fast-check from the contract's own schemas,
-// across every operation of generated/openapi.json, sent over loopback HTTP to a real
-// sandbox, one at a time. Bodies are valid, broken (wrong types, missing and extra members,
+// across every operation of generated/openapi.json, sent to a real sandbox one at a time —
+// handed to its app in process as its listener would (PACSPACE_TEST_TRANSPORT=loopback: over
+// loopback HTTP). Bodies are valid, broken (wrong types, missing and extra members,
 // huge and odd strings, odd numbers) or not JSON at all (truncated, repeated members, deep
 // nesting, invalid UTF-8, UTF-16); path parameters are real ids, random valid-looking ids or
 // odd and badly percent-encoded strings; queries gain wrong types, repeats and extras; keys
@@ -31,7 +32,7 @@ import { loginDemo } from '../../mock/testing/accounts.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../../mock/testing/test-sandbox.ts';
 import type { SandboxEvent } from '../../mock/state/events.ts';
 import { broken, createDeref, LOOPBACK_URLS, oddString, rawBody, valid, type Schema } from './fuzz-arbitraries.ts';
-import { createPool, type RawRequest, type RawResponse } from './http.ts';
+import { createInProcessPool, createPool, type RawRequest, type RawResponse } from './http.ts';
 
 const SEED = Number(process.env.PACSPACE_FUZZ_SEED ?? 20261123);
 const RUNS_PER_OPERATION = Number(process.env.PACSPACE_FUZZ_RUNS ?? 280);
@@ -347,7 +348,12 @@ function operationArbitrary(op: Operation): fc.Arbitrary<Sample> {
 
 describe('fuzz', () => {
   it(`${RUNS_PER_OPERATION} generated requests for each operation of the contract: no 5xx, every answer documented, errors change nothing`, async () => {
-    const pools = { test: createPool(sb.sandboxUrl, 1), live: createPool(sb.productionUrl, 1) };
+    // In process by default (the app's answers are what is fuzzed; the socket is out of scope,
+    // above); PACSPACE_TEST_TRANSPORT=loopback sends the same requests over the listeners.
+    const pools =
+      sb.transport === 'in-process'
+        ? { test: createInProcessPool(sb.sandboxUrl, sb.handle, 'test'), live: createInProcessPool(sb.productionUrl, sb.handle, 'live') }
+        : { test: createPool(sb.sandboxUrl, 1), live: createPool(sb.productionUrl, 1) };
     const failures: string[] = [];
     const statuses = new Map<string, Map<string, number>>();
     let sent = 0;
