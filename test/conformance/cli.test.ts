@@ -1,4 +1,5 @@
-// The conformance CLI as a user runs it (the real binary against a real sandbox): skipped
+// The conformance CLI as a user runs it (the real binary against a real sandbox; outside
+// conformance/, which imports no sandbox code): skipped
 // checks say why, progress goes to stderr, reports are written in each format, failures set
 // the exit status, and no report carries a secret. (Servers that differ from the sandbox, the
 // preflight, the request budget and Ctrl-C: portability.test.ts.)
@@ -8,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signUp } from '../mock/testing/accounts.ts';
-import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
-import { startMutantLayer } from '../test/conformance-mutants/layer.ts';
-import { onRequest, queryOf, withHeaders } from '../test/conformance-mutants/mutant.ts';
-import { createRedactor } from './report/redact.ts';
+import { signUp } from '../../mock/testing/accounts.ts';
+import { startTestSandbox, type TestSandbox } from '../../mock/testing/test-sandbox.ts';
+import { startMutantLayer } from '../conformance-mutants/layer.ts';
+import { onRequest, queryOf, withHeaders } from '../conformance-mutants/mutant.ts';
+import { createRedactor } from '../../conformance/report/redact.ts';
 
-const bin = join(import.meta.dirname, '..', 'bin', 'pacspace-conformance.js');
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'pacspace-conformance.js');
 let sb: TestSandbox;
 let dir: string;
 
@@ -69,7 +70,7 @@ describe('pacspace-conformance', () => {
   });
 
   it('answers --version with the package version', async () => {
-    const { version } = JSON.parse(await readFile(join(import.meta.dirname, 'package.json'), 'utf8'));
+    const { version } = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'conformance', 'package.json'), 'utf8'));
     const run = await cli(['--version']);
     expect(run).toMatchObject({ code: 0, stdout: `${version}\n` });
   });
@@ -91,7 +92,7 @@ describe('pacspace-conformance', () => {
     const lines = run.stderr.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^✓ AUTH-001 +A Balance API request without X-Api-Key .* \(\d+ ms\)$/);
     expect(lines).toContainEqual(expect.stringMatching(/^- AUTH-003 +.*\(skipped\)$/));
-    expect(run.stdout).toMatch(/^\d+ passed, 0 failed, \d+ skipped, 0 inconclusive in [\d.]+ s\n\d+ requests sent \(1 preflight, \d+ by checks of a budget of 1000, 0 cleanup\)\n$/);
+    expect(run.stdout).toMatch(/^\d+ passed, 0 failed, \d+ skipped, 0 inconclusive in [\d.]+ s\n\d+ requests sent \(1 preflight, \d+ by checks of a budget of \d+, 0 cleanup\)\n$/);
     const report = JSON.parse(await readFile(out, 'utf8'));
     expect(lines.map((l) => l.split(/ +/)[1])).toEqual(report.results.map((r: any) => r.id));
     const byId = Object.fromEntries(report.results.map((r: any) => [r.id, r]));

@@ -12,10 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { signUp } from '../mock/testing/accounts.ts';
-import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
+import { signUp } from '../../mock/testing/accounts.ts';
+import { startTestSandbox, type TestSandbox } from '../../mock/testing/test-sandbox.ts';
 
-const bin = join(import.meta.dirname, '..', 'bin', 'pacspace-conformance.js');
+const bin = join(import.meta.dirname, '..', '..', 'bin', 'pacspace-conformance.js');
 let sb: TestSandbox;
 let dir: string;
 let demo: { email: string; password: string; fullKey: string };
