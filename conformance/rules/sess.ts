@@ -47,7 +47,7 @@ export const sessRules: Rule[] = [
   },
   {
     id: 'R-SESS-007',
-    rule: 'A missing, unknown or expired refresh cookie is 401 `unauthenticated` and sets no cookie.',
+    rule: 'A missing, unknown or expired refresh cookie is 401 `unauthenticated` and issues no new cookie (clearing the dead ones is allowed: the contract documents no Set-Cookie on that 401, nor forbids it).',
     source: ['openapi op refreshSession'],
     operations: ['refreshSession'],
     checks: ['SESSION-010'],

@@ -12,7 +12,7 @@ import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib/assert.ts';
 import type { Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
-import { expectNoCookie, infrastructureCookies } from '../session/cookies.ts';
+import { expectNoCookie, expectNoNewSession, infrastructureCookies, parseSetCookie } from '../session/cookies.ts';
 import { expectNoCredentialsIn } from '../session/index.ts';
 
 const PASSWORD = 'conformance correct horse battery';
@@ -30,11 +30,13 @@ async function publicPost(ctx: CheckContext, path: string, json: unknown) {
 function expectAlike(answers: Array<[string, Exchange]>, route: string, infra: Set<string>) {
   for (const [what, res] of answers) {
     expectStatus(res, 202, `${route} for ${what}`);
-    expectNoCookie(res, `${route} for ${what}`, infra);
+    expectNoNewSession(res, `${route} for ${what}`, infra);
   }
+  const cookiesOf = (res: Exchange) => res.setCookies.map((c) => parseSetCookie(c).name).filter((n) => !infra.has(n)).sort();
   const [[firstWhat, first]] = answers as [[string, Exchange]];
   for (const [what, res] of answers.slice(1)) {
     ensure(sameJson(withoutRequestId(first.body), withoutRequestId(res.body)), `${route} answers ${firstWhat} and ${what} differently: it tells whether the email has an account`);
+    ensure(sameJson(cookiesOf(first), cookiesOf(res)), `${route} sets other cookies for ${firstWhat} than for ${what}`);
   }
 }
 
@@ -140,7 +142,7 @@ export const accountChecks: Check[] = [
       const infra = await infrastructureCookies(ctx);
       const res = await publicPost(ctx, '/dashboard/auth/reset-password', { token: unknownToken(ctx), password: 'conformance new password 1' });
       expectProblem(res, 400, 'invalid_token', 'reset-password with a token never issued');
-      expectNoCookie(res, 'a refused reset-password', infra);
+      expectNoNewSession(res, 'a refused reset-password', infra);
       // A reset that went through would have revoked every session of the account.
       expectStatus(await (await ctx.dashboard()).get('/dashboard/auth/me'), 200, 'the run\'s session after a refused reset-password');
     },

@@ -102,6 +102,25 @@ export function expectNoCookie(ex: Exchange, what: string, infrastructure: Set<s
   ensure(names.length === 0, `${what} must set no cookie, set ${names.join(', ')}`);
 }
 
+/**
+ * A refused answer starts no session: every cookie it sets (infrastructure cookies aside) only
+ * clears one — an empty value, a Max-Age of 0 or less, or an Expires in the past. (Clearing
+ * dead cookies on a refusal is allowed where the contract does not say "no cookie is set".)
+ */
+export function expectNoNewSession(ex: Exchange, what: string, infrastructure: Set<string>) {
+  const now = serverNow(ex);
+  const issued = ex.setCookies
+    .map(parseSetCookie)
+    .filter((c) => !infrastructure.has(c.name))
+    .filter((c) => {
+      const maxAge = c.attributes.get('max-age');
+      const expires = Date.parse(c.attributes.get('expires') ?? '');
+      const clears = c.value === '' || c.value === '""' || (maxAge !== undefined && /^-?\d+$/.test(maxAge) && Number(maxAge) <= 0) || (maxAge === undefined && expires <= now);
+      return !clears;
+    });
+  ensure(issued.length === 0, `${what} must start no session, but sets ${issued.map((c) => c.name).join(', ')}`);
+}
+
 /** A Cookie header with these values. */
 export const cookieHeader = (values: Record<string, string | undefined>) =>
   Object.entries(values)

@@ -13,7 +13,7 @@ import { ensure, expectProblem, expectStatus, withoutRequestId } from '../../lib
 import type { Client, Exchange } from '../../lib/http.ts';
 import { sameJson } from '../../lib/json.ts';
 import { csrfChecks } from './csrf.ts';
-import { ACCESS, REFRESH, cookieHeader, cookieValue, expectNoCookie, infrastructureCookies, judgeSessionCookies, serverNow } from './cookies.ts';
+import { ACCESS, REFRESH, cookieHeader, cookieValue, expectNoCookie, expectNoNewSession, infrastructureCookies, judgeSessionCookies, serverNow } from './cookies.ts';
 
 /** Member names that would carry a token, a password or a hash (a `passwordChangedAt` would be neither). */
 const TOKEN_MEMBER = /token|jwt|secret/i;
@@ -112,7 +112,7 @@ export const sessionChecks = [
       expectProblem(await me(client, cookies), 401, 'unauthenticated', 'the access cookie after logout');
       const refreshed = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: refreshCookie } });
       expectProblem(refreshed, 401, 'unauthenticated', 'the refresh cookie after logout');
-      expectNoCookie(refreshed, 'a refused refresh', infra);
+      expectNoNewSession(refreshed, 'a refused refresh', infra);
       await expectSharedSessionAlive(ctx, 'another session logged out');
     },
   }),
@@ -129,7 +129,7 @@ export const sessionChecks = [
       for (const headers of [{}, { 'X-Pacspace-CSRF': '0' }] as Array<Record<string, string>>) {
         const refused = await client.post('/dashboard/auth/refresh', { headers });
         expectProblem(refused, 403, 'csrf_required', `refresh with ${'X-Pacspace-CSRF' in headers ? 'X-Pacspace-CSRF: 0' : 'no X-Pacspace-CSRF'}`);
-        expectNoCookie(refused, 'a refused refresh', infra);
+        expectNoNewSession(refused, 'a refused refresh', infra);
       }
       ensure(sameJson(Object.fromEntries(client.jar), Object.fromEntries(original)), 'a refused refresh changed the cookies');
       const refreshed = await client.post('/dashboard/auth/refresh', { headers: CSRF });
@@ -150,7 +150,7 @@ export const sessionChecks = [
 
       const reuse = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: cookieHeader(Object.fromEntries(original)) } });
       expectProblem(reuse, 401, 'unauthenticated', 'reusing a rotated refresh cookie');
-      expectNoCookie(reuse, 'the refused reuse', infra);
+      expectNoNewSession(reuse, 'the refused reuse', infra);
       expectProblem(await me(client, cookieHeader({ [ACCESS.name]: access })), 401, 'unauthenticated', 'the newest access cookie after reuse was detected');
       expectProblem(await me(client, cookieHeader({ [ACCESS.name]: original.get(ACCESS.name) })), 401, 'unauthenticated', 'the first access cookie after reuse was detected');
       const newest = await client.post('/dashboard/auth/refresh', { headers: { ...CSRF, cookie: cookieHeader({ [REFRESH.name]: refresh }) } });
@@ -233,7 +233,7 @@ export const sessionChecks = [
   }),
   defineCheck({
     id: 'SESSION-010',
-    rule: 'Refresh with a missing or unknown refresh cookie is 401 unauthenticated and sets no cookie.',
+    rule: 'Refresh with a missing or unknown refresh cookie is 401 unauthenticated and issues no cookie.',
     source: 'openapi op refreshSession',
     needs: ['dashboard'],
     async run(ctx) {
@@ -247,14 +247,14 @@ export const sessionChecks = [
       for (const [what, headers] of cases) {
         const res = await dash.post('/dashboard/auth/refresh', { noCookies: true, headers: { ...CSRF, ...headers } });
         expectProblem(res, 401, 'unauthenticated', `refresh with ${what}`);
-        expectNoCookie(res, `refresh with ${what}`, infra);
+        expectNoNewSession(res, `refresh with ${what}`, infra);
       }
       await expectSharedSessionAlive(ctx, 'refused refreshes');
     },
   }),
   defineCheck({
     id: 'SESSION-011',
-    rule: 'After 5 failed logins for an email (counted case-insensitively) a further attempt is 429 with Retry-After and sets no cookie.',
+    rule: 'After 5 failed logins for an email (counted case-insensitively) a further attempt is 429 with Retry-After and starts no session.',
     source: 'PRODUCT.md Surfaces and auth; openapi op login',
     needs: ['dashboard'],
     async run(ctx) {
@@ -269,7 +269,7 @@ export const sessionChecks = [
       const locked = await client.post('/dashboard/auth/login', { noCookies: true, retry: false, json: { email: email.toUpperCase(), password: 'wrong-password-6' } });
       expectStatus(locked, 429, 'a sixth login attempt for the address within 15 minutes');
       ensure(/^\d+$/.test(locked.headers['retry-after'] ?? ''), `the 429 must carry Retry-After in seconds, has "${locked.headers['retry-after'] ?? ''}"`);
-      expectNoCookie(locked, 'a throttled login', infra);
+      expectNoNewSession(locked, 'a throttled login', infra);
     },
   }),
 ];

@@ -163,8 +163,8 @@ const sessMutants: Mutant[] = [
   onRequest('sess-refresh-without-cookie-400', ['R-SESS-007'], 'Refresh without a refresh cookie is 400 instead of 401.', ['refreshSession'], (req) =>
     requestCookie(req, REFRESH) ? req : problem(400, 'invalid_token', 'No refresh cookie was sent.'),
   ),
-  onResponse('sess-refused-refresh-clears-cookies', ['R-SESS-007'], 'A refused refresh clears both cookies with Set-Cookie.', ['refreshSession'], (res) =>
-    res.status === 401 ? withHeaders(res, { 'set-cookie': clearing }) : res,
+  onResponse('sess-refused-refresh-issues-cookie', ['R-SESS-007'], 'A refused refresh still issues a fresh (anonymous) access cookie.', ['refreshSession'], (res) =>
+    res.status === 401 ? withHeaders(res, { 'set-cookie': [`${ACCESS}=anon${Date.now().toString(36)}; Path=/dashboard; Max-Age=900; HttpOnly; Secure; SameSite=Strict`] }) : res,
   ),
   onResponse('sess-refresh-access-lives-an-hour', ['R-SESS-009'], 'The refresh answer says the access cookie lives an hour.', ['refreshSession'], (res) =>
     res.status === 200 ? mapJson(res, (b) => void (b.data.accessExpiresAt = new Date(Date.parse(b.data.accessExpiresAt) + 45 * 60_000).toISOString())) : res,
