@@ -90,13 +90,26 @@ export function valid(schema: Schema, deref: (s: Schema) => Schema, depth = 0): 
   });
 }
 
+/**
+ * `fc.stringMatching`, built once per pattern: building one parses the pattern and its
+ * character classes, and the arbitraries here are rebuilt for every sample (inside `chain`).
+ * The same arbitrary generates the same values from the same random stream, so the samples of
+ * a seed are unchanged.
+ */
+const matchers = new Map<string, fc.Arbitrary<string>>();
+function matching(pattern: string): fc.Arbitrary<string> {
+  let arbitrary = matchers.get(pattern);
+  if (!arbitrary) matchers.set(pattern, (arbitrary = fc.stringMatching(new RegExp(pattern))));
+  return arbitrary;
+}
+
 function validString(s: Schema): fc.Arbitrary<string> {
   const min = s.minLength ?? 0;
   const max = s.maxLength ?? Number.POSITIVE_INFINITY;
   if (s.format === 'uri' || /https?:\/\//.test(s.pattern ?? '')) return fc.constantFrom(...LOOPBACK_URLS);
   if (s.format === 'email') return fc.emailAddress().filter((e) => e.length >= min && e.length <= max);
   if (s.format === 'date-time') return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((d) => d.toISOString());
-  if (s.pattern) return fc.stringMatching(new RegExp(s.pattern)).filter((x) => x.length >= min && x.length <= max);
+  if (s.pattern) return matching(s.pattern).filter((x) => x.length >= min && x.length <= max);
   return fc.string({ minLength: min, maxLength: Math.min(max, min + 40) });
   // (Filters above only trim rare outliers: a pattern's own lengths fit its bounds.)
 }
