@@ -1,6 +1,7 @@
 // Balance API authentication (seed 000 "Error Responses", seed 002 "Auth Error Handling",
 // PRODUCT.md "Keys"; OWASP API2:2023 Broken Authentication), and which surface takes which
 // credential.
+import { randomBytes } from 'node:crypto';
 import { defineCheck } from '../../check.ts';
 import { CSRF } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
@@ -135,7 +136,7 @@ export const authChecks = [
   }),
   defineCheck({
     id: 'AUTH-007',
-    rule: 'Every Dashboard operation of the contract but the public ones answers 401 unauthenticated without a session; the public ones (login, register, verify, resend-verification-email, request-password-reset, reset-password, request-access) do not ask for one.',
+    rule: 'Every Dashboard operation of the contract but the public ones answers 401 unauthenticated without a session (and a forged session cookie is none); the public ones (login, register, verify, resend-verification-email, request-password-reset, reset-password, request-access) do not ask for one.',
     source: 'seed 000 Public Endpoints; PRODUCT.md Surfaces and auth; OWASP API5:2023',
     needs: ['dashboard'],
     async run(ctx) {
@@ -152,6 +153,11 @@ export const authChecks = [
         const res = await anonymous.send(o.method, path, { headers: { ...CSRF }, ...(o.method === 'GET' || o.method === 'DELETE' ? {} : { json: {} }) });
         if (publicOps.includes(o.operation.operationId)) ensure(res.status !== 401, `${o.method} ${o.path} is public, yet answered 401 without a session`);
         else expectProblem(res, 401, 'unauthenticated', `${o.method} ${o.path} without a session`);
+      }
+      // A session cookie the target never issued is no session either.
+      const forged = `pacspace_access=${randomBytes(32).toString('base64url')}`;
+      for (const path of ['/dashboard/auth/me', '/dashboard/api-keys', '/dashboard/billing']) {
+        expectProblem(await anonymous.get(path, { headers: { cookie: forged } }), 401, 'unauthenticated', `GET ${path} with a session cookie the target never issued`);
       }
     },
   }),

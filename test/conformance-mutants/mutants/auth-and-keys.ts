@@ -338,6 +338,20 @@ const surf: Mutant[] = [
       return res;
     },
   }),
+  observing({
+    id: 'surf-any-session-cookie-accepted',
+    rules: ['R-SURF-004'],
+    description: 'A pacspace_access cookie the server never issued is taken for the last valid session (a lookup that falls back instead of failing).',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      if (res.status !== 401 || !pathOf(req).startsWith('/dashboard/') || !accessOf(req) || table<string>(ctx, 'sessions').has(accessOf(req)!)) return res;
+      for (const cookie of table<string>(ctx, 'sessions').values()) {
+        const served = await next(withHeaders(req, { cookie }));
+        if (served.status < 400) return served;
+      }
+      return res;
+    },
+  }),
   onRequest('surf-password-reset-request-needs-session', ['R-SURF-004'], 'POST /dashboard/auth/request-password-reset asks for a session (a public route behind the session middleware).', ['requestPasswordReset'], (req) =>
     accessOf(req) ? req : problem(401, 'unauthenticated', 'Valid credentials are required for this request.'),
   ),
