@@ -102,22 +102,22 @@ describe('the routes in a running sandbox', () => {
   afterAll(() => sandbox?.close());
 
   it('serves the bundled contract on the production listener only', async () => {
-    const json = await fetch(`${sandbox.productionUrl}/openapi.json`);
+    const json = await sandbox.dashboard.get('/openapi.json');
     expect(json.status).toBe(200);
-    expect(await json.text()).toBe(readFileSync(new URL('../../generated/openapi.json', import.meta.url), 'utf8'));
-    const yaml = await fetch(`${sandbox.productionUrl}/openapi.yaml`);
-    expect(await yaml.text()).toBe(readFileSync(new URL('../../generated/openapi.yaml', import.meta.url), 'utf8'));
+    expect(json.text).toBe(readFileSync(new URL('../../generated/openapi.json', import.meta.url), 'utf8'));
+    const yaml = await sandbox.dashboard.get('/openapi.yaml');
+    expect(yaml.text).toBe(readFileSync(new URL('../../generated/openapi.yaml', import.meta.url), 'utf8'));
     expect(yaml.headers.get('x-request-id')).toMatch(/^req_/);
     for (const path of ['/openapi.json', '/docs/']) {
-      const other = await fetch(`${sandbox.sandboxUrl}${path}`);
+      const other = await sandbox.sandboxApi.get(path);
       expect(other.status, path).toBe(404);
       expect(other.headers.get('content-type')).toBe('application/problem+json');
     }
   });
 
   it('answers /docs/ with the site, or with a problem saying how to build it', async () => {
-    const answer = await fetch(`${sandbox.productionUrl}/docs/`);
+    const answer = await sandbox.dashboard.get('/docs/');
     if (answer.status === 200) expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    else expect(((await answer.json()) as { detail: string }).detail).toContain('npm run docs');
+    else expect((answer.body as { detail: string }).detail).toContain('npm run docs');
   });
 });
