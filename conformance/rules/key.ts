@@ -15,7 +15,7 @@ export const keyRules: Rule[] = [
     rule: 'Public ids are unique, and every secret carries at least 128 bits of randomness.',
     source: ['PRODUCT.md "Keys"', 'openapi info "API keys"', 'OWASP API2:2023'],
     checks: ['KEY-002'],
-    gap: 'randomness is judged on six keys only, from their length, shared prefixes or suffixes and alphabet',
+    gap: 'randomness can only be judged statistically: eight secrets (six created, two regenerated), from their length, shared prefixes or suffixes and alphabet',
   },
   {
     id: 'R-KEY-003',

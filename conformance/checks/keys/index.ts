@@ -86,7 +86,7 @@ export const keyChecks = [
   }),
   defineCheck({
     id: 'KEY-002',
-    rule: 'Public ids are unique and secrets differ across keys and carry at least 128 bits of randomness.',
+    rule: 'Public ids are unique, and created and regenerated secrets differ across keys and carry at least 128 bits of randomness.',
     source: 'PRODUCT.md Keys; OWASP API2:2023',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
@@ -94,7 +94,15 @@ export const keyChecks = [
       for (let i = 0; i < 6; i++) keys.push(await ctx.createKey({ name: `conformance-entropy-${i}` }));
       const ids = new Set(keys.map((k) => k.publicKey));
       ensure(ids.size === keys.length, 'two keys share a public id');
-      const secrets = keys.map((k) => GRAMMAR.exec(k.fullKey)?.[4] ?? '');
+      // Regenerated secrets come from the same rule: two of them join the sample.
+      const dash = await ctx.dashboard();
+      const regenerated = [];
+      for (const k of keys.slice(0, 2)) {
+        const res = await regenerate(dash, k.id);
+        expectStatus(res, 200, 'regenerate');
+        regenerated.push(recordRegenerated(ctx, res).fullKey);
+      }
+      const secrets = [...keys.map((k) => k.fullKey), ...regenerated].map((full) => GRAMMAR.exec(full ?? '')?.[4] ?? '');
       ensure(new Set(secrets).size === secrets.length, 'two keys share a secret');
       for (const s of secrets) ensure(bits(s) >= 128, `a secret of ${s.length} base62 characters carries at most ${bits(s).toFixed(0)} bits`);
       // Randomness, not a counter or a shared stem: no two secrets share a long common prefix or suffix.

@@ -528,6 +528,7 @@ const key: Mutant[] = [
       if (typeof body?.data?.publicKey === 'string') body.data.publicKey = body.data.publicKey.replace(/^pk_(test|live)_/, '');
     }),
   ),
+  disguisedSecret('key-weak-regenerated-secrets', ['R-KEY-002'], 'Regenerate draws its new secret from a weaker generator: 16 characters of hex (64 bits).', ({ env }) => `sk_${env}_${randomBytes(8).toString('hex')}`, ['regenerateApiKey']),
   disguisedSecret('key-secrets-share-a-stem', ['R-KEY-002'], 'Secrets start with a fixed stem and only their tail is random.', ({ env, secret }) => `sk_${env}_PacSpaceKey0${secret.slice(12)}`),
   onRequest('key-default-environment-live', ['R-KEY-003'], 'A key created without environment is a live key (so, before mainnet is active, the create fails).', ['createApiKey'], (req) => {
     const body = json(req);
