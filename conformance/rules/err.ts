@@ -61,7 +61,6 @@ export const errRules: Rule[] = [
     rule: 'The body `null` is 422 (location `["body"]`, code `type`) on every operation that takes a body, even an optional one, and changes nothing.',
     source: ['openapi info "Request bodies"', 'openapi op rotateWebhookSecret'],
     checks: ['ERR-008'],
-    gap: 'the operations with a path id (update, rotate-secret and test of a webhook endpoint) are not tried',
   },
   {
     id: 'R-ERR-010',

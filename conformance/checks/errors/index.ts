@@ -3,6 +3,7 @@
 // parameters. Every check sends what it needs on both surfaces (Balance API and Dashboard)
 // and re-reads the state a refused request could have changed.
 import { defineCheck } from '../../check.ts';
+import { CSRF } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { currentScope, sleep, type Exchange } from '../../lib/http.ts';
 import { codeChecks } from './codes.ts';
@@ -204,17 +205,29 @@ export const errorChecks = [
   }),
   defineCheck({
     id: 'ERR-008',
-    rule: 'The body `null` gets 422 (location ["body"], code `type`) on every operation that takes a body, on both surfaces, and changes nothing.',
+    rule: 'The body `null` gets 422 (location ["body"], code `type`) on every operation that takes a body, on both surfaces, even where the body is optional (with --allow-writes, on an endpoint of its own), and changes nothing.',
     source: 'openapi info "Request bodies"',
     needs: ['apiKey', 'dashboard'],
     async run(ctx) {
       const keysBefore = await totalOf(ctx, '/dashboard/api-keys');
       const failures: string[] = [];
-      for (const { path } of BODY_OPERATIONS) {
-        const res = await sendAs(ctx, 'POST', path, { headers: { 'content-type': 'application/json' }, raw: 'null' });
+      const targets: Array<[string, string]> = BODY_OPERATIONS.map(({ path }) => ['POST', path]);
+      if (ctx.config.allowWrites) {
+        // The operations with a path id need an endpoint of the run's own (deleted at the end).
+        const dash = await ctx.dashboard();
+        const description = `conformance-null-${ctx.runTag}`;
+        const created = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url: 'https://example.com/pacspace-conformance', events: ['environment.activated'], description } });
+        expectStatus(created, 201, 'creating a webhook endpoint');
+        const id = created.body.data.id;
+        ctx.track('webhook endpoint', id, description, () => dash.delete(`/dashboard/webhooks/${id}`, { headers: CSRF }));
+        if (typeof created.body.data.secret === 'string') ctx.secrets.add(created.body.data.secret, 'a webhook signing secret', created.id);
+        targets.push(['PATCH', `/dashboard/webhooks/${id}`], ['POST', `/dashboard/webhooks/${id}/rotate-secret`], ['POST', `/dashboard/webhooks/${id}/test`]);
+      }
+      for (const [method, path] of targets) {
+        const res = await sendAs(ctx, method, path, { headers: { 'content-type': 'application/json' }, raw: 'null' });
         const ok = res.status === 422 && res.body?.code === 'validation_failed' && Array.isArray(res.body.validation) &&
           res.body.validation.some((v: any) => Array.isArray(v?.location) && v.location.length === 1 && v.location[0] === 'body' && v.code === 'type');
-        if (!ok) failures.push(`POST ${path} → ${res.status} ${res.body?.code ?? ''} ${JSON.stringify(res.body?.validation?.map((v: any) => [v.location, v.code]) ?? null)}`);
+        if (!ok) failures.push(`${method} ${path} → ${res.status} ${res.body?.code ?? ''} ${JSON.stringify(res.body?.validation?.map((v: any) => [v.location, v.code]) ?? null)}`);
       }
       ensure(failures.length === 0, `the body null was not refused with 422 at ["body"], code type: ${failures.join('; ')}`);
       ensure((await totalOf(ctx, '/dashboard/api-keys')) === keysBefore, 'a null body created a key');

@@ -124,6 +124,9 @@ const errors: Mutant[] = [
   onRequest('err-null-body-as-empty', ['R-ERR-009'], 'createWebhookEndpoint reads the body null as no body (an empty object).', ['createWebhookEndpoint'], (req) =>
     req.body.toString('utf8').trim() === 'null' ? { ...req, body: Buffer.from('{}') } : req,
   ),
+  onRequest('err-null-body-as-none-on-rotate', ['R-ERR-009'], 'rotateWebhookSecret (whose body is optional) reads the body null as no body and rotates the secret.', ['rotateWebhookSecret'], (req) =>
+    req.body.toString('utf8').trim() === 'null' ? withHeaders({ ...req, body: Buffer.alloc(0) }, { 'content-type': undefined }) : req,
+  ),
   onRequest('err-lone-surrogate-replaced', ['R-ERR-010'], 'createApiKey replaces a lone UTF-16 surrogate with U+FFFD instead of answering 422.', ['createApiKey'], (req) => {
     const text = req.body.toString('utf8');
     const fixed = text.replace(/\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/g, '\\ufffd');
