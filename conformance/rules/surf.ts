@@ -19,7 +19,7 @@ export const surfRules: Rule[] = [
     id: 'R-SURF-003',
     rule: 'A dashboard session cookie does not authenticate the Balance API (401 `unauthenticated`).',
     source: ['seed 000 "Which Auth Method Should I Use"', 'PRODUCT.md "Surfaces and auth"'],
-    checks: ['SESSION-008'],
+    checks: ['SESSION-008', 'AUTH-011'],
   },
   {
     id: 'R-SURF-004',

@@ -109,6 +109,8 @@ export const authChecks = [
       for (const name of ['api_key', 'apiKey']) {
         expectProblem(await writeWith(ctx, undefined, customer, ctx.api, `/api/v1/balance/delta?${name}=${key}`), 401, 'unauthenticated', `a write with the key in ?${name}=`);
       }
+      // Nor does the query string win over a bad header.
+      expectProblem(await ctx.api.get(`${DERIVE}?api_key=${key}`, { headers: { 'X-Api-Key': 'not-a-key' } }), 401, 'unauthenticated', 'a malformed X-Api-Key with the key in ?api_key=');
       await expectNothingRecorded(ctx, customer, 'a write with the key in the query string');
     },
   }),
@@ -201,6 +203,27 @@ export const authChecks = [
       ensure(typeof got.lastUsedAt === 'string' && !Number.isNaN(Date.parse(got.lastUsedAt)), 'a used key\'s lastUsedAt is not a time');
       ensure(Date.parse(got.lastUsedAt) >= Date.parse(got.createdAt), 'a used key\'s lastUsedAt is before its createdAt');
       ensure((await find())?.lastUsedAt === got.lastUsedAt, 'the list shows another lastUsedAt than GET /dashboard/api-keys/{id}');
+    },
+  }),
+  defineCheck({
+    id: 'AUTH-011',
+    rule: 'The dashboard session (its cookies, with the CSRF header, or its access token as a bearer) does not authenticate Balance API reads or writes: 401 unauthenticated, and the refused write records nothing.',
+    source: 'seed 000 Which Auth Method Should I Use; PRODUCT.md Surfaces and auth',
+    needs: ['apiKey', 'dashboard'],
+    async run(ctx) {
+      const dash = await ctx.dashboard();
+      const cookie = [...dash.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      ensure(cookie, 'the dashboard login set no cookie');
+      const customer = freshCustomer('session');
+      const credentials: Array<[string, Record<string, string>]> = [
+        ['the session cookies', { cookie, ...CSRF }],
+        ...[...dash.jar].map(([name, value]): [string, Record<string, string>] => [`the ${name} cookie's value as a bearer token`, { Authorization: `Bearer ${value}` }]),
+      ];
+      for (const [what, headers] of credentials) {
+        expectProblem(await ctx.api.get(DERIVE, { headers }), 401, 'unauthenticated', `a Balance API read with ${what}`);
+        expectProblem(await ctx.api.post('/api/v1/balance/delta', { headers, json: { customerId: customer, delta: '1.00', reason: 'conformance' } }), 401, 'unauthenticated', `a Balance API write with ${what}`);
+      }
+      await expectNothingRecorded(ctx, customer, 'a Balance API write with dashboard credentials');
     },
   }),
   defineCheck({

@@ -325,6 +325,19 @@ const surf: Mutant[] = [
     },
   }),
   observing({
+    id: 'surf-session-cookie-on-balance-writes',
+    rules: ['R-SURF-003'],
+    description: 'Balance API writes sent with a dashboard session cookie and the CSRF header (as from the dashboard\'s own "record a delta" form) are served with a key of the account.',
+    exchange(req, next, ctx) {
+      const key = firstOther(table(ctx, 'writers'), undefined) ?? firstOther(table(ctx, 'goodKeys'), undefined);
+      return next(isBalance(req) && req.method === 'POST' && !apiKeyOf(req) && accessOf(req) && header(req, 'x-pacspace-csrf') && key ? withApiKey(req, key) : req);
+    },
+  }),
+  onRequest('auth-query-key-overrides-header', ['R-AUTH-004'], 'When both are sent, ?api_key= wins over X-Api-Key.', isBalance, (req) => {
+    const query = queryOf(req).get('api_key');
+    return query ? withApiKey(req, query) : req;
+  }),
+  observing({
     id: 'surf-billing-without-session',
     rules: ['R-SURF-004'],
     description: 'GET /dashboard/billing is served without a session (the route was left out of the session middleware): it shows the last signed-in account\'s billing.',
