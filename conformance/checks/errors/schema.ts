@@ -309,7 +309,7 @@ export const schemaChecks = [
   }),
   defineCheck({
     id: 'SCHEMA-010',
-    rule: 'A webhook endpoint with a description of 200 characters and no environment is created for `test`; a url over 2048 characters or not http(s), no event, an unknown or repeated event, or a description of 201 characters is 422 on create and update and changes nothing.',
+    rule: 'A webhook endpoint with a description of 200 characters and no environment is created for `test`, endpoints are listed newest first on pages that count them all, deliveries take page and limit like every list; a url over 2048 characters or not http(s), no event, an unknown or repeated event, or a description of 201 characters is 422 on create and update and changes nothing.',
     source: 'openapi #/components/schemas/WebhookEndpointCreateRequest; openapi #/components/schemas/WebhookEventTypeList',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
@@ -338,6 +338,28 @@ export const schemaChecks = [
         ['an update to a description of 201 characters', update({ description: `${description}d` }), 'description'],
       ]);
       ensure((await totalOf(ctx, '/dashboard/webhooks')) === before, 'a refused webhook endpoint was created');
+      // A second endpoint: listed before the first (newest first), on pages of one that count both.
+      const second = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url, events: ['environment.activated'], description: `conformance-second-${ctx.runTag}` } });
+      expectStatus(second, 201, 'a second webhook endpoint');
+      ctx.track('webhook endpoint', second.body.data.id, `conformance-second-${ctx.runTag}`, () => dash.delete(`/dashboard/webhooks/${second.body.data.id}`, { headers: CSRF }));
+      if (typeof second.body.data.secret === 'string') ctx.secrets.add(second.body.data.secret, 'a webhook signing secret', second.id);
+      const order: string[] = [];
+      for (let page = 1; page <= 20; page++) {
+        const res = await dash.get(`/dashboard/webhooks?page=${page}&limit=1`);
+        expectStatus(res, 200, `listing webhook endpoints, page ${page} of 1`);
+        const d = res.body.data;
+        ensure(d.page === page && d.limit === 1 && d.items.length <= 1 && d.total === before + 1, `webhook endpoints page ${page} of limit 1 holds ${d.items?.length} items of total ${d.total} (page ${d.page}, limit ${d.limit}; ${before + 1} exist)`);
+        order.push(...d.items.map((e: any) => e.id));
+        if (!d.items.length || order.length >= d.total) break;
+      }
+      ensure(order.length === before + 1 && new Set(order).size === order.length, `the pages of one hold ${order.length} distinct endpoints of ${before + 1}`);
+      ensure(order.indexOf(second.body.data.id) < order.indexOf(id), 'webhook endpoints are not listed newest first');
+      const deliveries = (q: string) => () => dash.get(`/dashboard/webhooks/${id}/deliveries${q}`);
+      expectStatus(await deliveries('?page=1&limit=100')(), 200, 'deliveries with limit 100');
+      await refusals(ctx, [
+        ['deliveries page 0', deliveries('?page=0'), 'page'],
+        ['deliveries limit 101', deliveries('?limit=101'), 'limit'],
+      ]);
       const now = await dash.get(`/dashboard/webhooks/${id}`);
       expectStatus(now, 200, 'reading the endpoint back');
       ensure(now.body.data.description === description && now.body.data.events?.length === 1, 'a refused update changed the endpoint');

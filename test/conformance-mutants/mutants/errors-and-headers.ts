@@ -361,6 +361,24 @@ const schemas: Mutant[] = [
   onResponse('sch-keys-oldest-first', ['R-SCH-013'], 'listApiKeys lists each page oldest first.', ['listApiKeys'], (res) =>
     res.status === 200 ? mapJson(res, (b) => { if (Array.isArray(b?.data?.items)) b.data.items.reverse(); }) : res,
   ),
+  onRequest('sch-deliveries-limit-101-clamped', ['R-SCH-011'], 'listWebhookDeliveries clamps limit=101 to 100 instead of answering 422.', ['listWebhookDeliveries'], (req) => ({ ...req, url: req.url.replace(/([?&])limit=101(&|$)/, '$1limit=100$2') })),
+  {
+    id: 'sch-webhooks-oldest-first',
+    rules: ['R-SCH-013'],
+    description: 'listWebhookEndpoints pages through its endpoints oldest first.',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      if (!isOperation(req, 'listWebhookEndpoints') || res.status !== 200) return res;
+      const q = new URL(req.url, 'http://x').searchParams;
+      const page = Number(q.get('page') ?? 1);
+      const limit = Number(q.get('limit') ?? 20);
+      // The whole list (at most 100 here), in the order the server should not use.
+      const all = json(await ctx.forward({ ...req, url: '/dashboard/webhooks?page=1&limit=100' }))?.data?.items;
+      if (!Array.isArray(all)) return res;
+      const items = [...all].reverse().slice((page - 1) * limit, page * limit);
+      return mapJson(res, (b) => { b.data.items = items; });
+    },
+  },
   onRequest('sch-empty-permissions-default', ['R-SCH-014'], 'createApiKey reads an empty permissions list as "the default permissions" instead of answering 422.', ['createApiKey'], (req) =>
     rewriteBody(req, (b) => {
       if (Array.isArray(b?.permissions) && b.permissions.length === 0) {
