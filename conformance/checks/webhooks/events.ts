@@ -16,9 +16,12 @@ const CHECKPOINT_FIELDS = schemaFields('Checkpoint');
 const KEY_FIELDS = schemaFields('ApiKey');
 const KEY_EVENTS = ['api_key.created', 'api_key.regenerated', 'api_key.enabled', 'api_key.disabled', 'api_key.deleted'];
 
+/** Confirmation happens on the environment's contract network: it may take longer than a delivery. */
+const CONFIRMATION_WAIT_MS = 90_000;
+
 /** Waits for the event, then judges it against its schema and environment. */
-async function eventAt(hook: Hook, type: string, about: (data: any) => boolean, environment: string | undefined): Promise<Delivery> {
-  const d = await waitAt(hook, ofType(type, about));
+async function eventAt(hook: Hook, type: string, about: (data: any) => boolean, environment: string | undefined, timeoutMs?: number): Promise<Delivery> {
+  const d = await waitAt(hook, ofType(type, about), timeoutMs);
   const problems = eventProblems(d.body);
   ensure(problems.length === 0, `the ${type} event does not match its schema: ${problems.slice(0, 3).join('; ')}`);
   if (environment) ensure(d.body.environment === environment, `the ${type} event says environment ${d.body.environment}, not ${environment}`);
@@ -54,7 +57,7 @@ export const eventChecks = [
         const recorded = await eventAt(hook, 'delta.recorded', (x) => x?.receiptId === r.receiptId, env);
         lastRecorded = recorded;
         agree(`delta.recorded of ${r.delta}`, recorded.body.data, r, RECEIPT_FIELDS);
-        const confirmed = await eventAt(hook, 'delta.confirmed', (x) => x?.receiptId === r.receiptId, env);
+        const confirmed = await eventAt(hook, 'delta.confirmed', (x) => x?.receiptId === r.receiptId, env, ctx.scaled(CONFIRMATION_WAIT_MS));
         const data = confirmed.body.data;
         ensure(data.status === 'confirmed' && typeof data.confirmedAt === 'string', `delta.confirmed of ${r.delta} says status ${data.status}, confirmedAt ${data.confirmedAt}`);
         agree(`delta.confirmed of ${r.delta}`, data, r, LEDGER_FIELDS);
