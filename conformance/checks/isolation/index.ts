@@ -2,7 +2,8 @@
 // broken function level authorization). Tenant A is the main login (--email); tenant B is the
 // second account (--second-email), with its own session and its own API key. B tries every
 // object-by-id operation of the contract with A's ids: each must answer exactly as for an
-// unknown, well-formed id, and change nothing of A's.
+// unknown, well-formed id, and change nothing of A's. ISO-004/005 do the same across the two
+// environments: one environment's data is unknown in the other.
 import { randomBytes } from 'node:crypto';
 import { defineCheck } from '../../check.ts';
 import { CSRF, type CheckContext, type CreatedKey } from '../../context.ts';

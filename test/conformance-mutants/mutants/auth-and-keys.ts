@@ -41,7 +41,6 @@ const isBalance = (req: ProxiedRequest) => pathOf(req).startsWith('/api/v1/') &&
 const apiKeyOf = (req: ProxiedRequest) => header(req, 'x-api-key');
 const withApiKey = (req: ProxiedRequest, key: string | undefined) => withHeaders(req, { 'x-api-key': key });
 const listenerOfEnv = (env: string) => (env === 'live' ? 'production' : 'sandbox');
-const envOfListener = (req: ProxiedRequest) => (req.listener === 'production' ? 'live' : 'test');
 const GRAMMAR = /^pk_(test|live)_([A-Za-z0-9]+)\.sk_(test|live)_([A-Za-z0-9]+)$/;
 const base62 = (n: number) => {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
