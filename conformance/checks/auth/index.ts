@@ -25,6 +25,8 @@ function badKeys(key: string, env: 'test' | 'live') {
     'halves joined by a space': `${pub} ${sec}`,
     'a space inside': `${pub}. ${sec}`,
     'upper-case prefix': key.replace(/^pk_/, 'PK_').replace('.sk_', '.SK_'),
+    'upper-case environment': key.replace(`pk_${env}_`, `pk_${env.toUpperCase()}_`).replace(`.sk_${env}_`, `.sk_${env.toUpperCase()}_`),
+    'no underscore after the prefix': key.replace(`pk_${env}_`, `pk${env}_`).replace(`.sk_${env}_`, `.sk${env}_`),
     'huge (4 KiB)': `pk_${env}_${'a'.repeat(2000)}.sk_${env}_${'b'.repeat(2000)}`,
     'secret half of the other environment': `${pub}.${sec.replace(`sk_${env}_`, `sk_${other}_`)}`,
     'public half of the other environment': `${pub.replace(`pk_${env}_`, `pk_${other}_`)}.${sec}`,

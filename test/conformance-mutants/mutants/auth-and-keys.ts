@@ -46,6 +46,9 @@ const base62 = (n: number) => {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(n)].map((b) => alphabet[b % 62]).join('');
 };
+/** The public and secret prefixes with the environment in any case (the pk/sk letters as sent). */
+const PUBLIC_ENV_ANY_CASE = /^pk_([Tt][Ee][Ss][Tt]|[Ll][Ii][Vv][Ee])_/;
+const SECRET_ENV_ANY_CASE = /\.sk_([Tt][Ee][Ss][Tt]|[Ll][Ii][Vv][Ee])_/;
 const keyItems = (body: any): any[] => (Array.isArray(body?.data?.items) ? body.data.items : []);
 
 /** Records the keys a create or regenerate response reveals. */
@@ -424,7 +427,11 @@ const auth: Mutant[] = [
   }),
   onRequest('auth-key-prefix-case-insensitive', ['R-AUTH-002'], 'Key prefixes are matched case-insensitively: PK_test_….SK_test_… authenticates.', isBalance, (req) => {
     const key = apiKeyOf(req);
-    return key ? withApiKey(req, key.replace(/^pk_(test|live)_/i, (p) => p.toLowerCase()).replace(/\.sk_(test|live)_/i, (p) => p.toLowerCase())) : req;
+    return key ? withApiKey(req, key.replace(/^pk_/i, 'pk_').replace(/\.sk_/i, '.sk_')) : req;
+  }),
+  onRequest('auth-key-environment-case-insensitive', ['R-AUTH-002'], 'The environment part of a key is matched case-insensitively: pk_TEST_….sk_TEST_… authenticates.', isBalance, (req) => {
+    const key = apiKeyOf(req);
+    return key ? withApiKey(req, key.replace(PUBLIC_ENV_ANY_CASE, (_, e: string) => `pk_${e.toLowerCase()}_`).replace(SECRET_ENV_ANY_CASE, (_, e: string) => `.sk_${e.toLowerCase()}_`)) : req;
   }),
   keyMutant({
     id: 'auth-disabled-key-tells-cause',
