@@ -37,8 +37,8 @@ export const surfRules: Rule[] = [
     id: 'R-SURF-006',
     rule: 'Key environment `test` is the Sandbox and contract network `testnet`; `live` is Production and `mainnet` (a key\'s `environment`, `GET /dashboard/environments` `keyEnvironment`, event envelopes).',
     source: ['PRODUCT.md "Keys"', 'openapi #/components/schemas/KeyEnvironment', 'openapi #/components/schemas/ContractNetwork'],
-    checks: ['AUTH-010', 'KEY-001'],
-    gap: 'the network named in event envelopes is left to the webhook rows (EVT)',
+    checks: ['AUTH-010', 'KEY-001', 'ENV-002'],
+    gap: 'in event envelopes the mapping is seen only in environment.activated (ENV-002, R-EVT-004), which a run sees only when it provisions mainnet itself',
     operations: ['listEnvironments'],
   },
   {
