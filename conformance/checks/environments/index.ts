@@ -7,7 +7,7 @@ import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { createClient, type Client } from '../../lib/http.ts';
 import { Inconclusive } from '../../lib/outcome.ts';
-import { arrivedAt, createHook, eventProblems, ofType, pollUntil, settle, waitAt } from '../webhooks/support.ts';
+import { arrivedAt, createHook, deletingItsEndpoints, eventProblems, ofType, pollUntil, settle, waitAt } from '../webhooks/support.ts';
 
 const NETWORKS = ['testnet', 'mainnet'] as const;
 const META = { testnet: { keyEnvironment: 'test', name: 'Sandbox' }, mainnet: { keyEnvironment: 'live', name: 'Production' } } as const;
@@ -84,7 +84,8 @@ function unchanged(before: Snapshot, after: Snapshot, why: string) {
   ensure(before.contracts.map((c) => `${c.id} ${c.status}`).join() === after.contracts.map((c) => `${c.id} ${c.status}`).join(), `${why} was refused but the contracts changed`);
 }
 
-export const environmentChecks: Check[] = [
+// ENV-002 deletes the endpoints it created as soon as it ends.
+export const environmentChecks: Check[] = ([
   defineCheck({
     id: 'ENV-001',
     rule: 'GET /dashboard/environments, the status report and GET /dashboard/contracts agree: both networks (testnet first) named Sandbox/Production with test/live keys and distinct base URLs, provisionedAt exactly when active; contracts list only the provisioned ones; the key is accepted at its environment\'s apiBaseUrl and refused (401) at the other.',
@@ -180,4 +181,4 @@ export const environmentChecks: Check[] = [
       ensure(wrong.length === 0, 'a test endpoint received the activation of mainnet');
     },
   }),
-];
+] as Check[]).map(deletingItsEndpoints);

@@ -3,7 +3,7 @@
 // acknowledgement and retries, filtering by environment/type/creation/active, update, delete,
 // test events. Every check creates its own endpoints (deleted at the end of the run), so it
 // runs alone as well as in the whole suite.
-import { defineCheck } from '../../check.ts';
+import { defineCheck, type Check } from '../../check.ts';
 import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import type { Client, Exchange } from '../../lib/http.ts';
@@ -35,6 +35,7 @@ import {
   verifiesWith,
   waitAt,
   type Hook,
+  deletingItsEndpoints,
 } from './support.ts';
 
 const SOURCE = 'PRODUCT.md Webhooks; openapi tag Events; openapi op ';
@@ -76,7 +77,8 @@ function secretMembers(value: unknown, path = ''): string[] {
 
 const sameInstant = (a: unknown, b: unknown) => typeof a === 'string' && typeof b === 'string' && Date.parse(a) === Date.parse(b);
 
-export const endpointChecks = [
+// Each deletes the endpoints it created as soon as it ends.
+export const endpointChecks = ([
   defineCheck({
     id: 'WEBHOOK-005',
     rule: 'A signing secret is shown only by the create (201) and rotate (200) answers; the endpoint list (every page walked), the single GET, update, test-event, deliveries and delete answers never carry it, nor a member named like a secret.',
@@ -592,7 +594,7 @@ export const endpointChecks = [
       }
     },
   }),
-];
+] as Check[]).map(deletingItsEndpoints);
 
 /** Non-public webhook targets in several spellings (none of them this machine's loopback). */
 const NON_PUBLIC_URLS = [

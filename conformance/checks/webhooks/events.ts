@@ -3,11 +3,11 @@
 // key as the API shows it. Events are matched by what they describe, deduplicated on their id,
 // and never assumed to arrive in order.
 import { randomBytes } from 'node:crypto';
-import { defineCheck } from '../../check.ts';
+import { defineCheck, type Check } from '../../check.ts';
 import { CSRF } from '../../context.ts';
 import { ensure, expectStatus } from '../../lib/assert.ts';
 import type { Delivery } from '../../lib/receiver.ts';
-import { arrivedAt, createHook, customer, differingFields, distinctEvents, eventProblems, ofType, recordDelta, schemaFields, settle, waitAt, type Hook } from './support.ts';
+import { arrivedAt, createHook, customer, deletingItsEndpoints, differingFields, distinctEvents, eventProblems, ofType, recordDelta, schemaFields, settle, waitAt, type Hook } from './support.ts';
 
 const RECEIPT_FIELDS = schemaFields('Receipt');
 /** What a receipt keeps from recording on: later a checkpoint adds `checkpointId` and `inclusionProof`. */
@@ -33,7 +33,8 @@ const agree = (what: string, event: any, shown: any, fields: string[]) => {
   ensure(diff.length === 0, `${what}: the event's data differs from what the API shows in ${diff.join(', ')}`);
 };
 
-export const eventChecks = [
+// Each deletes the endpoints it created as soon as it ends.
+export const eventChecks = ([
   defineCheck({
     id: 'EVENT-001',
     rule: 'delta.recorded carries each receipt as recorded (as POST /balance/delta answered it; an idempotent replay sends no second event), delta.confirmed the receipt confirmed (status confirmed, confirmedAt as GET shows it), checkpoint.created the checkpoint as POST /balance/checkpoint answered it; each in the key\'s environment.',
@@ -130,4 +131,4 @@ export const eventChecks = [
       ensure(crossed.length === 0, `a live endpoint received ${crossed[0]?.body?.type} of a test key`);
     },
   }),
-];
+] as Check[]).map(deletingItsEndpoints);

@@ -3,6 +3,7 @@
 // whatever it is signed with), the contract's event schemas, and reading what arrived as a set
 // of events deduplicated on the event id (events may arrive more than once, in any order).
 import { randomBytes } from 'node:crypto';
+import type { Check } from '../../check.ts';
 import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectStatus } from '../../lib/assert.ts';
 import { loadContract } from '../../lib/contract.ts';
@@ -73,6 +74,31 @@ export type Hook = {
   created: Exchange;
 };
 
+/** The endpoints each check created (keyed by its scope), deleted when it ends. */
+const createdBy = new WeakMap<object, Hook[]>();
+
+/**
+ * The check, deleting the endpoints it created as soon as it ends (pass or fail): later checks
+ * then neither receive their deliveries nor page through them. The run's cleanup would delete
+ * them anyway; this only does it earlier.
+ */
+export function deletingItsEndpoints<C extends Check>(check: C): C {
+  return {
+    ...check,
+    async run(ctx: CheckContext) {
+      try {
+        await check.run(ctx);
+      } finally {
+        const hooks = createdBy.get(currentScope()) ?? [];
+        if (hooks.length) {
+          const dash = await ctx.dashboard().catch(() => undefined);
+          for (const h of hooks) await dash?.delete(`/dashboard/webhooks/${h.id}`, { headers: CSRF }).catch(() => undefined);
+        }
+      }
+    },
+  };
+}
+
 const newTag = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
 
 /** The receiver's URL with a query tag: deliveries to it are told apart by `tagOf`. */
@@ -98,7 +124,10 @@ export async function createHook(ctx: CheckContext, label: string, input: { even
   const secret = res.body?.data?.secret;
   ensure(typeof secret === 'string' && /^whsec_/.test(secret), 'the create response must reveal the whsec_ signing secret');
   ctx.secrets.add(secret, `the signing secret of webhook endpoint ${label}`, res.id);
-  return { id, label, tag, url, environment, events, secrets: [secret], receiver, created: res };
+  const hook: Hook = { id, label, tag, url, environment, events, secrets: [secret], receiver, created: res };
+  const scope = currentScope();
+  createdBy.set(scope, [...(createdBy.get(scope) ?? []), hook]);
+  return hook;
 }
 
 /** Points the endpoint at a new tagged URL (PATCH url) and returns the answer. */
