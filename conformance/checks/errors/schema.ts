@@ -343,17 +343,27 @@ export const schemaChecks = [
       expectStatus(second, 201, 'a second webhook endpoint');
       ctx.track('webhook endpoint', second.body.data.id, `conformance-second-${ctx.runTag}`, () => dash.delete(`/dashboard/webhooks/${second.body.data.id}`, { headers: CSRF }));
       if (typeof second.body.data.secret === 'string') ctx.secrets.add(second.body.data.secret, 'a webhook signing secret', second.id);
-      const order: string[] = [];
-      for (let page = 1; page <= 20; page++) {
+      // Pages of one: the two newest are the two just created, newest first.
+      const newest: string[] = [];
+      for (const page of [1, 2]) {
         const res = await dash.get(`/dashboard/webhooks?page=${page}&limit=1`);
         expectStatus(res, 200, `listing webhook endpoints, page ${page} of 1`);
         const d = res.body.data;
-        ensure(d.page === page && d.limit === 1 && d.items.length <= 1 && d.total === before + 1, `webhook endpoints page ${page} of limit 1 holds ${d.items?.length} items of total ${d.total} (page ${d.page}, limit ${d.limit}; ${before + 1} exist)`);
-        order.push(...d.items.map((e: any) => e.id));
-        if (!d.items.length || order.length >= d.total) break;
+        ensure(d.page === page && d.limit === 1 && d.items.length === 1 && d.total === before + 1, `webhook endpoints page ${page} of limit 1 holds ${d.items?.length} items of total ${d.total} (page ${d.page}, limit ${d.limit}; ${before + 1} exist)`);
+        newest.push(d.items[0].id);
       }
-      ensure(order.length === before + 1 && new Set(order).size === order.length, `the pages of one hold ${order.length} distinct endpoints of ${before + 1}`);
-      ensure(order.indexOf(second.body.data.id) < order.indexOf(id), 'webhook endpoints are not listed newest first');
+      ensure(newest[0] === second.body.data.id && newest[1] === id, 'webhook endpoints are not listed newest first');
+      // Pages of ten hold every endpoint once, as many as total says.
+      const all: string[] = [];
+      for (let page = 1; page <= 20; page++) {
+        const res = await dash.get(`/dashboard/webhooks?page=${page}&limit=10`);
+        expectStatus(res, 200, `listing webhook endpoints, page ${page} of 10`);
+        const d = res.body.data;
+        ensure(d.items.length <= 10 && d.total === before + 1, `webhook endpoints page ${page} of limit 10 holds ${d.items.length} items of total ${d.total}`);
+        all.push(...d.items.map((e: any) => e.id));
+        if (d.items.length < 10 || all.length >= d.total) break;
+      }
+      ensure(all.length === before + 1 && new Set(all).size === all.length, `the pages of ten hold ${new Set(all).size} distinct endpoints of ${before + 1}`);
       const deliveries = (q: string) => () => dash.get(`/dashboard/webhooks/${id}/deliveries${q}`);
       expectStatus(await deliveries('?page=1&limit=100')(), 200, 'deliveries with limit 100');
       await refusals(ctx, [
