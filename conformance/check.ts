@@ -16,6 +16,8 @@ export type Need =
   | 'otherEnv'
   /** --probe-rate-limit */
   | 'rateLimitProbe'
+  /** --use-up-plan (spends what is left of the plan's monthly allowance of deltas) */
+  | 'usePlan'
   /** --webhook-host or --webhook-url (a receiver the target can reach) */
   | 'webhooks';
 
@@ -35,6 +37,7 @@ const REASONS: Record<Need, (c: ConformanceConfig) => string | undefined> = {
   writes: (c) => (c.allowWrites ? undefined : 'needs --allow-writes (it creates, rotates or deletes on the target)'),
   otherEnv: (c) => (c.otherEnvBaseUrl ? undefined : "needs --other-env-base-url (the other environment's Balance API)"),
   rateLimitProbe: (c) => (c.probeRateLimit ? undefined : 'needs --probe-rate-limit (it sends a bounded burst)'),
+  usePlan: (c) => (c.useUpPlan ? undefined : "needs --use-up-plan (it records deltas until the plan's monthly allowance is used up: no further delta is accepted until the month ends)"),
   webhooks: (c) => (c.webhookHost || c.webhookUrl ? undefined : 'needs --webhook-host or --webhook-url (a local receiver the target can reach)'),
 };
 

@@ -22,6 +22,8 @@ Inputs (each also as an environment variable):
   --other-env-base-url URL   the other environment's Balance API             PACSPACE_OTHER_ENV_BASE_URL
   --allow-writes             allow checks that create, rotate or delete      PACSPACE_ALLOW_WRITES=1
   --probe-rate-limit         send a bounded burst to provoke 429             PACSPACE_PROBE_RATE_LIMIT=1
+  --use-up-plan              record deltas until the plan's monthly limit (402); no
+                             delta is then accepted until the month ends    PACSPACE_USE_UP_PLAN=1
   --webhook-host HOST        run a webhook receiver the target can reach     PACSPACE_WEBHOOK_HOST
   --webhook-port N           the receiver's port (default: a free one)       PACSPACE_WEBHOOK_PORT
   --webhook-url URL          a public/tunnelled URL (https:// for the hosted service) that
@@ -64,6 +66,7 @@ function parse(argv: string[]): Options {
       'other-env-base-url': { type: 'string' },
       'allow-writes': { type: 'boolean' },
       'probe-rate-limit': { type: 'boolean' },
+      'use-up-plan': { type: 'boolean' },
       'webhook-host': { type: 'string' },
       'webhook-port': { type: 'string' },
       'webhook-url': { type: 'string' },
@@ -106,6 +109,7 @@ function parse(argv: string[]): Options {
     ...(values['max-requests'] !== undefined ? { maxRequests: number(values['max-requests']) } : {}),
     allowWrites: values['allow-writes'] ?? env.allowWrites,
     probeRateLimit: values['probe-rate-limit'] ?? env.probeRateLimit,
+    useUpPlan: values['use-up-plan'] ?? env.useUpPlan ?? false,
     only: list(values.only, env.only),
     skip: list(values.skip, env.skip),
   };

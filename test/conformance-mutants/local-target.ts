@@ -46,6 +46,7 @@ export function localConfig(urls: Urls, demo: Account & { fullKey: string }, sec
     otherEnvBaseUrl: urls.productionUrl,
     allowWrites: true,
     probeRateLimit: true,
+    useUpPlan: true,
     webhookHost: '127.0.0.1',
     only,
     skip: [],

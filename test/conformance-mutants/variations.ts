@@ -97,6 +97,16 @@ export const variations: Variation[] = [
     },
   },
   {
+    id: 'media-type-spellings',
+    description: 'Media types spelled otherwise: other case, spaces and a quoted charset parameter (RFC 9110 §8.3.1: the same media type).',
+    async exchange(req, next) {
+      const res = await next(req);
+      const type = header(res, 'content-type');
+      if (!type || !/json/i.test(type)) return res;
+      return withHeaders(res, { 'content-type': /problem/i.test(type) ? 'Application/Problem+JSON ; charset="UTF-8"' : 'application/JSON;charset=utf-8' });
+    },
+  },
+  {
     id: 'reworded-problems',
     description: 'Problem titles and details are worded differently (only `type`, `status` and `code` are machine-readable).',
     async exchange(req, next) {

@@ -1,7 +1,9 @@
 // The problem codes a client provokes only by pushing the target to a limit: a bounded burst of
 // password checks (password_hashing_busy) and the plan's monthly allowance (plan_limit_exceeded).
-// Both need --probe-rate-limit (bounded bursts on purpose); the plan check runs after every
-// other check that records deltas (checks/index.ts keeps the error group last).
+// The burst needs --probe-rate-limit (bounded on purpose); the plan check needs --use-up-plan
+// (it leaves the account unable to record deltas until the month ends, so never on an account
+// in use) and runs after every other check that records deltas (checks/index.ts keeps the
+// error group last).
 import { defineCheck } from '../../check.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { createClient } from '../../lib/http.ts';
@@ -44,7 +46,7 @@ export const limitChecks = [
     id: 'CODE-008',
     rule: 'Once the plan\'s monthly allowance of verified deltas is used up, a delta gets 402 plan_limit_exceeded with `limit` (the plan\'s) and `periodEnd` (the billing period\'s end), and nothing is recorded.',
     source: 'openapi #/components/schemas/ProblemCode (plan_limit_exceeded); openapi #/components/responses/PlanLimitExceeded; PRODUCT.md "Errors"',
-    needs: ['apiKey', 'dashboard', 'writes', 'rateLimitProbe'],
+    needs: ['apiKey', 'dashboard', 'writes', 'usePlan'],
     async run(ctx) {
       const dash = await ctx.dashboard();
       const billing = await dash.get('/dashboard/billing');
