@@ -24,6 +24,8 @@ Inputs (each also as an environment variable):
   --probe-rate-limit         send a bounded burst to provoke 429             PACSPACE_PROBE_RATE_LIMIT=1
   --use-up-plan              record deltas until the plan's monthly limit (402); no
                              delta is then accepted until the month ends    PACSPACE_USE_UP_PLAN=1
+  --provision                provision Production (mainnet) if it is not yet, to
+                             observe its activation (irreversible)           PACSPACE_PROVISION=1
   --webhook-host HOST        run a webhook receiver the target can reach     PACSPACE_WEBHOOK_HOST
   --webhook-port N           the receiver's port (default: a free one)       PACSPACE_WEBHOOK_PORT
   --webhook-url URL          a public/tunnelled URL (https:// for the hosted service) that
@@ -67,6 +69,7 @@ function parse(argv: string[]): Options {
       'allow-writes': { type: 'boolean' },
       'probe-rate-limit': { type: 'boolean' },
       'use-up-plan': { type: 'boolean' },
+      provision: { type: 'boolean' },
       'webhook-host': { type: 'string' },
       'webhook-port': { type: 'string' },
       'webhook-url': { type: 'string' },
@@ -110,6 +113,7 @@ function parse(argv: string[]): Options {
     allowWrites: values['allow-writes'] ?? env.allowWrites,
     probeRateLimit: values['probe-rate-limit'] ?? env.probeRateLimit,
     useUpPlan: values['use-up-plan'] ?? env.useUpPlan ?? false,
+    provision: values.provision ?? env.provision ?? false,
     only: list(values.only, env.only),
     skip: list(values.skip, env.skip),
   };

@@ -21,6 +21,8 @@ export type ConformanceConfig = {
   probeRateLimit: boolean;
   /** Let the plan-limit check use up what is left of the month's allowance of deltas (never on an account in use). */
   useUpPlan?: boolean;
+  /** Let ENV-002 and ISO-005 provision Production (mainnet) when it is not provisioned: irreversible. */
+  provision?: boolean;
   /** Start a local webhook receiver that the target can reach at this host (e.g. 127.0.0.1). */
   webhookHost?: string;
   /** The receiver's port (default: a free one); a tunnel behind `webhookUrl` forwards to it. */
@@ -66,6 +68,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>> 
     allowWrites: flag(env.PACSPACE_ALLOW_WRITES),
     probeRateLimit: flag(env.PACSPACE_PROBE_RATE_LIMIT),
     useUpPlan: flag(env.PACSPACE_USE_UP_PLAN),
+    provision: flag(env.PACSPACE_PROVISION),
     ...(env.PACSPACE_WEBHOOK_HOST ? { webhookHost: env.PACSPACE_WEBHOOK_HOST } : {}),
     ...(env.PACSPACE_WEBHOOK_PORT ? { webhookPort: Number(env.PACSPACE_WEBHOOK_PORT) } : {}),
     ...(env.PACSPACE_WEBHOOK_URL ? { webhookUrl: env.PACSPACE_WEBHOOK_URL } : {}),

@@ -47,6 +47,7 @@ export function localConfig(urls: Urls, demo: Account & { fullKey: string }, sec
     allowWrites: true,
     probeRateLimit: true,
     useUpPlan: true,
+    provision: true,
     webhookHost: '127.0.0.1',
     only,
     skip: [],

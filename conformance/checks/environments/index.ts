@@ -1,7 +1,7 @@
 // Environments: the list, their base URLs and networks, activation (not_provisioned →
 // provisioning → active | error), the contracts list, and the environment.activated event.
-// Only ENV-002 writes: it provisions Production (mainnet) when it is not provisioned yet,
-// which on a real deployment is a real, irreversible action (hence --allow-writes).
+// Only ENV-002 writes: with --provision it provisions Production (mainnet) when it is not
+// provisioned yet, which on a real deployment is a real, irreversible action.
 import { defineCheck, type Check } from '../../check.ts';
 import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
@@ -109,7 +109,7 @@ export const environmentChecks: Check[] = ([
 
   defineCheck({
     id: 'ENV-002',
-    rule: 'Provisioning: an environment that is provisioning or active answers 409 environment_already_provisioned and nothing changes; a live key before mainnet is active is 409 environment_not_active. When mainnet is not provisioned, this check PROVISIONS PRODUCTION (irreversible on a real deployment): 201 with status provisioning, then provisioning → active, environment.activated to live endpoints only (data = the status report\'s), contracts list it, live keys can be created and are accepted at its apiBaseUrl.',
+    rule: 'Provisioning: an environment that is provisioning or active answers 409 environment_already_provisioned and nothing changes; a live key before mainnet is active is 409 environment_not_active. When mainnet is not provisioned and --provision is given, this check PROVISIONS PRODUCTION (irreversible on a real deployment): 201 with status provisioning, then provisioning → active, environment.activated to live endpoints only (data = the status report\'s), contracts list it, live keys can be created and are accepted at its apiBaseUrl.',
     source: 'seed 004 Provision an Environment, Status Values; openapi op provisionEnvironment; openapi #/webhooks/environment.activated',
     needs: ['dashboard', 'writes', 'webhooks'],
     async run(ctx) {
@@ -126,6 +126,8 @@ export const environmentChecks: Check[] = ([
       if (mainnet !== 'not_provisioned' && mainnet !== 'error') {
         throw new Inconclusive(`mainnet is already ${mainnet}: its activation cannot be observed (the 409s were checked)`);
       }
+      // Provisioning cannot be undone: only when the user said so.
+      if (!ctx.config.provision) throw new Inconclusive(`mainnet is ${mainnet}: give --provision to let this check provision Production and observe its activation (irreversible; the 409s were checked)`);
       const live = await createHook(ctx, 'activation-live', { environment: 'live', events: ['environment.activated'] });
       const test = await createHook(ctx, 'activation-test', { environment: 'test', events: ['environment.activated'] });
       const name = `conformance-live-early-${ctx.runTag}`;

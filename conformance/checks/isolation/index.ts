@@ -92,7 +92,7 @@ const NEEDS = ['apiKey', 'dashboard', 'writes', 'secondAccount', 'webhooks'] as 
 /**
  * Makes sure the environment of `keyEnvironment` is active, provisioning it when it is not
  * (like ENV-002, which runs earlier and usually has done it: on a real deployment this is an
- * irreversible action, taken only with --allow-writes, and declined with --skip ENV-002), and
+ * irreversible action, taken only with --provision), and
  * waiting for the activation. False when it is not active and may not be provisioned.
  */
 async function otherEnvironmentActive(ctx: CheckContext, keyEnvironment: string): Promise<boolean> {
@@ -105,8 +105,8 @@ async function otherEnvironmentActive(ctx: CheckContext, keyEnvironment: string)
     return e;
   };
   let e = await read();
-  // --skip ENV-002 is how a user declines provisioning Production: then nothing is provisioned here either.
-  if (e.status !== 'active' && e.status !== 'provisioning' && ctx.config.skip?.includes('ENV-002')) return false;
+  // Provisioning cannot be undone: only with --provision.
+  if (e.status !== 'active' && e.status !== 'provisioning' && !ctx.config.provision) return false;
   if (e.status === 'not_provisioned' || e.status === 'error') {
     const res = await dash.post('/dashboard/contracts/provision', { headers: CSRF, json: { environment: e.environment } });
     ensure(res.status === 201 || res.body?.code === 'environment_already_provisioned', `provisioning ${e.environment} answered ${res.status} ${res.body?.code ?? ''}`);
@@ -217,14 +217,14 @@ export const isolationChecks = [
     },
   }),  defineCheck({
     id: 'ISO-005',
-    rule: 'A key of the other environment (provisioned first when it is not, like ENV-002, unless ENV-002 is skipped) works at its own base URL, gets the 401 of a malformed key at this one, and cannot find this environment\'s receipts and checkpoints (they answer as unknown ids).',
+    rule: 'A key of the other environment (provisioned first when it is not and --provision is given, like ENV-002) works at its own base URL, gets the 401 of a malformed key at this one, and cannot find this environment\'s receipts and checkpoints (they answer as unknown ids).',
     source: 'seed 002 Environment Routing; seed 000 Environment separation; PRODUCT.md Keys',
     needs: ['apiKey', 'dashboard', 'writes', 'otherEnv'],
     async run(ctx) {
       const env = ctx.keyEnvironment ?? 'test';
       const otherEnv = env === 'test' ? 'live' : 'test';
-      // Without the other environment no key of it can exist: nothing to try (KEY-007 checks the refusal).
-      if (!(await otherEnvironmentActive(ctx, otherEnv))) return;
+      // Without the other environment no key of it can exist (KEY-007 checks the refusal): undecided.
+      if (!(await otherEnvironmentActive(ctx, otherEnv))) throw new Inconclusive(`the ${otherEnv} environment is not active: give --provision to let this check provision it (irreversible)`);
       const key = await ctx.createKey({ name: 'conformance-iso-other-env', environment: otherEnv });
       ensure(key.fullKey.startsWith(`pk_${otherEnv}_`) && key.environment === otherEnv, `a ${otherEnv} key created once its environment is active is not a pk_${otherEnv}_ key`);
       const other = ctx.other!;
