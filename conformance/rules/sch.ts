@@ -56,7 +56,7 @@ export const schRules: Rule[] = [
     id: 'R-SCH-008',
     rule: 'Ids have fixed prefixes and base62 bodies: `rcpt_`, `chk_`, `key_`, `wh_`, `evt_`, `dlv_`, `tnt_`, `usr_`, `ctr_`, `req_`, `pk_{env}_`, `sk_{env}_`, `whsec_`; `proofRoot` and `leafHash` are 64 lowercase hex characters.',
     source: ['openapi #/components/schemas/ReceiptId', 'openapi #/components/schemas/CheckpointId', 'openapi #/components/schemas/ApiKeyId', 'openapi #/components/schemas/WebhookEndpointId', 'openapi #/components/schemas/Sha256Hex'],
-    checks: ['CONTRACT-001', 'KEY-001'],
+    checks: ['CONTRACT-001', 'KEY-001', 'LEDGER-001', 'LEDGER-016', 'WEBHOOK-005'],
     gap: 'judged in the responses the run provokes only',
   },
   {

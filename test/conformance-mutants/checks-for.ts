@@ -8,11 +8,15 @@ const ruleById = new Map(rules.map((r) => [r.id, r]));
 const wholeRun = new Set(runChecks.map((c) => c.id));
 const catalogueIds = new Set(catalogue.map((c) => c.id));
 
-/** The check ids that enforce a mutant's rules; [] means "the whole suite". */
+/**
+ * The check ids that enforce a mutant's rules; [] means "the whole suite". A whole-run check
+ * (contract validation, secret scan) judges the exchanges of the checks that ran beside it: with
+ * other checks of the rules it runs with them; alone it needs the whole suite.
+ */
 export function checksFor(mutant: Pick<Mutant, 'rules'>): string[] {
   const ids = new Set<string>();
   for (const id of mutant.rules) for (const c of ruleById.get(id)?.checks ?? []) ids.add(c);
-  if ([...ids].some((c) => wholeRun.has(c))) return [];
-  return [...ids].filter((c) => catalogueIds.has(c));
+  const known = [...ids].filter((c) => catalogueIds.has(c));
+  return known.every((c) => wholeRun.has(c)) ? [] : known;
 }
 

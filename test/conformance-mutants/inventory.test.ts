@@ -38,11 +38,13 @@ describe('mutants ↔ rule inventory', () => {
     expect(variations.filter((v) => ids.has(v.id))).toEqual([]);
   });
 
-  it('a mutant runs the checks of its rules, or the whole suite when one is a whole-run check', () => {
+  it('a mutant runs the checks of its rules (whole-run ones beside them), or the whole suite when only whole-run checks enforce them', () => {
     const ids = new Set(catalogue.map((c) => c.id));
     for (const m of mutants) for (const c of checksFor(m)) expect(ids.has(c)).toBe(true);
-    const contractRule = rules.find((r) => r.checks?.includes('CONTRACT-001'))!;
-    expect(checksFor({ rules: [contractRule.id] })).toEqual([]);
+    const wholeRunOnly = rules.find((r) => r.checks?.length && r.checks.every((c) => c === 'CONTRACT-001' || c === 'REVEAL-002'))!;
+    expect(checksFor({ rules: [wholeRunOnly.id] })).toEqual([]);
+    const mixed = rules.find((r) => r.checks?.includes('REVEAL-002') && r.checks.some((c) => c !== 'REVEAL-002' && c !== 'CONTRACT-001'))!;
+    expect(checksFor({ rules: [mixed.id] }).sort()).toEqual([...mixed.checks!].sort());
     const narrow = rules.find((r) => r.checks?.length && !r.checks.some((c) => c === 'CONTRACT-001' || c === 'REVEAL-002'))!;
     expect(checksFor({ rules: [narrow.id] })).toEqual(narrow.checks);
   });

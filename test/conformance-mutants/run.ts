@@ -7,12 +7,11 @@
 // Exits non-zero when the clean run or a variation fails, or a mutant survives.
 //
 // Flags: `--mutants a,b` (ids or id prefixes) and `--variations a,b` narrow the run;
-// `--shards N` (default: the machine's cores, at most 4) splits the mutants over N processes;
+// `--workers N` (default 6) runs that many worker processes, each with its own sandbox;
 // `--full` runs the whole suite against every mutant (as a user would run it against a broken
 // server), not only the checks of its rules; `--extra FILE` adds the mutants a module exports
 // as `mutants` (your own, e.g. servers the registry has never seen).
 import { fork } from 'node:child_process';
-import os from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalogue } from '../../conformance/checks/index.ts';
@@ -42,43 +41,50 @@ function select<T extends { id: string }>(all: T[], wanted: string[] | undefined
   return picked;
 }
 
-/** Runs the given targets against one sandbox behind one layer, in order. */
-async function runTargets(targets: { kind: Kind; subject?: Mutant | Variation }[], onOutcome: (o: Outcome) => void) {
+type Job = { kind: Kind; id?: string };
+
+/** One sandbox behind one layer; `run` puts a job's subject in place on a fresh sandbox and runs the suite. */
+async function startRunner(subjects: Map<string, Mutant | Variation>) {
   const target = await startLocalTarget();
   const layer = await startMutantLayer({ production: target.sandbox.productionUrl, sandbox: target.sandbox.sandboxUrl });
-  try {
-    for (const { kind, subject } of targets) {
-      const only = kind === 'mutant' && !process.argv.includes('--full') ? checksFor(subject as Mutant) : [];
-      const selected = only.length ? catalogue.filter((c) => only.includes(c.id)) : catalogue;
-      layer.use(undefined);
-      const demo = await target.reset();
-      // Signed up around the layer, before the mutant is in place, so no mutant breaks the sign-up.
-      const second = selected.some((c) => c.needs.includes('secondAccount')) ? await target.secondTenant() : undefined;
-      layer.use(subject);
-      const config = localConfig(layer, demo, second, only);
-      let report: RunReport;
-      try {
-        report = await runConformance(config);
-      } catch (error) {
-        // A preflight refusal (or a crash of the suite) is an outcome too: no check ran.
-        report = { results: [{ id: 'PREFLIGHT', status: 'failed', message: String((error as Error)?.message ?? error) }], durationMs: 0 } as unknown as RunReport;
-      }
-      const ids = (status: string) => report.results.filter((r) => r.status === status).map((r) => r.id);
-      const failed = ids('failed');
-      const inconclusive = ids('inconclusive');
-      const verdict = kind === 'mutant' ? (failed.length ? 'ok' : 'SURVIVED') : failed.length || inconclusive.length ? 'FAILED' : 'ok';
-      onOutcome({ kind, id: subject?.id ?? 'clean', ran: report.results.length, failed, inconclusive, report, verdict });
+  async function run({ kind, id }: Job): Promise<Outcome> {
+    const subject = id === undefined ? undefined : subjects.get(`${kind}:${id}`);
+    const only = kind === 'mutant' && !process.argv.includes('--full') ? checksFor(subject as Mutant) : [];
+    const selected = only.length ? catalogue.filter((c) => only.includes(c.id)) : catalogue;
+    layer.use(undefined);
+    const demo = await target.reset();
+    // Signed up around the layer, before the mutant is in place, so no mutant breaks the sign-up.
+    const second = selected.some((c) => c.needs.includes('secondAccount')) ? await target.secondTenant() : undefined;
+    layer.use(subject);
+    let report: RunReport;
+    try {
+      report = await runConformance(localConfig(layer, demo, second, only));
+    } catch (error) {
+      // A preflight refusal (or a crash of the suite) is an outcome too: no check ran.
+      report = { results: [{ id: 'PREFLIGHT', status: 'failed', message: String((error as Error)?.message ?? error) }], durationMs: 0 } as unknown as RunReport;
     }
-  } finally {
-    await layer.close();
-    await target.close();
+    const ids = (status: string) => report.results.filter((r) => r.status === status).map((r) => r.id);
+    const failed = ids('failed');
+    const inconclusive = ids('inconclusive');
+    const verdict = kind === 'mutant' ? (failed.length ? 'ok' : 'SURVIVED') : failed.length || inconclusive.length ? 'FAILED' : 'ok';
+    // Only what the parent prints crosses the process boundary.
+    const slim = { results: report.results.filter((r) => r.status === 'failed' || r.status === 'inconclusive').map((r) => ({ id: r.id, status: r.status, message: r.message })), durationMs: report.durationMs, requests: report.requests, totals: totals(report) };
+    return { kind, id: id ?? 'clean', ran: report.results.length, failed, inconclusive, report: slim as unknown as RunReport, verdict };
   }
+  return {
+    run,
+    async close() {
+      await layer.close();
+      await target.close();
+    },
+  };
 }
 
 function describe(o: Outcome): string {
-  if (o.kind === 'mutant') return o.failed.length ? `caught by ${o.failed.join(', ')}` : `SURVIVED (${o.ran} checks ran${o.inconclusive.length ? `, inconclusive: ${o.inconclusive.join(', ')}` : ''})`;
+  const took = `${(o.report.durationMs / 1000).toFixed(1)} s`;
+  if (o.kind === 'mutant') return o.failed.length ? `caught by ${o.failed.join(', ')} (${took})` : `SURVIVED (${o.ran} checks ran${o.inconclusive.length ? `, inconclusive: ${o.inconclusive.join(', ')}` : ''}, ${took})`;
   if (o.verdict === 'ok') {
-    const t = totals(o.report);
+    const t = (o.report as unknown as { totals: ReturnType<typeof totals> }).totals;
     return `passes (${t.passed} passed, ${t.skipped} skipped, ${o.report.requests?.sent ?? '?'} requests, ${(o.report.durationMs / 1000).toFixed(1)} s)`;
   }
   const bad = o.report.results.filter((r) => r.status === 'failed' || r.status === 'inconclusive');
@@ -90,13 +96,20 @@ async function main() {
   const extra: Mutant[] = extraFile ? ((await import(pathToFileURL(resolve(extraFile)).href)) as { mutants: Mutant[] }).mutants : [];
   const chosenMutants = select([...mutants, ...extra], list(arg('--mutants')), 'mutants');
   const chosenVariations = select(variations, list(arg('--variations')), 'variations');
-  const shard = arg('--shard');
+  const subjects = new Map<string, Mutant | Variation>([...chosenMutants.map((m) => [`mutant:${m.id}`, m] as const), ...chosenVariations.map((v) => [`variation:${v.id}`, v] as const)]);
 
-  if (shard !== undefined) {
-    // A worker process: run its share of the mutants and report each outcome to the parent.
-    const [index, count] = shard.split('/').map(Number) as [number, number];
-    const mine = chosenMutants.filter((_, i) => i % count === index);
-    await runTargets(mine.map((m) => ({ kind: 'mutant' as const, subject: m })), (o) => process.send!({ ...o, report: { results: [], durationMs: o.report.durationMs } }));
+  if (process.argv.includes('--worker')) {
+    // A worker process: runs each job the parent sends on its own sandbox and answers the outcome.
+    const runner = await startRunner(subjects);
+    process.on('message', async (job: Job | 'stop') => {
+      if (job === 'stop') {
+        await runner.close();
+        process.disconnect();
+        return;
+      }
+      process.send!(await runner.run(job));
+    });
+    process.send!('ready');
     return;
   }
 
@@ -107,24 +120,33 @@ async function main() {
     console.log(`${o.kind.padEnd(9)} ${o.id.padEnd(44)} ${describe(o)}`);
   };
   const onlyMutants = process.argv.includes('--mutants') && !process.argv.includes('--variations');
-  const head = [
+  // The clean run first, then the variations (the longest jobs), then the mutants: a queue the
+  // worker processes take from as they finish. Most of a job is waiting (webhooks, Retry-After,
+  // latency), not computing, so there are more workers than cores.
+  const queue: Job[] = [
     ...(onlyMutants ? [] : [{ kind: 'clean' as const }]),
-    ...(onlyMutants ? [] : chosenVariations.map((v) => ({ kind: 'variation' as const, subject: v }))),
+    ...(onlyMutants ? [] : chosenVariations.map((v) => ({ kind: 'variation' as const, id: v.id }))),
+    ...chosenMutants.map((m) => ({ kind: 'mutant' as const, id: m.id })),
   ];
-  const shards = Math.max(1, Math.min(Number(arg('--shards') ?? Math.min(4, os.availableParallelism())), chosenMutants.length));
-  // The mutants run in worker processes while this one runs the clean run and the variations.
-  const workers = Array.from({ length: shards }, (_, i) =>
-    new Promise<void>((resolve, reject) => {
-      const child = fork(fileURLToPath(import.meta.url), [...process.argv.slice(2).filter((a, j, all) => a !== '--shards' && all[j - 1] !== '--shards'), '--shard', `${i}/${shards}`], {
-        execArgv: process.execArgv,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      child.on('message', (o: Outcome) => print(o));
-      child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`mutant shard ${i} exited with ${code}`))));
-    }),
+  const workers = Math.max(1, Math.min(Number(arg('--workers') ?? 6), queue.length));
+  const passOn = process.argv.slice(2).filter((a, j, all) => a !== '--workers' && all[j - 1] !== '--workers');
+  await Promise.all(
+    Array.from({ length: workers }, () =>
+      new Promise<void>((done, reject) => {
+        const child = fork(fileURLToPath(import.meta.url), [...passOn, '--worker'], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const next = () => {
+          const job = queue.shift();
+          child.send(job ?? 'stop');
+        };
+        child.on('message', (m: Outcome | 'ready') => {
+          if (m !== 'ready') print(m);
+          next();
+        });
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? done() : reject(new Error(`a mutants worker exited with ${code}`))));
+      }),
+    ),
   );
-  await Promise.all([runTargets(head, print), ...workers]);
 
   const bad = outcomes.filter((o) => o.verdict !== 'ok');
   const mutantOutcomes = outcomes.filter((o) => o.kind === 'mutant');
@@ -132,7 +154,7 @@ async function main() {
   console.log(
     `\n${clean ? `clean run: ${(clean.report.durationMs / 1000).toFixed(1)} s; ` : ''}variations: ${outcomes.filter((o) => o.kind === 'variation').length}; ` +
       `mutants: ${mutantOutcomes.length}, caught: ${mutantOutcomes.filter((o) => o.verdict === 'ok').length}, survived: ${mutantOutcomes.filter((o) => o.verdict === 'SURVIVED').length}; ` +
-      `${((Date.now() - started) / 1000).toFixed(0)} s in all`,
+      `${((Date.now() - started) / 1000).toFixed(0)} s in all with ${workers} workers`,
   );
   // One line in the plain "N passed, N failed" form.
   console.log(`mutants: ${outcomes.length - bad.length} passed, ${bad.length} failed`);

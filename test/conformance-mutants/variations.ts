@@ -56,19 +56,19 @@ export const variations: Variation[] = [
   },
   {
     id: 'lower-rate-limit',
-    description: 'A rate limit of 30 requests per second per listener (bursts of 15), answered 429 rate_limited with Retry-After (only where the contract documents 429).',
+    description: 'A rate limit of 60 requests per second per listener (bursts of 30), answered 429 rate_limited with Retry-After (only where the contract documents 429).',
     async exchange(req, next) {
       const now = Date.now();
       const bucket = lowerLimit[req.listener];
-      bucket.tokens = Math.min(15, bucket.tokens + ((now - bucket.at) / 1000) * 30);
+      bucket.tokens = Math.min(30, bucket.tokens + ((now - bucket.at) / 1000) * 60);
       bucket.at = now;
       const op = operationOf(req);
       if (op && documents429.has(op)) {
         if (bucket.tokens < 1) {
-          const wait = Math.ceil((1 - bucket.tokens) / 30);
+          const wait = Math.ceil((1 - bucket.tokens) / 60);
           return {
             status: 429,
-            headers: { 'content-type': 'application/problem+json', 'retry-after': String(wait), 'ratelimit-limit': '30', 'ratelimit-remaining': '0', 'ratelimit-reset': String(wait), 'x-request-id': 'req_variation429' },
+            headers: { 'content-type': 'application/problem+json', 'retry-after': String(wait), 'ratelimit-limit': '60', 'ratelimit-remaining': '0', 'ratelimit-reset': String(wait), 'x-request-id': 'req_variation429' },
             body: Buffer.from(JSON.stringify({ type: 'https://docs.pacspace.io/errors/rate_limited', title: 'Too many requests', status: 429, code: 'rate_limited', detail: `Rate limit exceeded; retry after ${wait} seconds.`, requestId: 'req_variation429', retryAfter: wait })),
           };
         }
@@ -132,9 +132,9 @@ export const variations: Variation[] = [
   },
   {
     id: 'late-webhooks',
-    description: 'Webhook deliveries arrive 1.5 s after the event (delivery is asynchronous; the contract gives no deadline).',
+    description: 'Webhook deliveries arrive 0.6 s after the event (delivery is asynchronous; the contract gives no deadline).',
     async delivery(d, send) {
-      await sleep(1_500);
+      await sleep(600);
       return send(d);
     },
   },
@@ -157,7 +157,7 @@ export const variations: Variation[] = [
   },
 ];
 
-const lowerLimit: Record<ProxiedRequest['listener'], { tokens: number; at: number }> = { production: { tokens: 15, at: Date.now() }, sandbox: { tokens: 15, at: Date.now() } };
+const lowerLimit: Record<ProxiedRequest['listener'], { tokens: number; at: number }> = { production: { tokens: 30, at: Date.now() }, sandbox: { tokens: 30, at: Date.now() } };
 const latencyRandom = random(7);
 const webhookRandom = random(11);
 
