@@ -220,33 +220,37 @@ describe('safe on a real deployment', () => {
   });
 
   it('SIGINT mid-run: no further check starts, the cleanup deletes every key and endpoint the run created, exit 130', async () => {
-    const api = await startProxy(sb.sandboxUrl, { latencyMs: 150 });
-    const dash = await startProxy(sb.productionUrl, { latencyMs: 150 });
+    const api = await startProxy(sb.sandboxUrl, { latencyMs: 20 });
+    const dash = await startProxy(sb.productionUrl, { latencyMs: 20 });
     const out = join(dir, 'interrupted.json');
     const child = spawn(process.execPath, [bin, ...inputs(api.url, dash.url, ['--probe-rate-limit']), '--reporter', 'json', '--out', out]);
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    // Once WEBHOOK-001 has passed, keys of the KEY checks and the webhook endpoint exist.
-    await new Promise<void>((resolve) =>
-      child.stderr.on('data', (c) => {
-        stderr += c;
-        if (/WEBHOOK-001/.test(stderr)) resolve();
-      }),
-    );
-    const before = await leftOnTarget();
-    expect(before.keys.length).toBeGreaterThan(0);
-    expect(before.hooks).toHaveLength(1);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toContain('pacspace-conformance: SIGINT: stopping; cleaning up what the run created');
-    expect(await leftOnTarget()).toEqual({ keys: [], hooks: [] });
-    const r = await report(out);
-    expect(r.interrupted).toBe('SIGINT');
-    expect(r.leftovers).toEqual([]);
-    expect(r.results.at(-1)).toMatchObject({ id: 'REVEAL-002', status: 'skipped', message: 'not run: the run was interrupted (SIGINT)' });
-    expect(stdout).toContain('interrupted by SIGINT');
+    try {
+      let stderr = '';
+      let stdout = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // Once KEY-002 has passed, the keys it created (kept until the end of the run) exist.
+      await new Promise<void>((resolve) =>
+        child.stderr.on('data', (c) => {
+          stderr += c;
+          if (/KEY-002/.test(stderr)) resolve();
+        }),
+      );
+      const before = await leftOnTarget();
+      expect(before.keys.length).toBeGreaterThan(0);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toContain('pacspace-conformance: SIGINT: stopping; cleaning up what the run created');
+      expect(await leftOnTarget()).toEqual({ keys: [], hooks: [] });
+      const r = await report(out);
+      expect(r.interrupted).toBe('SIGINT');
+      expect(r.leftovers).toEqual([]);
+      expect(r.results.at(-1)).toMatchObject({ id: 'REVEAL-002', status: 'skipped', message: 'not run: the run was interrupted (SIGINT)' });
+      expect(stdout).toContain('interrupted by SIGINT');
+    } finally {
+      // A failed expectation must not leave the run going.
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   }, 90_000);
 
   it('the HTML report escapes what the target sends and shows failures as curl without the key', async () => {
@@ -257,13 +261,13 @@ describe('safe on a real deployment', () => {
       if (key !== null) headers['x-api-key'] = key;
     };
     const transform: ProxyOptions['transform'] = (answer, req) => {
-      if (req.url !== '/api/v1/does-not-exist') return;
+      if (answer.status !== 404) return;
       const body = JSON.parse(answer.body.toString('utf8'));
       answer.body = Buffer.from(JSON.stringify({ ...body, code: '<script>alert(1)</script>' }));
     };
     const api = await startProxy(sb.sandboxUrl, { transform, forwardHeaders });
     const out = join(dir, 'report.html');
-    const run = await cli(['--base-url', api.url, '--api-key', demo.fullKey, '--only', 'AUTH-003,AUTH-004,ERR-001', '--reporter', 'html', '--out', out]);
+    const run = await cli(['--base-url', api.url, '--api-key', demo.fullKey, '--dashboard-url', sb.productionUrl, '--email', demo.email, '--password', demo.password, '--only', 'AUTH-003,AUTH-004,ERR-001', '--reporter', 'html', '--out', out]);
     expect(run.code).toBe(1);
     const page = await readFile(out, 'utf8');
     expect(page).toMatch(/^<!doctype html>/);
