@@ -37,6 +37,19 @@ const listen = async (server: Server) => {
 };
 const close = (server: Server) => new Promise((resolve) => server.close(resolve));
 
+/** Retries `start` while its port is in use (EADDRINUSE), for about 5 s. */
+async function whenPortsFree<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      const inUse = /already in use|EADDRINUSE/.test(String((error as Error)?.message)) || (error as { cause?: { code?: string } })?.cause?.code === 'EADDRINUSE';
+      if (!inUse || attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 /** A port nobody listens on now (the journal test's sandbox takes it next). */
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -286,7 +299,7 @@ describe('an endpoint that becomes the sandbox itself (kept in the journal, the 
       // on the next start (a receiver on that port holds it, then goes away).
       let holding = 0;
       const holder = createServer(() => void holding++);
-      await new Promise<void>((resolve) => holder.listen(productionPort, '127.0.0.1', resolve));
+      await whenPortsFree(() => new Promise<void>((resolve, reject) => holder.once('error', reject).listen(productionPort, '127.0.0.1', () => resolve())));
       const held = await first.dashboard.post(`/dashboard/webhooks/${ids[0]}/test`, { headers: CSRF });
       expect(held.status).toBe(202);
       await waitFor(() => holding === 1, 'the held attempt');
@@ -295,7 +308,8 @@ describe('an endpoint that becomes the sandbox itself (kept in the journal, the 
       holder.closeAllConnections();
       await close(holder);
 
-      second = await startTestSandbox({ dataDir: data, port: productionPort, sandboxPort, webhooks: WEBHOOKS });
+      // The two ports were free when picked; another test file's client socket may hold one for a moment.
+      second = await whenPortsFree(() => startTestSandbox({ dataDir: data, port: productionPort, sandboxPort, webhooks: WEBHOOKS }));
       await loginDemo(second);
       const before = fingerprint(second);
       // A delta (delta.recorded to every endpoint) and a test event to each.
