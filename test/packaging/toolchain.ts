@@ -66,7 +66,7 @@ export type StartedSandbox = {
 
 /** Starts an installed `pacspace-sandbox` bin on free ports and reads its banner. */
 export function startInstalledSandbox(bin: string, options: { cwd: string; env: NodeJS.ProcessEnv; args?: string[] }): Promise<StartedSandbox> {
-  const child = spawn(bin, ['--port', '0', '--sandbox-port', '0', '--seed', '1', '--confirmation-ms', '0', '--free-plan-deltas', '100000', ...(options.args ?? [])], {
+  const child = spawn(bin, ['--port', '0', '--sandbox-port', '0', '--seed', '1', '--confirmation-ms', '0', ...(options.args ?? [])], {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
