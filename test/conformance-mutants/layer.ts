@@ -11,6 +11,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Delivery, HeaderMap, Listener, Mutant, MutantContext, ProxiedRequest, ProxiedResponse, Variation } from './mutant.ts';
 
+class StaleSocket extends Error {}
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'content-length', 'host']);
 
 const cleanHeaders = (headers: http.IncomingHttpHeaders): HeaderMap => {
@@ -88,13 +90,17 @@ export async function startMutantLayer(upstream: Record<Listener, string>): Prom
     const isWebhookWrite = /^\/dashboard\/webhooks/.test(req.url) && (req.method === 'POST' || req.method === 'PATCH' || req.method === 'PUT');
     const sent = isWebhookWrite ? rewriteJsonBody(req, toUpstream) : req;
     const target = new URL(sent.url, upstream[sent.listener]);
-    const res = await new Promise<ProxiedResponse>((resolve, reject) => {
-      const out = http.request(target, { method: sent.method, headers: { ...sent.headers, 'content-length': String(sent.body.length) }, agent }, (r) => {
-        readBody(r).then((body) => resolve({ status: r.statusCode ?? 502, headers: cleanHeaders(r.headers), body }), reject);
+    const send = () =>
+      new Promise<ProxiedResponse>((resolve, reject) => {
+        const out = http.request(target, { method: sent.method, headers: { ...sent.headers, 'content-length': String(sent.body.length) }, agent }, (r) => {
+          readBody(r).then((body) => resolve({ status: r.statusCode ?? 502, headers: cleanHeaders(r.headers), body }), reject);
+        });
+        // A kept-alive socket the server closed just as it was reused fails before the request
+        // reached the server (Node's documented race): that one is sent again, on a new socket.
+        out.on('error', (error: NodeJS.ErrnoException) => reject(out.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE') ? new StaleSocket() : error));
+        out.end(sent.body);
       });
-      out.on('error', reject);
-      out.end(sent.body);
-    });
+    const res = await send().catch((error) => (error instanceof StaleSocket ? send() : Promise.reject(error)));
     const location = res.headers.location;
     const headers = typeof location === 'string' ? { ...res.headers, location: toClient(location) } : res.headers;
     return rewriteJsonBody({ ...res, headers }, toClient);

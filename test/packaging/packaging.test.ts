@@ -124,7 +124,8 @@ describe('the tarballs', () => {
 describe('@pacspace-io/sdk', () => {
   let sandbox: StartedSandbox;
   beforeAll(async () => {
-    sandbox = await startInstalledSandbox(join(consumer, 'node_modules', '.bin', 'pacspace-sandbox'), { cwd: consumer, env: envWithNode(machineNode) });
+    // Every runtime's quick start records deltas on this one sandbox: more than a Free month's 100.
+    sandbox = await startInstalledSandbox(join(consumer, 'node_modules', '.bin', 'pacspace-sandbox'), { cwd: consumer, env: envWithNode(machineNode), args: ['--free-plan-deltas', '100000'] });
   });
   afterAll(async () => {
     expect(await sandbox?.stop()).toBe(0);

@@ -66,6 +66,7 @@ export type StartedSandbox = {
 
 /** Starts an installed `pacspace-sandbox` bin on free ports and reads its banner. */
 export function startInstalledSandbox(bin: string, options: { cwd: string; env: NodeJS.ProcessEnv; args?: string[] }): Promise<StartedSandbox> {
+  // The default Free plan (100 deltas a month): the conformance run checks the plan's figures.
   const child = spawn(bin, ['--port', '0', '--sandbox-port', '0', '--seed', '1', '--confirmation-ms', '0', ...(options.args ?? [])], {
     cwd: options.cwd,
     env: options.env,
