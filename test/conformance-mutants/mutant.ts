@@ -38,6 +38,24 @@ export type Mutant = {
   delivery?(delivery: Delivery, send: (d: Delivery) => Promise<number>, ctx: MutantContext): Promise<number>;
 };
 
+/**
+ * The mutant with `observe` run on every exchange it lets through, once the answer is back
+ * (to remember what the server revealed: keys, secrets, endpoints), before the mutant sees it.
+ */
+export function observing(observe: (req: ProxiedRequest, res: ProxiedResponse, ctx: MutantContext) => void, m: Mutant): Mutant {
+  return {
+    ...m,
+    async exchange(req, next, ctx) {
+      const observed = async (r: ProxiedRequest) => {
+        const res = await next(r);
+        observe(r, res, ctx);
+        return res;
+      };
+      return m.exchange ? m.exchange(req, observed, ctx) : observed(req);
+    },
+  };
+}
+
 /** A legal variation: same shape, no rules broken. */
 export type Variation = Omit<Mutant, 'rules'>;
 

@@ -9,6 +9,7 @@ import {
   isOperation,
   json,
   mapJson,
+  observing,
   onRequest,
   onResponse,
   operationOf,
@@ -61,19 +62,7 @@ function learn(req: ProxiedRequest, res: ProxiedResponse, ctx: MutantContext) {
 }
 
 /** A mutant whose exchange runs after `learn` has seen every create/regenerate response. */
-function keyMutant(m: Mutant): Mutant {
-  return {
-    ...m,
-    async exchange(req, next, ctx) {
-      const wrapped = async (r: ProxiedRequest) => {
-        const res = await next(r);
-        learn(r, res, ctx);
-        return res;
-      };
-      return m.exchange!(req, wrapped, ctx);
-    },
-  };
-}
+const keyMutant = (m: Mutant): Mutant => observing(learn, m);
 
 /** A reveal rewritten (create/regenerate): the client sees `shown` instead of the real secret; requests carrying `shown` are mapped back. */
 function disguisedSecret(id: string, rules: string[], description: string, disguise: (real: { env: string; publicKey: string; secret: string }) => string, operations = ['createApiKey', 'regenerateApiKey']): Mutant {
@@ -127,13 +116,7 @@ const legacy: Mutant[] = [
     description: 'Toggle only records the state it reports: a "disabled" key keeps authenticating (the disable is swallowed).',
     async exchange(req, next, ctx) {
       const disabled = table<boolean>(ctx, 'disabled');
-      if (isOperation(req, 'toggleApiKey')) {
-        const key = await callerSeesKey(req, ctx);
-        if (!key) return next(req);
-        const active = disabled.get(key.id) ?? !key.active;
-        disabled.set(key.id, !active);
-        return answer(200, { statusCode: 200, data: { id: key.id, active, message: active ? 'API key has been enabled.' : 'API key has been disabled.' } });
-      }
+      if (isOperation(req, 'toggleApiKey')) return swallowedToggle(req, next, ctx, disabled);
       const res = await next(req);
       if (!isOperation(req, 'getApiKey', 'listApiKeys')) return res;
       return mapJson(res, (body) => {
@@ -264,8 +247,7 @@ const legacy: Mutant[] = [
 
 const accessOf = (req: ProxiedRequest) => /(?:^|;\s*)pacspace_access=([^;]+)/.exec(header(req, 'cookie') ?? '')?.[1];
 /** Remembers the cookie header of every session and every key that was answered with success, and which key could read or write. */
-async function observe(req: ProxiedRequest, next: (r: ProxiedRequest) => Promise<ProxiedResponse>, ctx: MutantContext) {
-  const res = await next(req);
+function observe(req: ProxiedRequest, res: ProxiedResponse, ctx: MutantContext) {
   learn(req, res, ctx);
   if (isOperation(req, 'login') && res.status === 200) {
     const access = setCookies(res).map((c) => /^pacspace_access=([^;]+)/.exec(c)?.[1]).find(Boolean);
@@ -281,12 +263,17 @@ async function observe(req: ProxiedRequest, next: (r: ProxiedRequest) => Promise
       if (isOperation(req, 'recordDelta')) table<boolean>(ctx, 'writers').set(key, true);
     }
   }
-  return res;
+}
+/** A toggle answered as done but never carried out: the state it reports is kept in `disabled` only. */
+async function swallowedToggle(req: ProxiedRequest, next: (r: ProxiedRequest) => Promise<ProxiedResponse>, ctx: MutantContext, disabled: Map<string, boolean>) {
+  const key = await callerSeesKey(req, ctx);
+  if (!key) return next(req);
+  const active = disabled.get(key.id) ?? !key.active;
+  disabled.set(key.id, !active);
+  return answer(200, { statusCode: 200, data: { id: key.id, active, message: active ? 'API key has been enabled.' : 'API key has been disabled.' } });
 }
 /** A mutant that sees every exchange after `observe` has. */
-function observing(m: Mutant): Mutant {
-  return { ...m, exchange: (req, next, ctx) => m.exchange!(req, (r) => observe(r, next, ctx), ctx) };
-}
+const observed = (m: Mutant): Mutant => observing(observe, m);
 const firstOther = (m: Map<string, unknown>, not: string | undefined) => [...m.keys()].find((k) => k !== not);
 /** The created key (by the memory of reveals) a presented full key belongs to. */
 const knownKeyOf = (ctx: MutantContext, presented: string | undefined) => {
@@ -317,7 +304,7 @@ const surf: Mutant[] = [
       return next(bearer && pathOf(req).startsWith('/dashboard/') && !accessOf(req) ? withHeaders(req, { cookie: `pacspace_access=${bearer}` }) : req);
     },
   },
-  observing({
+  observed({
     id: 'surf-session-cookie-on-balance-api',
     rules: ['R-SURF-003'],
     description: 'A Balance API request with a dashboard session cookie and no key is served with a key of the session\'s account.',
@@ -326,7 +313,7 @@ const surf: Mutant[] = [
       return next(isBalance(req) && !apiKeyOf(req) && accessOf(req) && key ? withApiKey(req, key) : req);
     },
   }),
-  observing({
+  observed({
     id: 'surf-session-cookie-on-balance-writes',
     rules: ['R-SURF-003'],
     description: 'Balance API writes sent with a dashboard session cookie and the CSRF header (as from the dashboard\'s own "record a delta" form) are served with a key of the account.',
@@ -339,7 +326,7 @@ const surf: Mutant[] = [
     const query = queryOf(req).get('api_key');
     return query ? withApiKey(req, query) : req;
   }),
-  observing({
+  observed({
     id: 'surf-billing-without-session',
     rules: ['R-SURF-004'],
     description: 'GET /dashboard/billing is served without a session (the route was left out of the session middleware): it shows the last signed-in account\'s billing.',
@@ -353,7 +340,7 @@ const surf: Mutant[] = [
       return res;
     },
   }),
-  observing({
+  observed({
     id: 'surf-any-session-cookie-accepted',
     rules: ['R-SURF-004'],
     description: 'A pacspace_access cookie the server never issued is taken for the last valid session (a lookup that falls back instead of failing).',
@@ -412,7 +399,7 @@ const auth: Mutant[] = [
   onRequest('auth-missing-key-400', ['R-AUTH-001'], 'A Balance API request without X-Api-Key is 400 (a missing required header), not 401.', isBalance, (req) =>
     apiKeyOf(req) === undefined ? problem(400, 'bad_request', 'The X-Api-Key header is required.') : req,
   ),
-  observing({
+  observed({
     id: 'auth-reads-without-key',
     rules: ['R-AUTH-001'],
     description: 'Balance API reads without a key are served as the account\'s default key (reads were made public like verify).',
@@ -462,7 +449,7 @@ const auth: Mutant[] = [
   onResponse('auth-permission-401', ['R-AUTH-005'], 'A valid key lacking the permission gets 401 unauthenticated instead of 403.', isBalance, (res) =>
     res.status === 403 && json(res)?.code === 'insufficient_permission' ? problem(401, 'unauthenticated', 'Valid credentials are required for this request.') : res,
   ),
-  observing({
+  observed({
     id: 'auth-refused-write-recorded',
     rules: ['R-AUTH-005'],
     description: 'A write by a key lacking balance:write is recorded before the permission is checked, then answered 403.',
@@ -483,7 +470,7 @@ const auth: Mutant[] = [
       return next(req);
     },
   }),
-  observing({
+  observed({
     id: 'auth-write-only-key-reads-receipts',
     rules: ['R-AUTH-006'],
     description: 'Receipts are readable by any key of the tenant, also one with only balance:write.',
@@ -644,13 +631,7 @@ const key: Mutant[] = [
     description: 'Only reads check whether a key is disabled: a disabled key can still record deltas.',
     async exchange(req, next, ctx) {
       const disabled = table<boolean>(ctx, 'disabled');
-      if (isOperation(req, 'toggleApiKey')) {
-        const key = await callerSeesKey(req, ctx);
-        if (!key) return next(req);
-        const active = disabled.get(key.id) ?? !key.active;
-        disabled.set(key.id, !active);
-        return answer(200, { statusCode: 200, data: { id: key.id, active, message: active ? 'API key has been enabled.' : 'API key has been disabled.' } });
-      }
+      if (isOperation(req, 'toggleApiKey')) return swallowedToggle(req, next, ctx, disabled);
       const known = knownKeyOf(ctx, apiKeyOf(req));
       if (isBalance(req) && req.method === 'GET' && known && disabled.get(known.id)) return refuseAsBadKey(req, next);
       const res = await next(req);
@@ -721,7 +702,7 @@ const BY_ID = {
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 const unscoped = (operationId: string, by: 'session' | 'apiKey'): Mutant =>
-  observing({
+  observed({
     id: `iso-unscoped-${kebab(operationId)}`,
     rules: ['R-ISO-001'],
     description: `${operationId} looks the object up by id alone: another tenant's id is found (the tenant filter is missing).`,
@@ -752,7 +733,7 @@ const iso: Mutant[] = [
   onResponse('iso-verify-any-environment', ['R-ISO-002'], 'GET /api/v1/verify/{proofRoot} looks in both environments (one shared table of roots).', ['verifyProofRoot'], async (res, req, ctx) =>
     res.status === 404 ? ctx.forward({ ...req, listener: req.listener === 'production' ? 'sandbox' : 'production' }).then((other) => (other.status === 200 ? other : res)) : res,
   ),
-  observing({
+  observed({
     id: 'iso-receipts-shared-across-environments',
     rules: ['R-ISO-002'],
     description: 'Receipts and checkpoints live in one table for both environments: a Production key finds the Sandbox\'s by id.',
@@ -765,7 +746,7 @@ const iso: Mutant[] = [
       return other.status === 200 ? other : res;
     },
   }),
-  observing({
+  observed({
     id: 'iso-ledger-keyed-by-customer-only',
     rules: ['R-ISO-003'],
     description: 'Ledgers are keyed by customerId alone: deriving a customer another tenant wrote to shows that tenant\'s ledger.',
@@ -777,7 +758,7 @@ const iso: Mutant[] = [
       return next(isOperation(req, 'deriveBalance') && owner ? withApiKey(req, owner) : req);
     },
   }),
-  observing({
+  observed({
     id: 'iso-deltas-booked-to-first-tenant',
     rules: ['R-ISO-003'],
     description: 'Deltas are booked to the ledger of whichever tenant first used the customerId, so another tenant\'s delta for it lands in the first tenant\'s ledger.',

@@ -125,6 +125,23 @@ const formatUnits = (v: bigint) => {
   return `${v < 0n ? '-' : ''}${abs / 100_000_000n}.${(abs % 100_000_000n).toString().padStart(8, '0').replace(/0+$/, '').padEnd(2, '0')}`;
 };
 
+/**
+ * A delta with an Idempotency-Key is held 100 ms (a slow first request, as under load, so the
+ * others arrive while it is processed); one with the same key arriving meanwhile gets `meanwhile`.
+ */
+async function whileInFlight(req: ProxiedRequest, next: (r: ProxiedRequest) => Promise<ProxiedResponse>, ctx: MutantContext, meanwhile: () => Promise<ProxiedResponse>) {
+  const key = isRecord(req) ? keyOf(req) : undefined;
+  if (!key) return next(req);
+  if (ctx.memory.get(`busy:${key}`)) return meanwhile();
+  ctx.memory.set(`busy:${key}`, true);
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    return await next(req);
+  } finally {
+    ctx.memory.delete(`busy:${key}`);
+  }
+}
+
 export const ledgerMutants = defineMutants([
   // ───────────────────────── faults ported from the old fault registry ─────────────────────────
   onResponse('amt-float-arithmetic', ['R-AMT-001'], 'Running balances are summed as binary doubles: balanceAfter and computedBalance lose digits for large amounts.', ['recordDelta', 'deriveBalance', 'getReceipt'], (res) =>
@@ -447,18 +464,8 @@ export const ledgerMutants = defineMutants([
     rules: ['R-IDEM-007'],
     description: 'A request arriving while another with the same Idempotency-Key is processed is recorded too (the key is not locked).',
     async exchange(req, next, ctx) {
-      const key = isRecord(req) ? keyOf(req) : undefined;
-      if (!key) return next(req);
-      const busy = ctx.memory.get(`busy:${key}`);
-      if (busy) return next(withHeaders(req, { 'idempotency-key': undefined }));
-      ctx.memory.set(`busy:${key}`, true);
-      try {
-        // A slow first request, as under load, so the others arrive while it is processed.
-        await new Promise((r) => setTimeout(r, 100));
-        return await next(req);
-      } finally {
-        ctx.memory.delete(`busy:${key}`);
-      }
+      // The key is not locked: a request arriving meanwhile is recorded as a new delta.
+      return whileInFlight(req, next, ctx, () => next(withHeaders(req, { 'idempotency-key': undefined })));
     },
   },
   {
@@ -466,16 +473,7 @@ export const ledgerMutants = defineMutants([
     rules: ['R-IDEM-007'],
     description: 'A request arriving while another with the same Idempotency-Key is processed gets 409 idempotency_key_reused instead of idempotency_request_in_progress.',
     async exchange(req, next, ctx) {
-      const key = isRecord(req) ? keyOf(req) : undefined;
-      if (!key) return next(req);
-      if (ctx.memory.get(`busy:${key}`)) return problem(409, 'idempotency_key_reused', 'The Idempotency-Key was used with another body.');
-      ctx.memory.set(`busy:${key}`, true);
-      try {
-        await new Promise((r) => setTimeout(r, 100));
-        return await next(req);
-      } finally {
-        ctx.memory.delete(`busy:${key}`);
-      }
+      return whileInFlight(req, next, ctx, async () => problem(409, 'idempotency_key_reused', 'The Idempotency-Key was used with another body.'));
     },
   },
   {

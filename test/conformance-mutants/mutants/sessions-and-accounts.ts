@@ -9,6 +9,7 @@ import {
   isOperation,
   json,
   mapJson,
+  observing,
   onRequest,
   onResponse,
   problem,
@@ -82,10 +83,7 @@ function learn(req: ProxiedRequest, res: ProxiedResponse, ctx: MutantContext): P
 }
 
 /** A mutant whose `exchange` sees what the server learned first. */
-const knowing = (m: Omit<Mutant, 'exchange'> & { exchange: NonNullable<Mutant['exchange']> }): Mutant => ({
-  ...m,
-  exchange: (req, next, ctx) => m.exchange(req, async (r) => learn(r, await next(r), ctx), ctx),
-});
+const knowing = (m: Mutant): Mutant => observing(learn, m);
 
 /** Logs every remembered session out but the one that made this request (a server ending "all other sessions"). */
 async function logoutOthers(ctx: MutantContext, req: ProxiedRequest) {

@@ -15,6 +15,7 @@ import {
   isOperation,
   json,
   mapJson,
+  observing,
   onResponse,
   queryOf,
   withHeaders,
@@ -74,19 +75,7 @@ function observe(req: ProxiedRequest, res: ProxiedResponse, ctx: MutantContext) 
 }
 
 /** A mutant whose hooks see the endpoints remembered (every exchange is observed on its way back). */
-function hookMutant(m: Mutant): Mutant {
-  return {
-    ...m,
-    async exchange(req, next, ctx) {
-      const observed = async (r: ProxiedRequest) => {
-        const res = await next(r);
-        observe(r, res, ctx);
-        return res;
-      };
-      return m.exchange ? m.exchange(req, observed, ctx) : observed(req);
-    },
-  };
-}
+const hookMutant = (m: Mutant): Mutant => observing(observe, m);
 
 /** The remembered endpoint a delivery is addressed to. */
 const hookOf = (d: Delivery, ctx: MutantContext) => [...hooksOf(ctx).values()].find((h) => h.url === d.url);
