@@ -189,3 +189,22 @@ describe('errors change nothing', () => {
     }
   });
 });
+
+describe('listing', () => {
+  it('lists keys newest first, in creation order even when they share a millisecond, on every page', async () => {
+    // Created back to back in-process, many share their createdAt millisecond.
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await sb.dashboard.post('/dashboard/api-keys', { headers: CSRF, json: { name: `order-${i}` } });
+      expect(res.status).toBe(201);
+      ids.push(res.body.data.id);
+    }
+    const listed: string[] = [];
+    for (let page = 1; page <= 4; page++) {
+      const res = await sb.dashboard.get(`/dashboard/api-keys?page=${page}&limit=3`);
+      expect(res.status).toBe(200);
+      listed.push(...res.body.data.items.map((k: { id: string }) => k.id));
+    }
+    expect(listed).toEqual([...ids].reverse());
+  });
+});

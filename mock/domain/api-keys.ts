@@ -95,9 +95,12 @@ export const apiKeyHandlers: Handlers = {
   listApiKeys(ctx) {
     const { user } = callerOf(ctx, 'session');
     const { services } = ctx;
+    // Newest first: the projection holds keys in creation order, so keys created in the same
+    // millisecond keep it (reversed, then a stable sort by time).
     const keys = [...services.store.state.apiKeys.values()]
       .filter((k) => k.tenantId === user.tenantId)
-      .sort((a, b) => b.createdAt - a.createdAt || b.id.localeCompare(a.id));
+      .reverse()
+      .sort((a, b) => b.createdAt - a.createdAt);
     const page = paginate(keys, ctx.query);
     return ok(200, { ...page, items: page.items.map(view) });
   },
