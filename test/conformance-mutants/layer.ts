@@ -67,7 +67,9 @@ export type MutantLayer = {
 };
 
 export async function startMutantLayer(upstream: Record<Listener, string>): Promise<MutantLayer> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // Idle sockets are dropped after 4 s, before the sandbox's 5 s keep-alive timeout closes them
+  // from its side (a socket reused just as the server closes it fails; see StaleSocket).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 });
   let current: Mutant | Variation | undefined;
   let memory = new Map<string, any>();
   const urls = { production: '', sandbox: '', relay: '' };
@@ -117,7 +119,8 @@ export async function startMutantLayer(upstream: Record<Listener, string>): Prom
         res.writeHead(response.status, { ...response.headers, 'content-length': String(response.body.length) });
         res.end(response.body);
       } catch (error) {
-        // A layer failure must be visible as one, never as a server's answer.
+        // A layer failure must be visible as one, never as a server's answer (and say why).
+        console.error(`[mutant layer] ${req.method} ${req.url}: ${(error as Error)?.stack ?? error}`);
         const body = JSON.stringify({ type: 'about:blank', title: 'mutant layer error', status: 502, detail: String((error as Error)?.message ?? error) });
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/problem+json', 'content-length': String(Buffer.byteLength(body)) });
         res.end(body);
