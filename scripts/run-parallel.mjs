@@ -13,6 +13,7 @@ if (!scripts.length) {
 }
 
 const started = Date.now();
+const TAIL_LINES = 120;
 const seconds = (ms) => `${(ms / 1000).toFixed(0)} s`;
 const runs = scripts.map(
   (name) =>
@@ -26,7 +27,7 @@ const runs = scripts.map(
       child.on('close', (code, signal) => {
         const status = code === 0 ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`;
         process.stdout.write(`\n===== npm run ${name}: ${status} in ${seconds(Date.now() - begun)} =====\n${Buffer.concat(chunks).toString('utf8')}`);
-        resolve({ name, ok: code === 0 });
+        resolve({ name, ok: code === 0, output: Buffer.concat(chunks).toString('utf8') });
       });
     }),
 );
@@ -34,5 +35,10 @@ const runs = scripts.map(
 // Ctrl-C stops every child (they share the process group) and this process with them.
 const results = await Promise.all(runs);
 const failed = results.filter((r) => !r.ok).map((r) => r.name);
+// A CI log is often read from its end: each failed script's last lines are repeated there.
+for (const r of results.filter((r) => !r.ok)) {
+  const tail = r.output.trimEnd().split('\n').slice(-TAIL_LINES).join('\n');
+  process.stdout.write(`\n===== the last ${TAIL_LINES} lines of npm run ${r.name} (FAILED) =====\n${tail}\n`);
+}
 console.log(`\n${scripts.length - failed.length} of ${scripts.length} passed in ${seconds(Date.now() - started)}${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
 process.exitCode = failed.length ? 1 : 0;
