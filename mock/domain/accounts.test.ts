@@ -192,8 +192,9 @@ describe('quick start steps 1–2, verbatim with curl', () => {
     });
     const setCookies = res.head.split(/\r?\n/).filter((l) => /^set-cookie:/i.test(l)).map((l) => l.slice(l.indexOf(':') + 1).trim());
     expect(setCookies).toHaveLength(2);
-    expect(setCookies[0]).toMatch(/^pacspace_access=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=900; HttpOnly; Secure; SameSite=Strict$/);
-    expect(setCookies[1]).toMatch(/^pacspace_refresh=[A-Za-z0-9_-]{43}; Path=\/dashboard\/auth; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict$/);
+    // The access cookie last: a client that keeps only the last field (Redocly Respect) still has the session.
+    expect(setCookies[1]).toMatch(/^pacspace_access=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=900; HttpOnly; Secure; SameSite=Strict$/);
+    expect(setCookies[0]).toMatch(/^pacspace_refresh=[A-Za-z0-9_-]{43}; Path=\/dashboard\/auth; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict$/);
     // curl keeps Secure cookies received over http from 127.0.0.1 and marks them httpOnly.
     const jar = await readFile(join(work, jarName), 'utf8');
     const rows = jar.split('\n').filter((l) => l.startsWith('#HttpOnly_')).map((l) => l.split('\t'));
@@ -505,7 +506,7 @@ describe('login', () => {
     expect(Object.keys(res.body).sort()).toEqual(['data', 'success']);
     expect(Object.keys(res.body.data).sort()).toEqual(['email', 'id', 'isVerified', 'name', 'role', 'tenantId']);
     expect(res.setCookies).toHaveLength(2);
-    const [access, refresh] = res.setCookies;
+    const [refresh, access] = res.setCookies; // the access cookie last (see sessionCookies)
     expect(access).toMatch(/^pacspace_access=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=900; HttpOnly; Secure; SameSite=Strict$/);
     expect(refresh).toMatch(/^pacspace_refresh=[A-Za-z0-9_-]{43}; Path=\/dashboard\/auth; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict$/);
     const { access: a, refresh: r } = cookiesOf(client);
@@ -638,8 +639,8 @@ describe('sessions: refresh, logout, me', () => {
     expect(Date.parse(res.body.data.accessExpiresAt) - t0).toBeGreaterThanOrEqual(15 * 60_000);
     expect(Date.parse(res.body.data.accessExpiresAt) - t0).toBeLessThan(15 * 60_000 + 5_000);
     expect(Date.parse(res.body.data.refreshExpiresAt) - Date.parse(res.body.data.accessExpiresAt)).toBe(14 * 24 * 3600_000 - 15 * 60_000);
-    expect(res.setCookies[0]).toMatch(/^pacspace_access=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=900; HttpOnly; Secure; SameSite=Strict$/);
-    expect(res.setCookies[1]).toMatch(/^pacspace_refresh=[A-Za-z0-9_-]{43}; Path=\/dashboard\/auth; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict$/);
+    expect(res.setCookies[1]).toMatch(/^pacspace_access=[A-Za-z0-9_-]{43}; Path=\/dashboard; Max-Age=900; HttpOnly; Secure; SameSite=Strict$/);
+    expect(res.setCookies[0]).toMatch(/^pacspace_refresh=[A-Za-z0-9_-]{43}; Path=\/dashboard\/auth; Max-Age=1209600; HttpOnly; Secure; SameSite=Strict$/);
     const fresh = cookiesOf(client);
     expect(fresh.access).not.toBe(old.access);
     expect(fresh.refresh).not.toBe(old.refresh);

@@ -138,11 +138,17 @@ export function approveAccess(services: Services, email: string): SandboxEvent[]
   return user ? [approved] : [approved, ...mailToken(services, 'access', email)];
 }
 
-/** Both session cookies for a new access/refresh pair. */
+/**
+ * Both session cookies for a new access/refresh pair. The access cookie comes last: clients
+ * that keep only the last Set-Cookie field of a response (Redocly Respect 2.77 reads the
+ * headers into a plain object) then still hold the cookie every dashboard call needs, so the
+ * Arazzo workflows (openapi/workflows/) can carry a session. Browsers and cookie jars do not
+ * care about the order of cookies with different names.
+ */
 function sessionCookies(access: string, refresh: string): string[] {
   return [
-    serializeCookie(ACCESS_COOKIE, access, { path: COOKIE_PATHS[ACCESS_COOKIE], maxAgeSeconds: ACCESS_TTL_MS / 1000 }),
     serializeCookie(REFRESH_COOKIE, refresh, { path: COOKIE_PATHS[REFRESH_COOKIE], maxAgeSeconds: REFRESH_TTL_MS / 1000 }),
+    serializeCookie(ACCESS_COOKIE, access, { path: COOKIE_PATHS[ACCESS_COOKIE], maxAgeSeconds: ACCESS_TTL_MS / 1000 }),
   ];
 }
 
