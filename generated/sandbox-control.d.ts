@@ -142,6 +142,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/__sandbox/chaos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the chaos settings
+         * @description Returns the chaos in force: the settings of the last `PUT /__sandbox/chaos` (or of
+         *     `--chaos FILE` at start), and the seed its decisions are drawn with. Without chaos,
+         *     `active` is false and `settings` is `{}`.
+         */
+        get: operations["getChaos"];
+        /**
+         * Replace the chaos settings
+         * @description Replaces the chaos settings whole (`{}` switches chaos off) and starts every decision
+         *     stream again from the seed. Applies from the next request; requests already waiting out
+         *     a latency or hanging keep their decision. The settings are checked against
+         *     `ChaosSettings` and then as a whole: every key of `operations` must be `*` or an
+         *     `operationId` of the public contract (violation code `unknown-operation`), a latency's
+         *     `minMs` at most its `maxMs` (`min-above-max`), and an operation's `error.rate`,
+         *     `hangRate` and `resetRate` at most 1 together (`rates-over-one`); bad settings are a
+         *     `422` and change nothing. The settings survive `POST /__sandbox/reset`; a restart
+         *     restores those of `--chaos FILE` (none without it).
+         */
+        put: operations["setChaos"];
+        post?: never;
+        /**
+         * Switch chaos off
+         * @description Switches chaos off (the same as `PUT` with `{}`). Requests already waiting out a latency or hanging keep their decision.
+         */
+        delete: operations["clearChaos"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -499,6 +537,201 @@ export interface components {
             /** @description New failed-login allowance per email address. */
             login?: components["schemas"]["LoginLimit"];
         };
+        /**
+         * @description How long the sandbox waits before it answers (or applies a fault), in milliseconds of real
+         *     time, drawn afresh for every request from the chosen distribution:
+         *
+         *     - `fixed`: always `ms`;
+         *     - `uniform`: evenly between `minMs` and `maxMs` (both included);
+         *     - `normal`: a normal distribution around `meanMs` with `stdDevMs`, cut to `minMs`..`maxMs`
+         *       (default 0 and 120000), so a long tail stays bounded.
+         */
+        ChaosLatency: {
+            /**
+             * @description The same delay for every request.
+             * @constant
+             */
+            distribution: "fixed";
+            /**
+             * @description The delay, in milliseconds.
+             * @example 250
+             */
+            ms: number;
+        } | {
+            /**
+             * @description A delay drawn evenly from `minMs` to `maxMs`.
+             * @constant
+             */
+            distribution: "uniform";
+            /**
+             * @description The shortest delay, in milliseconds; at most `maxMs`.
+             * @example 50
+             */
+            minMs: number;
+            /**
+             * @description The longest delay, in milliseconds.
+             * @example 400
+             */
+            maxMs: number;
+        } | {
+            /**
+             * @description A delay drawn from a normal distribution, cut to `minMs`..`maxMs`.
+             * @constant
+             */
+            distribution: "normal";
+            /**
+             * @description The mean delay, in milliseconds.
+             * @example 200
+             */
+            meanMs: number;
+            /**
+             * @description The standard deviation, in milliseconds.
+             * @example 80
+             */
+            stdDevMs: number;
+            /**
+             * @description No delay is shorter (default 0); at most `maxMs`.
+             * @default 0
+             */
+            minMs?: number;
+            /**
+             * @description No delay is longer (default 120000).
+             * @default 120000
+             */
+            maxMs?: number;
+        };
+        /**
+         * @description A share of requests answered with an error status instead of being handled. The handler
+         *     does not run, so **nothing changes**: no delta is recorded, no idempotency key is used, no
+         *     event is sent. Each status is an answer a correct deployment may give and a client must
+         *     retry (the SDK does, with the same `Idempotency-Key`), and each body is the PacSpace
+         *     `Problem` shape with `X-Request-Id`:
+         *
+         *     | `status` | `code` | headers | documented by |
+         *     |---|---|---|---|
+         *     | `429` | `rate_limited` (with `retryAfter`) | `Retry-After`, `RateLimit-Limit`, `RateLimit-Remaining: 0`, `RateLimit-Reset` | every operation of the public contract (`TooManyRequests`) |
+         *     | `503` | `storage_unavailable` | `Retry-After` | every operation of the public contract (`StorageUnavailable`): nothing was changed |
+         *     | `500` | `internal_error` | none | this document only: an unexpected server error, which any HTTP service may answer (RFC 9110 §15.6.1) and the public contract's retry rules cover (`5xx`); its `code` is not one of the public `ProblemCode`s, so a client must not depend on it |
+         */
+        ChaosErrorSettings: {
+            /**
+             * @description The share of requests answered with `status` (0 to 1). With `hangRate` and `resetRate`, at most 1 in all.
+             * @example 0.3
+             */
+            rate: number;
+            /**
+             * @description The status to answer with.
+             * @example 503
+             * @enum {integer}
+             */
+            status: 429 | 500 | 503;
+            /**
+             * @description The `Retry-After` of a `429` or `503` (default 1); a `500` sends none.
+             * @default 1
+             * @example 1
+             */
+            retryAfterSeconds?: number;
+        };
+        /**
+         * @description The chaos of one operation (or of every operation, under `*`). For each request, the
+         *     latency is waited first; then one draw decides between an error status (`error.rate`), a
+         *     hang (`hangRate`), a connection reset (`resetRate`) and the real answer (the rest).
+         */
+        ChaosOperationSettings: {
+            latency?: components["schemas"]["ChaosLatency"];
+            error?: components["schemas"]["ChaosErrorSettings"];
+            /**
+             * @description The share of requests never answered: the connection stays open and silent until the
+             *     client gives up (its timeout). The handler does not run.
+             * @example 0.1
+             */
+            hangRate?: number;
+            /**
+             * @description The share of requests whose connection is reset (TCP RST) without an answer. The handler does not run.
+             * @example 0.1
+             */
+            resetRate?: number;
+        };
+        /**
+         * @description Chaos of webhook deliveries, every endpoint and event type. A receiver sees what the
+         *     contract allows: deliveries at least once, in any order, late.
+         *
+         *     - `failureRate`: the share of attempts sent to the receiver whose answer is then
+         *       dropped, as if it was lost on the way back: the attempt is recorded as failed
+         *       (`error: "chaos: the receiver's answer was dropped"`, no `responseStatus`) and the
+         *       delivery is retried on its schedule, so the receiver gets the same event (same
+         *       `X-PacSpace-Event-Id` and `X-PacSpace-Delivery-Id`) again. Up to the last attempt: a
+         *       delivery whose every attempt drew a failure ends `failed`, as a real one would.
+         *     - `duplicateRate`: the share of successful attempts sent a second time at once (signed
+         *       afresh, same event and delivery ids). The second copy is not an attempt of the delivery.
+         *     - `outOfOrderRate` with `holdMs`: the share of deliveries held back `holdMs` (default
+         *       2000) before their first attempt, so later events overtake them.
+         *     - `delay`: a latency waited before every attempt.
+         *
+         *     Holds and delays run on the sandbox clock, so `POST /__sandbox/clock/advance` releases
+         *     them at once.
+         */
+        ChaosWebhookSettings: {
+            /**
+             * @description The share of attempts whose answer is dropped (recorded as failed, then retried).
+             * @example 0.3
+             */
+            failureRate?: number;
+            /**
+             * @description The share of successful attempts delivered twice.
+             * @example 0.2
+             */
+            duplicateRate?: number;
+            /**
+             * @description The share of deliveries held back `holdMs` before their first attempt.
+             * @example 0.2
+             */
+            outOfOrderRate?: number;
+            /**
+             * @description How long an out-of-order delivery is held, in milliseconds of the sandbox clock (default 2000).
+             * @default 2000
+             * @example 2000
+             */
+            holdMs?: number;
+            delay?: components["schemas"]["ChaosLatency"];
+        };
+        /**
+         * @description What chaos the sandbox applies: per operation of the public contract (by `operationId`,
+         *     or `*` for every operation without an entry of its own; an operation's entry replaces `*`
+         *     whole) and to webhook deliveries. Only the public API gets chaos, never `/__sandbox/`,
+         *     `/docs/` or `/openapi.json`, and only requests that were routed to an operation. `{}` is
+         *     no chaos.
+         *
+         *     **Deterministic.** Every decision is drawn from a seeded generator (xoroshiro128+), one
+         *     stream per operation and one for webhooks, each started from `seed` and the stream's name.
+         *     The same settings and seed give the n-th request of an operation the same decision
+         *     whatever other operations were called, so a failing run can be replayed. Every `PUT
+         *     /__sandbox/chaos` starts the streams again; `POST /__sandbox/reset` keeps the settings and
+         *     where the streams are.
+         */
+        ChaosSettings: {
+            /**
+             * @description The seed of the decisions; default the sandbox's `--seed` (1 when it has none).
+             * @example 7
+             */
+            seed?: number;
+            /** @description Chaos per `operationId` of the public contract, or `*` for every other operation. */
+            operations?: {
+                [key: string]: components["schemas"]["ChaosOperationSettings"];
+            };
+            webhooks?: components["schemas"]["ChaosWebhookSettings"];
+        };
+        /** @description The chaos in force. */
+        ChaosState: {
+            /** @description Whether any chaos applies (false for `{}`). */
+            active: boolean;
+            /**
+             * @description The seed the decisions are drawn with (the settings' `seed`, else the sandbox's).
+             * @example 1
+             */
+            seed: number;
+            settings: components["schemas"]["ChaosSettings"];
+        };
     };
     responses: {
         /**
@@ -653,6 +886,12 @@ export type TokenBucket = components['schemas']['TokenBucket'];
 export type LoginLimit = components['schemas']['LoginLimit'];
 export type RateLimitSettings = components['schemas']['RateLimitSettings'];
 export type RateLimitUpdateRequest = components['schemas']['RateLimitUpdateRequest'];
+export type ChaosLatency = components['schemas']['ChaosLatency'];
+export type ChaosErrorSettings = components['schemas']['ChaosErrorSettings'];
+export type ChaosOperationSettings = components['schemas']['ChaosOperationSettings'];
+export type ChaosWebhookSettings = components['schemas']['ChaosWebhookSettings'];
+export type ChaosSettings = components['schemas']['ChaosSettings'];
+export type ChaosState = components['schemas']['ChaosState'];
 export type ResponseControlTokenRequired = components['responses']['ControlTokenRequired'];
 export type ResponseCrossSiteRequest = components['responses']['CrossSiteRequest'];
 export type ResponseControlUnsupportedMediaType = components['responses']['ControlUnsupportedMediaType'];
@@ -902,6 +1141,123 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    getChaos: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chaos in force. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        statusCode: 200;
+                        data: components["schemas"]["ChaosState"];
+                    };
+                };
+            };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            421: components["responses"]["MisdirectedRequest"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    setChaos: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChaosSettings"];
+            };
+        };
+        responses: {
+            /** @description The chaos now in force. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        statusCode: 200;
+                        data: components["schemas"]["ChaosState"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    clearChaos: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Chaos is off. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        statusCode: 200;
+                        data: components["schemas"]["ChaosState"];
+                    };
+                };
+            };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            415: components["responses"]["ControlUnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             503: components["responses"]["StorageUnavailable"];
         };
     };
