@@ -1566,7 +1566,7 @@ export interface components {
         LoginRequest: {
             email: components["schemas"]["EmailAddress"];
             /**
-             * @description The account's password.
+             * @description The account's password. Sent, never returned.
              * @example your-secure-password
              */
             password: string;

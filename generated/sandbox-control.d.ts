@@ -142,6 +142,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/__sandbox/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List recent requests
+         * @description The requests the sandbox answered most recently, newest first, on both listeners and every
+         *     surface (the public API, this control surface, the docs site, and requests refused before
+         *     routing): method, path, operation, auth verdict, status, problem code, timing, how many
+         *     validation violations and webhook deliveries. The inspector keeps the last 500 requests
+         *     (`--inspect-history N`; `0` keeps none); the oldest is forgotten first.
+         *
+         *     Not kept: the inspector's own operations (this list, `getInspectedRequest`,
+         *     `clearInspectedRequests`) and its page's assets, nor the `GET` requests its page polls
+         *     with (they send `X-Sandbox-Inspector: page`).
+         *
+         *     Filters combine: `operationId`, `status` (exact, or a class such as `4xx`) and `keyId`.
+         *     Pages as the Dashboard API's lists (`page`, `limit`). A malformed filter is `422`.
+         */
+        get: operations["listInspectedRequests"];
+        put?: never;
+        post?: never;
+        /**
+         * Forget recent requests
+         * @description Empties the inspector's history. Changes nothing else: webhook deliveries, the outbox and
+         *     all state stay. `POST /__sandbox/reset` does not clear the history.
+         */
+        delete: operations["clearInspectedRequests"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/__sandbox/requests/{requestId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one request
+         * @description One kept request whole: its header fields and bodies as sent and answered, the
+         *     validation violations it was refused for, the webhook deliveries its events caused (with
+         *     every attempt, its header fields and signature), and a curl command that sends it again.
+         *
+         *     **Secrets are redacted before a request is kept**, so nothing here, in the list or on the
+         *     inspector's page holds one: an API key keeps only its public part (`pk_test_…`), and
+         *     passwords, session and refresh cookies (`Cookie`, `Set-Cookie`), CSRF values other than
+         *     the documented `1`, email tokens, the control token, webhook signing secrets
+         *     (`whsec_…`) and every field the contract marks `x-reveal-once` or `writeOnly` become
+         *     `[redacted]`; any other occurrence of such a value in the same exchange is redacted too.
+         *     Bodies are kept up to 16 KiB. In the curl command each secret is a named shell variable.
+         *
+         *     `404` when no request with this id is kept (never seen, forgotten or cleared).
+         */
+        get: operations["getInspectedRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/__sandbox/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook deliveries
+         * @description Every webhook delivery of every tenant and environment, newest first, with every attempt,
+         *     the header fields it was sent with (`X-PacSpace-Signature` included: a signature is not a
+         *     secret; the signing secret never appears), the event's payload, and the request whose
+         *     events announced it (`requestId`, `null` for an event that fell due on the clock). The
+         *     Dashboard API lists one endpoint's deliveries to its own tenant's session; this list needs
+         *     none. Filters combine: `endpointId`, `requestId`. Pages as the Dashboard API's lists.
+         */
+        get: operations["listSandboxWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/__sandbox/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints
+         * @description Every webhook endpoint of every tenant and environment, newest first, with how many
+         *     deliveries it has; never a signing secret. Pages as the Dashboard API's lists.
+         */
+        get: operations["listSandboxWebhookEndpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/__sandbox/chaos": {
         parameters: {
             query?: never;
@@ -538,6 +652,347 @@ export interface components {
             login?: components["schemas"]["LoginLimit"];
         };
         /**
+         * @description An API key's id, `key_` followed by base62 characters. It is not secret and never changes, not even when the key is regenerated.
+         * @example key_abc123
+         */
+        ApiKeyId: string;
+        /**
+         * @description A request's id, `req_` followed by base62 characters, as its `X-Request-Id` response header and problem bodies give it.
+         * @example req_4fT9kLm2Qx8Zp1Wd
+         */
+        RequestId: string;
+        /**
+         * @description Who the auth gate let in, or why it refused: `public` (the operation needs no credentials),
+         *     `apiKey` (with the key's id and public part, never its secret), `session` (a dashboard
+         *     cookie session), `refused` (with the problem code it was answered with) or `none` (the
+         *     request was answered before the gate, e.g. no route, a control request or a `Prefer` answer).
+         */
+        InspectedAuth: {
+            /** @enum {string} */
+            kind: "public" | "apiKey" | "session" | "refused" | "none";
+            keyId?: components["schemas"]["ApiKeyId"];
+            /**
+             * @description The key's public part, `pk_{environment}_{publicId}`.
+             * @example pk_test_8fKq2LmN4pX9aB3c
+             */
+            publicKey?: string;
+            /**
+             * @description The session's user.
+             * @example usr_3Lq8Zp2Xv5Nc9Gd7
+             */
+            userId?: string;
+            /**
+             * @description The tenant the key or session belongs to.
+             * @example ten_5Nc9Gd7Lq8Zp2Xv3
+             */
+            tenantId?: string;
+            /**
+             * @description The key's environment.
+             * @enum {string}
+             */
+            environment?: "test" | "live";
+            /**
+             * @description Why it was refused (the problem's `code`, e.g. `unauthenticated`).
+             * @example unauthenticated
+             */
+            code?: string;
+        };
+        /** @description One request the sandbox answered, as the inspector lists it. Never holds a secret. */
+        InspectedRequestSummary: {
+            requestId: components["schemas"]["RequestId"];
+            /**
+             * Format: date-time
+             * @description When it arrived, on the sandbox clock.
+             * @example 2026-06-01T12:00:00.000Z
+             */
+            at: string;
+            /**
+             * @description Milliseconds from its arrival to its answer being ready.
+             * @example 3.2
+             */
+            durationMs: number;
+            /**
+             * @description The listener it arrived on (`test`, the sandbox listener; `live`, the production listener).
+             * @enum {string}
+             */
+            environment: "test" | "live";
+            /**
+             * @description What answered it (the public API, this control surface, the docs site) or `none` (refused before routing).
+             * @enum {string}
+             */
+            surface: "api" | "control" | "docs" | "none";
+            /** @example POST */
+            method: string;
+            /**
+             * @description Its path and query string, secret query values redacted.
+             * @example /api/v1/balance/delta
+             */
+            url: string;
+            /**
+             * @description The operation it was routed to; `null` when it matched none.
+             * @example emitDelta
+             */
+            operationId: string | null;
+            auth: components["schemas"]["InspectedAuth"];
+            /** @example 201 */
+            status: number;
+            /**
+             * @description The problem's `code` when the answer was a problem.
+             * @example null
+             */
+            problemCode: string | null;
+            /**
+             * @description How many request validation violations it was refused for.
+             * @example 0
+             */
+            violations: number;
+            /**
+             * @description How many webhook deliveries the events it announced caused (still kept).
+             * @example 1
+             */
+            deliveries: number;
+            /**
+             * @description The chaos applied to it, described, if any.
+             * @example null
+             */
+            chaos: string | null;
+        };
+        /** @description One page of the requests the inspector keeps, newest first. */
+        InspectedRequestPage: {
+            items: components["schemas"]["InspectedRequestSummary"][];
+            /**
+             * @description How many kept requests match the filters, across all pages.
+             * @example 1
+             */
+            total: number;
+            /** @example 1 */
+            page: number;
+            /** @example 20 */
+            limit: number;
+            /**
+             * @description How many requests the inspector keeps at most (`--inspect-history`); the oldest goes first. `0`, the inspector is off.
+             * @example 500
+             */
+            capacity: number;
+        };
+        /** @description What clearing the inspector's history removed. */
+        InspectorCleared: {
+            /**
+             * @description How many requests were forgotten.
+             * @example 42
+             */
+            cleared: number;
+        };
+        /** @description One header field as sent or received (a repeated field, such as `Set-Cookie`, is one entry per value). Secret values are redacted. */
+        HeaderField: {
+            /**
+             * @description The field name, lower case.
+             * @example content-type
+             */
+            name: string;
+            /**
+             * @description The value; a secret one is replaced by `[redacted]` (an API key keeps its public `pk_…` part).
+             * @example application/json
+             */
+            value: string;
+        };
+        /**
+         * @description A request or response body as the inspector keeps it: redacted (see the Inspector tag), then
+         *     cut to the first 16 KiB. A body that is not text is not kept.
+         */
+        InspectedBody: {
+            /**
+             * @description The body, redacted, possibly cut.
+             * @example {"customerId":"customer_001","delta":"100.00","reason":"initial-deposit"}
+             */
+            text: string;
+            /**
+             * @description The size of the body as it was sent, in bytes.
+             * @example 71
+             */
+            bytes: number;
+            /**
+             * @description Whether `text` was cut.
+             * @example false
+             */
+            truncated: boolean;
+        };
+        /** @description The header fields and body of a request or response, redacted. */
+        InspectedMessage: {
+            headers: components["schemas"]["HeaderField"][];
+            body: components["schemas"]["InspectedBody"] | null;
+        };
+        /**
+         * @description A delivery's id, `dlv_` followed by base62 characters. A delivery is one event sent to one
+         *     endpoint; all its attempts (the first and every retry) share this id.
+         * @example dlv_9zY8xW7v6U5t
+         */
+        WebhookDeliveryId: string;
+        /**
+         * @description A webhook endpoint's id, `wh_` followed by base62 characters.
+         * @example wh_abc123
+         */
+        WebhookEndpointId: string;
+        /**
+         * @description An event's id, `evt_` followed by base62 characters. The same event keeps its id across
+         *     every retry and every endpoint it is delivered to: use it to deduplicate.
+         * @example evt_1a2B3c4D5e6F
+         */
+        WebhookEventId: string;
+        /**
+         * @description The kind of event. Each has its own payload, described in the top-level `webhooks` section.
+         *
+         *     | type | sent when |
+         *     |---|---|
+         *     | `delta.recorded` | A delta was recorded (`POST /api/v1/balance/delta`); `data` is its receipt. |
+         *     | `delta.confirmed` | A delta was verified on the environment's contract network; `data` is its receipt, now `confirmed`. |
+         *     | `checkpoint.created` | A checkpoint locked a proof root (`POST /api/v1/balance/checkpoint`); `data` is the checkpoint. |
+         *     | `environment.activated` | An environment finished provisioning and became `active`. |
+         *     | `api_key.created` | An API key was created; `data` is the key, without its secret. |
+         *     | `api_key.regenerated` | An API key's secret was replaced; `data` is the key, without its secret. |
+         *     | `api_key.enabled` | A disabled API key was enabled again. |
+         *     | `api_key.disabled` | An API key was disabled. |
+         *     | `api_key.deleted` | An API key was deleted; `data` is the key as it was just before. |
+         * @example delta.confirmed
+         * @enum {string}
+         */
+        WebhookEventType: "delta.recorded" | "delta.confirmed" | "checkpoint.created" | "environment.activated" | "api_key.created" | "api_key.regenerated" | "api_key.enabled" | "api_key.disabled" | "api_key.deleted";
+        /** @description One attempt to deliver an event, with the header fields it was sent with (the signature is not a secret; the signing secret is never shown). */
+        SandboxWebhookAttempt: {
+            /**
+             * @description The attempt's number, starting at 1.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * Format: date-time
+             * @description When it was sent, on the sandbox clock.
+             * @example 2026-06-01T12:00:00.000Z
+             */
+            attemptedAt: string;
+            /**
+             * @description The receiver's status; `null` when no answer arrived.
+             * @example 200
+             */
+            responseStatus: number | null;
+            /** @example 12 */
+            durationMs: number;
+            /**
+             * @description Why it failed; `null` when acknowledged.
+             * @example null
+             */
+            error: string | null;
+            /**
+             * @description The header fields sent (`X-PacSpace-Signature`, `X-PacSpace-Timestamp`, the event and
+             *     delivery ids, …); empty for an attempt recorded by a sandbox version that did not keep them.
+             */
+            headers: components["schemas"]["HeaderField"][];
+        };
+        /** @description One event sent to one webhook endpoint, with every attempt, as the control surface shows it to the person running the sandbox. */
+        SandboxWebhookDelivery: {
+            id: components["schemas"]["WebhookDeliveryId"];
+            endpointId: components["schemas"]["WebhookEndpointId"];
+            /**
+             * @description Where it is sent.
+             * @example http://127.0.0.1:8080/hooks
+             */
+            endpointUrl: string;
+            /** @example ten_5Nc9Gd7Lq8Zp2Xv3 */
+            tenantId: string;
+            /** @enum {string} */
+            environment: "test" | "live";
+            eventId: components["schemas"]["WebhookEventId"];
+            eventType: components["schemas"]["WebhookEventType"];
+            requestId: components["schemas"]["RequestId"] | null;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            /** @description Every attempt so far, oldest first. */
+            attempts: components["schemas"]["SandboxWebhookAttempt"][];
+            /**
+             * Format: date-time
+             * @description When the next attempt is due while `pending`.
+             * @example null
+             */
+            nextAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-06-01T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The request body every attempt sends, byte for byte (the event envelope).
+             * @example {"id":"evt_1","type":"delta.recorded","createdAt":"2026-06-01T12:00:00.000Z","environment":"test","data":{}}
+             */
+            payload: string;
+        };
+        /**
+         * @description One request the sandbox answered, whole: what was sent and answered (headers and bodies,
+         *     redacted), the request validation violations it was refused for, the webhook deliveries the
+         *     events it announced caused, and the same request as a curl command. Never holds a secret.
+         */
+        InspectedRequest: {
+            summary: components["schemas"]["InspectedRequestSummary"];
+            /** @description The request validation violations it was refused for (the first 20); empty when it passed. */
+            violations: components["schemas"]["ValidationViolation"][];
+            request: components["schemas"]["InspectedMessage"];
+            response: components["schemas"]["InspectedMessage"];
+            /** @description The deliveries of the events it announced, oldest first, with every attempt so far. */
+            webhookDeliveries: components["schemas"]["SandboxWebhookDelivery"][];
+            /**
+             * @description The request as a curl command for a POSIX shell, against the listener it arrived on.
+             *     Every secret is a named shell variable instead (`"$PACSPACE_API_KEY"`,
+             *     `"$PACSPACE_PASSWORD"`, `"$PACSPACE_SESSION_COOKIE"`, `"$PACSPACE_CONTROL_TOKEN"`, …),
+             *     to be set before running it; a body that was cut is sent as kept.
+             * @example curl -X POST 'http://127.0.0.1:4011/api/v1/balance/delta' -H "X-Api-Key: $PACSPACE_API_KEY" -H 'Content-Type: application/json' --data-raw '{"customerId":"customer_001","delta":"100.00","reason":"initial-deposit"}'
+             */
+            curl: string;
+        };
+        /** @description One page of webhook deliveries across endpoints and tenants, newest first. */
+        SandboxWebhookDeliveryPage: {
+            items: components["schemas"]["SandboxWebhookDelivery"][];
+            /** @example 1 */
+            total: number;
+            /** @example 1 */
+            page: number;
+            /** @example 20 */
+            limit: number;
+        };
+        /** @description A webhook endpoint of any tenant, as the control surface shows it (never its signing secret). */
+        SandboxWebhookEndpoint: {
+            id: components["schemas"]["WebhookEndpointId"];
+            /** @example ten_5Nc9Gd7Lq8Zp2Xv3 */
+            tenantId: string;
+            /** @enum {string} */
+            environment: "test" | "live";
+            /** @example http://127.0.0.1:8080/hooks */
+            url: string;
+            /** @example null */
+            description: string | null;
+            events: components["schemas"]["WebhookEventType"][];
+            /** @example true */
+            active: boolean;
+            /**
+             * Format: date-time
+             * @example 2026-06-01T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description How many deliveries it has.
+             * @example 3
+             */
+            deliveries: number;
+        };
+        /** @description One page of webhook endpoints across tenants, newest first. */
+        SandboxWebhookEndpointPage: {
+            items: components["schemas"]["SandboxWebhookEndpoint"][];
+            /** @example 1 */
+            total: number;
+            /** @example 1 */
+            page: number;
+            /** @example 20 */
+            limit: number;
+        };
+        /**
          * @description How long the sandbox waits before it answers (or applies a fault), in milliseconds of real
          *     time, drawn afresh for every request from the chosen distribution:
          *
@@ -848,6 +1303,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No request with this id is kept (never seen, forgotten as newer ones arrived, or cleared). */
+        InspectedRequestNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
     };
     parameters: {
         /**
@@ -858,6 +1323,48 @@ export interface components {
         ControlToken: string;
         /** @description Only the messages sent to this address (compared case-insensitively). */
         OutboxTo: components["schemas"]["EmailAddress"];
+        /**
+         * @description Only the requests routed to this operation (an `operationId` of the public contract or of
+         *     this control surface, e.g. `emitDelta`). Requests that matched no operation have none.
+         * @example emitDelta
+         */
+        InspectorOperationId: string;
+        /**
+         * @description Only the requests answered with this status: exact (`404`) or a class (`4xx`, `5xx`; the
+         *     `x`s may be upper case).
+         * @example 4xx
+         */
+        InspectorStatus: string;
+        /**
+         * @description Only the requests the auth gate let in with this API key (its `id`, `key_…`).
+         * @example key_7Hq2mPx9Lr4sVb1c
+         */
+        InspectorKeyId: components["schemas"]["ApiKeyId"];
+        /**
+         * @description The 1-based page number.
+         * @example 1
+         */
+        Page: number;
+        /**
+         * @description Items per page, 1 to 100.
+         * @example 20
+         */
+        Limit: number;
+        /**
+         * @description The request's id, as its `X-Request-Id` response header and problem bodies give it.
+         * @example req_4fT9kLm2Qx8Zp1Wd
+         */
+        InspectedRequestIdPath: components["schemas"]["RequestId"];
+        /**
+         * @description Only the deliveries to this webhook endpoint; none for an unknown id.
+         * @example wh_8Gd3Lq7Zp2Xv5Nc9
+         */
+        DeliveryEndpointId: components["schemas"]["WebhookEndpointId"];
+        /**
+         * @description Only the deliveries of events announced by this request.
+         * @example req_4fT9kLm2Qx8Zp1Wd
+         */
+        DeliveryRequestId: components["schemas"]["RequestId"];
     };
     requestBodies: never;
     headers: {
@@ -886,6 +1393,25 @@ export type TokenBucket = components['schemas']['TokenBucket'];
 export type LoginLimit = components['schemas']['LoginLimit'];
 export type RateLimitSettings = components['schemas']['RateLimitSettings'];
 export type RateLimitUpdateRequest = components['schemas']['RateLimitUpdateRequest'];
+export type ApiKeyId = components['schemas']['ApiKeyId'];
+export type RequestId = components['schemas']['RequestId'];
+export type InspectedAuth = components['schemas']['InspectedAuth'];
+export type InspectedRequestSummary = components['schemas']['InspectedRequestSummary'];
+export type InspectedRequestPage = components['schemas']['InspectedRequestPage'];
+export type InspectorCleared = components['schemas']['InspectorCleared'];
+export type HeaderField = components['schemas']['HeaderField'];
+export type InspectedBody = components['schemas']['InspectedBody'];
+export type InspectedMessage = components['schemas']['InspectedMessage'];
+export type WebhookDeliveryId = components['schemas']['WebhookDeliveryId'];
+export type WebhookEndpointId = components['schemas']['WebhookEndpointId'];
+export type WebhookEventId = components['schemas']['WebhookEventId'];
+export type WebhookEventType = components['schemas']['WebhookEventType'];
+export type SandboxWebhookAttempt = components['schemas']['SandboxWebhookAttempt'];
+export type SandboxWebhookDelivery = components['schemas']['SandboxWebhookDelivery'];
+export type InspectedRequest = components['schemas']['InspectedRequest'];
+export type SandboxWebhookDeliveryPage = components['schemas']['SandboxWebhookDeliveryPage'];
+export type SandboxWebhookEndpoint = components['schemas']['SandboxWebhookEndpoint'];
+export type SandboxWebhookEndpointPage = components['schemas']['SandboxWebhookEndpointPage'];
 export type ChaosLatency = components['schemas']['ChaosLatency'];
 export type ChaosErrorSettings = components['schemas']['ChaosErrorSettings'];
 export type ChaosOperationSettings = components['schemas']['ChaosOperationSettings'];
@@ -901,8 +1427,17 @@ export type ResponseValidationFailed = components['responses']['ValidationFailed
 export type ResponseBadRequest = components['responses']['BadRequest'];
 export type ResponsePayloadTooLarge = components['responses']['PayloadTooLarge'];
 export type ResponseUnsupportedMediaType = components['responses']['UnsupportedMediaType'];
+export type ResponseInspectedRequestNotFound = components['responses']['InspectedRequestNotFound'];
 export type ParameterControlToken = components['parameters']['ControlToken'];
 export type ParameterOutboxTo = components['parameters']['OutboxTo'];
+export type ParameterInspectorOperationId = components['parameters']['InspectorOperationId'];
+export type ParameterInspectorStatus = components['parameters']['InspectorStatus'];
+export type ParameterInspectorKeyId = components['parameters']['InspectorKeyId'];
+export type ParameterPage = components['parameters']['Page'];
+export type ParameterLimit = components['parameters']['Limit'];
+export type ParameterInspectedRequestIdPath = components['parameters']['InspectedRequestIdPath'];
+export type ParameterDeliveryEndpointId = components['parameters']['DeliveryEndpointId'];
+export type ParameterDeliveryRequestId = components['parameters']['DeliveryRequestId'];
 export type HeaderXRequestId = components['headers']['X-Request-Id'];
 export type HeaderRetryAfter = components['headers']['Retry-After'];
 export type $defs = Record<string, never>;
@@ -1139,6 +1674,258 @@ export interface operations {
             403: components["responses"]["CrossSiteRequest"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    listInspectedRequests: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only the requests routed to this operation (an `operationId` of the public contract or of
+                 *     this control surface, e.g. `emitDelta`). Requests that matched no operation have none.
+                 * @example emitDelta
+                 */
+                operationId?: components["parameters"]["InspectorOperationId"];
+                /**
+                 * @description Only the requests answered with this status: exact (`404`) or a class (`4xx`, `5xx`; the
+                 *     `x`s may be upper case).
+                 * @example 4xx
+                 */
+                status?: components["parameters"]["InspectorStatus"];
+                /**
+                 * @description Only the requests the auth gate let in with this API key (its `id`, `key_…`).
+                 * @example key_7Hq2mPx9Lr4sVb1c
+                 */
+                keyId?: components["parameters"]["InspectorKeyId"];
+                /**
+                 * @description The 1-based page number.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page, 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of recent requests, newest first (possibly none). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        statusCode: 200;
+                        data: components["schemas"]["InspectedRequestPage"];
+                    };
+                };
+            };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            421: components["responses"]["MisdirectedRequest"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    clearInspectedRequests: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history is empty. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        statusCode: 200;
+                        data: components["schemas"]["InspectorCleared"];
+                    };
+                };
+            };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            415: components["responses"]["ControlUnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    getInspectedRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
+            path: {
+                /**
+                 * @description The request's id, as its `X-Request-Id` response header and problem bodies give it.
+                 * @example req_4fT9kLm2Qx8Zp1Wd
+                 */
+                requestId: components["parameters"]["InspectedRequestIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        statusCode: 200;
+                        data: components["schemas"]["InspectedRequest"];
+                    };
+                };
+            };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            404: components["responses"]["InspectedRequestNotFound"];
+            421: components["responses"]["MisdirectedRequest"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    listSandboxWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only the deliveries to this webhook endpoint; none for an unknown id.
+                 * @example wh_8Gd3Lq7Zp2Xv5Nc9
+                 */
+                endpointId?: components["parameters"]["DeliveryEndpointId"];
+                /**
+                 * @description Only the deliveries of events announced by this request.
+                 * @example req_4fT9kLm2Qx8Zp1Wd
+                 */
+                requestId?: components["parameters"]["DeliveryRequestId"];
+                /**
+                 * @description The 1-based page number.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page, 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries, newest first (possibly none). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        statusCode: 200;
+                        data: components["schemas"]["SandboxWebhookDeliveryPage"];
+                    };
+                };
+            };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
+            421: components["responses"]["MisdirectedRequest"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["StorageUnavailable"];
+        };
+    };
+    listSandboxWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The 1-based page number.
+                 * @example 1
+                 */
+                page?: components["parameters"]["Page"];
+                /**
+                 * @description Items per page, 1 to 100.
+                 * @example 20
+                 */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: {
+                /**
+                 * @description The control token, when the sandbox was started with one (`--control-token TOKEN`, or
+                 *     `controlToken` in `startSandbox`; 1 to 256 visible ASCII characters): then every control
+                 *     request must send it (`401` otherwise). A sandbox without a token ignores it.
+                 */
+                "X-Sandbox-Control-Token"?: components["parameters"]["ControlToken"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of endpoints, newest first (possibly none). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        statusCode: 200;
+                        data: components["schemas"]["SandboxWebhookEndpointPage"];
+                    };
+                };
+            };
+            401: components["responses"]["ControlTokenRequired"];
+            403: components["responses"]["CrossSiteRequest"];
             421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["StorageUnavailable"];
