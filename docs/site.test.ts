@@ -7,16 +7,17 @@
 //
 // Without /usr/bin/chromium the file is skipped, with a message, on a developer machine; under
 // CI (CI set) it fails instead: .ci/run installs Chromium before `npm test`.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import MarkdownIt from 'markdown-it';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
 import { buildSite, type BuildResult } from './build/build.ts';
 import { codeSamplesFor, LABELS } from './build/code-samples.ts';
 import { listOperations, readBundle, referenceRoute, ROOT, slug } from './build/contract.ts';
-import { GUIDES, REFERENCE } from './build/layout.ts';
+import { GUIDES, markdownTwin, REFERENCE } from './build/layout.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -118,6 +119,7 @@ describe.skipIf(skip)(`the docs site in Chromium${skip ? ` (skipped: ${CHROMIUM}
       expect(await page.locator('main h1').count(), `${guide.file} has one title`).toBe(1);
       expect(await page.locator('.site-header .brand').count()).toBe(1);
       expect(await page.locator('.site-nav a[aria-current="page"]').innerText()).toBe(guide.label);
+      expect(await page.locator('link[rel="alternate"][type="text/markdown"]').getAttribute('href'), guide.file).toBe(markdownTwin(guide.file));
       idsByPage.set(guide.file, new Set(await page.$$eval('[id]', (elements) => elements.map((e) => e.id))));
       const found = await page.$$eval('a[href]', (anchors) => anchors.map((a) => ({ href: a.getAttribute('href') ?? '', absolute: (a as unknown as { href: string }).href })));
       for (const link of found) links.push({ from: guide.file, href: link.href, url: new URL(link.absolute) });
@@ -204,6 +206,129 @@ describe.skipIf(skip)(`the docs site in Chromium${skip ? ` (skipped: ${CHROMIUM}
     await page.goto(`${base}quick-start.html`, { waitUntil: 'load' });
     await page.screenshot({ path: join(REPORTS, 'docs-quick-start.png') });
   }, 180_000);
+
+  it('publishes llms.txt, llms-full.txt and a Markdown twin of every page, served with their content types', async () => {
+    const read = (file: string) => readFileSync(join(built.outDir, file), 'utf8');
+    // llms.txt (llmstxt.org): an H1, a blockquote summary, then sections of "- [title](link): description".
+    const llms = read('llms.txt');
+    const lines = llms.split('\n');
+    expect(lines[0]).toMatch(/^# \S/);
+    expect(lines.find((l) => l.trim() !== '' && l !== lines[0])).toMatch(/^> \S/);
+    const sections = new Map<string, Array<{ title: string; href: string; description: string }>>();
+    let section = '';
+    for (const line of lines) {
+      if (line.startsWith('## ')) sections.set((section = line.slice(3)), []);
+      else if (line.startsWith('- ')) {
+        const link = /^- \[([^\]]+)\]\(([^)\s]+)\): (\S.*)$/.exec(line);
+        expect(link, `llms.txt: ${line}`).not.toBeNull();
+        expect(section, `llms.txt: ${line} is under a section`).not.toBe('');
+        sections.get(section)!.push({ title: link![1]!, href: link![2]!, description: link![3]! });
+      }
+    }
+    const links = [...sections.values()].flat();
+    for (const { href } of links) expect(existsSync(join(built.outDir, href)), `llms.txt links ${href}`).toBe(true);
+    expect(sections.get('Guides')!.map((l) => l.href)).toEqual(GUIDES.map((g) => markdownTwin(g.file)));
+    expect(sections.get('Reference')!.map((l) => l.href)).toContain(markdownTwin(REFERENCE.file));
+    expect(links.map((l) => l.href)).toContain('llms-full.txt');
+
+    // Each twin carries every heading of its page; no link of a twin points at a missing file or an op: placeholder.
+    const headingsOfHtml = (html: string) =>
+      [...html.replace(/^[\s\S]*?<main[^>]*>|<\/main>[\s\S]*$/g, '').matchAll(/<h[1-6][^>]*>([\s\S]*?)<\/h[1-6]>/g)].map((m) =>
+        m[1]!.replace(/<[^>]+>/g, '').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').trim(),
+      );
+    const headingsOfMarkdown = (markdown: string) =>
+      markdown
+        .replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1\s*$/gm, '')
+        .split('\n')
+        .filter((l) => /^#{1,6} /.test(l))
+        .map((l) => l.replace(/^#+ /, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/`/g, '').trim());
+    const full = read('llms-full.txt');
+    for (const file of [...GUIDES.map((g) => g.file), REFERENCE.file]) {
+      const twin = read(markdownTwin(file));
+      expect(full, `llms-full.txt has ${markdownTwin(file)}`).toContain(twin.trim());
+      for (const [, href] of new MarkdownIt().render(twin).matchAll(/<a href="([^"]*)"/g)) {
+        if (/^(https?:|mailto:)/.test(href!)) continue;
+        expect(href, `${markdownTwin(file)}`).not.toMatch(/^op:/);
+        const target = href!.split('#')[0]!;
+        if (target) expect(existsSync(join(built.outDir, target)), `${markdownTwin(file)} links ${href}`).toBe(true);
+      }
+      if (file === REFERENCE.file) continue;
+      const missing = headingsOfHtml(read(file)).filter((h) => !headingsOfMarkdown(twin).includes(h));
+      expect(missing, `headings of ${file} missing from its twin`).toEqual([]);
+    }
+    const reference = read(markdownTwin(REFERENCE.file));
+    const operations = listOperations(readBundle());
+    for (const op of operations) {
+      expect(reference, op.operationId).toContain(`\n### ${op.operationId}\n`);
+      expect(reference, op.operationId).toContain(op.kind === 'webhook' ? `Event \`${op.path}\`` : `\`${op.method.toUpperCase()} ${op.path}\``);
+    }
+    for (const code of readBundle().components.schemas.ProblemCode.enum as string[]) expect(reference).toContain(`| \`${code}\` |`);
+
+    // Served by the sandbox with their types.
+    for (const [file, type] of [
+      ['llms.txt', 'text/plain; charset=utf-8'],
+      ['llms-full.txt', 'text/plain; charset=utf-8'],
+      ['quick-start.md', 'text/markdown; charset=utf-8'],
+      ['reference.md', 'text/markdown; charset=utf-8'],
+      ['search-index.json', 'application/json; charset=utf-8'],
+      ['assets/search.js', 'text/javascript; charset=utf-8'],
+      ['assets/minisearch.js', 'text/javascript; charset=utf-8'],
+    ]) {
+      const response = await fetch(`${base}${file}`);
+      expect(response.status, file).toBe(200);
+      expect(response.headers.get('content-type'), file).toBe(type);
+      expect(await response.text(), file).toBe(read(file!));
+    }
+  });
+
+  it('searches guides, operations and problem codes in the page, and a result leads to its anchor', async () => {
+    const search = async (query: string) => {
+      await page.locator('#site-search-input').fill(query);
+      await page.locator('#site-search-results a').first().waitFor({ state: 'visible', timeout: 10_000 });
+      return page.$$eval('#site-search-results a', (anchors) =>
+        anchors.map((a) => ({ href: a.getAttribute('href') ?? '', kind: a.getAttribute('data-kind') ?? '', text: (a as unknown as { innerText: string }).innerText })),
+      );
+    };
+    const at = () => page.evaluate(() => (globalThis as unknown as { location: { pathname: string; hash: string } }).location);
+    /** The element the URL's fragment names is on the page and scrolled into view below the sticky header. */
+    const targetInView = (id: string) =>
+      page.evaluate((id) => {
+        const { document, innerHeight } = globalThis as unknown as { document: { getElementById(id: string): { getBoundingClientRect(): { top: number } } | null }; innerHeight: number };
+        const element = document.getElementById(id);
+        const top = element?.getBoundingClientRect().top;
+        return top !== undefined && top >= 0 && top < innerHeight;
+      }, id);
+
+    await page.goto(`${base}quick-start.html`, { waitUntil: 'load' });
+    // An operation by its operationId: the first result is the operation, in the reference.
+    let results = await search('recordDelta');
+    expect(results[0]).toMatchObject({ kind: 'operation', href: `${base}${REFERENCE.file}#/balance/recorddelta` });
+    expect(results[0]!.text).toContain('Record a delta');
+    mkdirSync(REPORTS, { recursive: true });
+    await page.screenshot({ path: join(REPORTS, 'docs-search.png') });
+    await page.locator('#site-search-input').press('Enter');
+    await page.waitForSelector('#redoc [id="balance/recorddelta"]', { timeout: 20_000 });
+    expect(await at()).toMatchObject({ pathname: `/docs/${REFERENCE.file}`, hash: '#/balance/recorddelta' });
+
+    // A problem code, from the reference page's header: its row of the errors table.
+    results = await search('rate_limited');
+    expect(results[0]).toMatchObject({ kind: 'problem code', href: `${base}errors.html#rate_limited` });
+    await page.locator('#site-search-results a').first().click();
+    await page.waitForURL(`${base}errors.html#rate_limited`);
+    expect(await targetInView('rate_limited')).toBe(true);
+
+    // A guide section by its heading, with ↓ and Enter; and a query with no match says so.
+    results = await search('verifying signatures');
+    expect(results[0]).toMatchObject({ kind: 'guide', href: `${base}webhooks.html#verifying-signatures` });
+    await page.locator('#site-search-input').press('ArrowDown');
+    await page.locator('#site-search-input').press('ArrowUp');
+    await page.locator('#site-search-input').press('Enter');
+    await page.waitForURL(`${base}webhooks.html#verifying-signatures`);
+    expect(await targetInView('verifying-signatures')).toBe(true);
+    await page.locator('#site-search-input').fill('zzqxvw');
+    await expect.poll(() => page.locator('#site-search-status').innerText()).toBe('Nothing found for "zzqxvw".');
+    expect(await page.locator('#site-search-results').isHidden()).toBe(true);
+  });
 
   it('loads nothing from another origin and logs no error', () => {
     expect(offsite).toEqual([]);

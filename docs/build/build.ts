@@ -5,7 +5,9 @@
 //                              copy of the bundle with generated x-codeSamples on every operation
 //   openapi.yaml, openapi.json the public bundle (generated/), for download
 //   openapi.docs.json          the docs-only bundle (the public one + x-codeSamples)
-//   assets/                    one stylesheet, the icon; no fonts, no scripts from elsewhere
+//   assets/                    stylesheets, the icon, the search box's script; nothing from elsewhere
+//   <page>.md, llms.txt, llms-full.txt, search-index.json
+//                              the Markdown twins, llms.txt and the search index (agent-docs.ts)
 //
 // The build fails on a guide link to a page, anchor or operation that does not exist, on an
 // operation without code samples, and on anything in the reference that would be fetched from
@@ -16,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { writeAgentDocs, type AgentDocsResult, type GuideSource } from './agent-docs.ts';
 import { withCodeSamples } from './code-samples.ts';
 import { listOperations, readBundle, referenceRoute, ROOT, slug, type Json, type Operation } from './contract.ts';
 import { GUIDES, guidePage, headTags, REFERENCE, siteHeader } from './layout.ts';
@@ -34,6 +37,8 @@ export type BuildResult = {
   outDir: string;
   pages: Array<{ file: string; title: string }>;
   operations: Array<Pick<Operation, 'operationId' | 'summary' | 'tag' | 'kind' | 'method' | 'path'> & { route: string }>;
+  /** The Markdown twins, llms.txt and the search index (docs/build/agent-docs.ts). */
+  agentDocs: AgentDocsResult;
   ms: number;
 };
 
@@ -82,7 +87,7 @@ function referenceTemplate(): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
-  ${headTags('API reference · PacSpace docs')}
+  ${headTags('API reference · PacSpace docs', REFERENCE.file)}
   {{{redocHead}}}
 </head>
 <body class="reference">
@@ -223,6 +228,7 @@ export async function buildSite(outDir = SITE_DIR): Promise<BuildResult> {
     operations: () => operationsIndex(publicSpec, plainOperations),
   };
   const pages: BuildResult['pages'] = [];
+  const guideSources: GuideSource[] = [];
   for (const page of GUIDES) {
     const markdown = readFileSync(join(GUIDES_DIR, page.source!), 'utf8');
     const rendered = renderer.render(markdown);
@@ -232,6 +238,7 @@ export async function buildSite(outDir = SITE_DIR): Promise<BuildResult> {
       return make();
     });
     writeFileSync(join(outDir, page.file), guidePage(page, rendered, { version: publicSpec.info.version }));
+    guideSources.push({ file: page.file, title: rendered.title, markdown, html: rendered.html });
     pages.push({ file: page.file, title: rendered.title });
   }
 
@@ -242,6 +249,7 @@ export async function buildSite(outDir = SITE_DIR): Promise<BuildResult> {
     ...operations.map((op) => referenceRoute(op)),
     ...(publicSpec.tags ?? []).map((tag: Json) => `#/${slug(tag.name)}`),
   ]);
+  const agentDocs = writeAgentDocs({ outDir, spec: publicSpec, guides: guideSources, referenceFile: REFERENCE.file, referenceRoutes: routes });
   checkLinks(
     outDir,
     GUIDES.map((p) => p.file),
@@ -260,6 +268,7 @@ export async function buildSite(outDir = SITE_DIR): Promise<BuildResult> {
       path,
       route: referenceRoute({ tag, operationId }),
     })),
+    agentDocs,
     ms: Math.round(performance.now() - started),
   };
 }

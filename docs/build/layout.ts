@@ -44,15 +44,29 @@ export function siteHeader(current: string): string {
     ${link(REFERENCE.file, REFERENCE.label)}
     <a href="openapi.yaml" download>openapi.yaml</a>
   </nav>
+  <div class="site-search" role="search">
+    <label class="visually-hidden" for="site-search-input">Search the docs</label>
+    <input id="site-search-input" type="search" placeholder="Search guides and reference  /" autocomplete="off" spellcheck="false" role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="site-search-results">
+    <div class="site-search-panel">
+      <ul id="site-search-results" class="site-search-results" role="listbox" aria-label="Search results" hidden></ul>
+      <p id="site-search-status" class="site-search-status" role="status" hidden></p>
+    </div>
+  </div>
 </header>`;
 }
 
-export function headTags(title: string): string {
+/** `quick-start.html` → `quick-start.md`: the page's Markdown twin (docs/build/markdown-twins.ts). */
+export const markdownTwin = (file: string) => file.replace(/\.html$/, '.md');
+
+/** The head of every page; `file` names the page, whose Markdown twin it links for agents. */
+export function headTags(title: string, file?: string): string {
   return `<meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${escapeHtml(title)}</title>
   <link rel="icon" href="assets/favicon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="assets/site.css">`;
+  <link rel="stylesheet" href="assets/site.css">
+  <link rel="stylesheet" href="assets/search.css">${file ? `\n  <link rel="alternate" type="text/markdown" href="${markdownTwin(file)}">` : ''}
+  <script src="assets/search.js" defer></script>`;
 }
 
 export function guidePage(page: Page, content: { html: string; title: string; headings: Heading[] }, meta: { version: string }): string {
@@ -67,7 +81,7 @@ export function guidePage(page: Page, content: { html: string; title: string; he
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
-  ${headTags(title)}
+  ${headTags(title, page.file)}
 </head>
 <body class="guide">
 ${siteHeader(page.file)}
@@ -91,7 +105,7 @@ ${content.html}
     ${toc ? `<p class="nav-title">On this page</p>\n    <ul>\n        ${toc}\n    </ul>` : ''}
   </aside>
 </div>
-<footer class="site-footer">PacSpace API ${escapeHtml(meta.version)} · built from the contract (<a href="openapi.yaml" download>openapi.yaml</a>) · works offline</footer>
+<footer class="site-footer">PacSpace API ${escapeHtml(meta.version)} · built from the contract (<a href="openapi.yaml" download>openapi.yaml</a>) · works offline · <a href="${markdownTwin(page.file)}">this page as Markdown</a> · <a href="llms.txt">llms.txt</a></footer>
 </body>
 </html>
 `;

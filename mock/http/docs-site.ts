@@ -25,6 +25,8 @@ const TYPES: Record<string, string> = {
   '.yaml': 'application/yaml; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.txt': 'text/plain; charset=utf-8',
+  // The pages' Markdown twins (RFC 7763); llms.txt and llms-full.txt are .txt.
+  '.md': 'text/markdown; charset=utf-8',
 };
 
 /**
