@@ -27,7 +27,8 @@ const parser = new MarkdownIt({ html: true });
  * names): `headings` in order, with their level and text.
  */
 export function headingsOf(markdown: string) {
-  return createRenderer({ operationHref: () => undefined }).render(markdown).headings;
+  // An op: link left over is the link check's to report; here it must not stop the reading.
+  return createRenderer({ operationHref: () => '#' }).render(markdown).headings;
 }
 
 /** Reads the anchors of reference.md back from the file itself, so links can never name a missing one. */

@@ -4,9 +4,10 @@
 // request body schema, its responses with the problem codes each can carry, and the same
 // generated code samples the HTML reference shows; then every problem code.
 //
-// Anchors are predictable for agents and for the guides' twins: `### recordDelta` is
-// `reference.md#recorddelta`, a tag's `## API keys` is `reference.md#api-keys` (the renderer's
-// heading slugs; see twinAnchors in markdown-twins.ts, which reads them back from this file).
+// Each operation's heading is its operationId, so `reference.md#recorddelta` finds it; a tag's
+// heading is its name (`## API keys`, whose id is `api-keys-1` when the overview has an
+// `### API keys` before it). Links to both are made by twinAnchors (markdown-twins.ts), which
+// reads the ids back from this file with the site's own heading slugs.
 import type { CodeSample } from './code-samples.ts';
 import { deref, type Json, type Operation } from './contract.ts';
 import type { ProblemCodeRow } from './problem-codes.ts';
