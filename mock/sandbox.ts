@@ -1,6 +1,9 @@
 // Builds and starts a sandbox: services, the app, and one listener per environment
 // (production: Dashboard API + pk_live_ keys; sandbox: pk_test_ keys).
 import type { Server } from 'node:http';
+import { checkChaosSettings } from './chaos/check.ts';
+import { createChaos } from './chaos/policy.ts';
+import type { ChaosSettings } from './chaos/settings.ts';
 import { createApp, MAX_BODY_BYTES, type IncomingRequest, type OutgoingResponse } from './app.ts';
 import { controlHandlers } from './control/handlers.ts';
 import { hashPassword } from './security/secrets.ts';
@@ -54,6 +57,12 @@ export type SandboxOptions = {
   passwordHashing?: PasswordHashingOptions;
   /** Both listeners' header, request and keep-alive timeouts and connections per client address (http/listener.ts). */
   connections?: ListenerLimits;
+  /**
+   * Chaos from the start (`--chaos FILE`): the control contract's ChaosSettings, checked as
+   * `PUT /__sandbox/chaos` checks them (a RangeError otherwise); seeded with `seed` unless
+   * they have their own.
+   */
+  chaos?: ChaosSettings;
 };
 
 export type RunningSandbox = {
@@ -90,8 +99,9 @@ export async function createServices(
       login: createRateLimiter(clock, { capacity: config.loginFailures.limit, refillPerSecond: config.loginFailures.limit / (config.loginFailures.windowMs / 1000) }),
     },
     passwords: createPasswordHashing(options.passwordHashing),
+    chaos: createChaos({ ...(options.seed === undefined ? {} : { sandboxSeed: options.seed }), ...(options.chaos ? { settings: chaosSettings(options.chaos) } : {}) }),
   };
-  services.webhooks = createWebhookDispatcher(services, (message) => log.error(message));
+  services.webhooks = createWebhookDispatcher(services, (message) => log.error(message), { deliveryChaos: services.chaos!.delivery });
   return services;
 }
 
@@ -119,6 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   // Bad limits are a RangeError before anything is opened.
   const connections = listenerLimits(options.connections);
   checkPasswordHashingOptions(options.passwordHashing);
+  if (options.chaos) chaosSettings(options.chaos);
   const log = createLogger(options.logLevel ?? 'warn');
   const store = await openStore(options, log);
   const services = await createServices(config, options, store, log);
@@ -202,4 +213,11 @@ async function demoAccount(services: Services, seed: number, passwordHash?: Prom
   const who = demoIdentity(seed);
   if (services.store.state.usersByEmail.has(who.email)) return { restoredDemo: who };
   return { demo: await seedDemoAccount(services, seed, passwordHash) };
+}
+
+/** `chaos` as startSandbox takes it: checked against the control contract, else a RangeError. */
+function chaosSettings(settings: ChaosSettings): ChaosSettings {
+  const checked = checkChaosSettings(settings);
+  if (!checked.ok) throw new RangeError(`chaos: ${checked.problem}`);
+  return checked.settings;
 }

@@ -1,4 +1,5 @@
 // Everything a request may touch, built once per sandbox and passed down explicitly.
+import type { Chaos } from './chaos/policy.ts';
 import type { RateLimiter } from './gate/rate-limiter.ts';
 import type { PasswordHashing } from './security/password-hashing.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -44,6 +45,8 @@ export type Services = {
   /** Work due at instants of the sandbox clock (confirmations, activations, webhook retries). */
   scheduler: Scheduler;
   webhooks: WebhookOutbound;
+  /** The chaos settings in force and their decisions (mock/chaos/); `/__sandbox/chaos` changes them. */
+  chaos?: Chaos;
 };
 
 /** Something that happened which webhook endpoints may subscribe to (the contract's `webhooks`). */

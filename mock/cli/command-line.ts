@@ -1,6 +1,7 @@
 // The command line of `pacspace-sandbox`: what to do (help, version, or start with these
 // options), or a UsageError that says what is wrong with it in one line.
 import { parseArgs } from 'node:util';
+import { ChaosFileError, readChaosFile } from '../chaos/file.ts';
 import { isControlToken } from '../control/guard.ts';
 import { normalizeAllowedHost } from '../http/host-check.ts';
 import { isPort } from '../http/listener.ts';
@@ -21,6 +22,7 @@ export const usage = `Usage: pacspace-sandbox [options]
   --data-key-file FILE  the key sealing the journal's secrets (default DIR/data.key)
   --no-control          do not serve the /__sandbox/ control surface
   --control-token TOKEN control requests must send X-Sandbox-Control-Token: TOKEN (default: none needed)
+  --chaos FILE          start with the chaos settings of this JSON file (see PUT /__sandbox/chaos; default: none)
   --allowed-host HOST   also answer requests for this Host (HOST: with the listener's port; HOST:PORT: exactly);
                         repeatable. Always answered: localhost, 127.0.0.1, [::1] and --host
   --log-level LEVEL     silent | error | warn | info | debug (default info; debug logs one line per request)
@@ -48,6 +50,7 @@ const OPTIONS = {
   data: { type: 'string' },
   repair: { type: 'boolean', default: false },
   'data-key-file': { type: 'string' },
+  chaos: { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', default: false },
@@ -88,6 +91,7 @@ export function parseCommandLine(args: string[]): Command {
       ...(values.data ? { dataDir: values.data } : {}),
       ...(values.repair ? { repair: true } : {}),
       ...(values['data-key-file'] ? { dataKeyFile: values['data-key-file'] } : {}),
+      ...(values.chaos === undefined ? {} : { chaos: chaosFile(values.chaos) }),
       logLevel,
     },
   };
@@ -103,6 +107,17 @@ function controlOptions(token: string | undefined, hosts: string[] | undefined, 
     return host;
   });
   return { ...(token === undefined ? {} : { controlToken: token }), ...(allowedHosts.length ? { allowedHosts } : {}) };
+}
+
+/** `--chaos FILE`, read and checked against the control contract now, not at the first request. */
+function chaosFile(file: string) {
+  if (file === '') throw new UsageError('--chaos must name a file');
+  try {
+    return readChaosFile(file);
+  } catch (error) {
+    if (error instanceof ChaosFileError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function wholeNumber(flag: string, value: string): number {

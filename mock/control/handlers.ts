@@ -8,6 +8,7 @@ import { demoAccountEvents, type DemoAccount } from '../demo/seed-demo.ts';
 import type { Services } from '../services.ts';
 import { normalizeEmail, type OutboxMessage } from '../state/projections.ts';
 import { iso, ok, type Handlers } from '../domain/handler.ts';
+import { chaosHandlers } from '../chaos/handlers.ts';
 
 type ResetResult = components['schemas']['ResetResult'];
 type DemoAccountView = components['schemas']['DemoAccount'];
@@ -103,4 +104,7 @@ export const controlHandlers: Handlers = {
     }
     return ok(200, rateLimitSettings(services));
   },
+
+  // GET, PUT and DELETE /__sandbox/chaos.
+  ...chaosHandlers,
 };

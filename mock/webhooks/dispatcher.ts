@@ -8,12 +8,14 @@
 // `retryDelaysMs.length + 1` attempts (at most the contract's 6) have failed. Redirects are
 // never followed. A target that is the sandbox's own listener (mock/webhooks/self-target.ts,
 // judged after DNS resolution) is never sent anything: the attempt is recorded with the reason
-// and the delivery is failed at once.
+// and the delivery is failed at once. Chaos (`deliveryChaos`, mock/chaos/) may hold an attempt
+// back, drop a receiver's answer (a failed attempt, retried) or send a delivery twice.
 import { performance } from 'node:perf_hooks';
 import { signatureHeader } from '../../protocol/webhook-signature.ts';
 import type { Announcement, Services, WebhookOutbound } from '../services.ts';
 import { StorageUnavailableError } from '../state/storage.ts';
 import { signingSecrets, type WebhookDeliveryAttempted } from '../state/webhooks.ts';
+import { DROPPED_ANSWER_ERROR, type DeliveryChaos, type DeliveryChaosDecision } from './delivery-chaos.ts';
 import { announcement, isWebhookEventType } from './envelope.ts';
 import { postWebhook } from './post.ts';
 import { ownPorts, SelfTargetError } from './self-target.ts';
@@ -30,8 +32,17 @@ export type WebhookDispatcher = WebhookOutbound & {
   inFlight(): number;
 };
 
-export function createWebhookDispatcher(services: Services, onError: (message: string) => void = () => {}): WebhookDispatcher {
+export type DispatcherOptions = {
+  /** Asked once per attempt, before it is made: hold it back, drop the answer, send it twice. */
+  deliveryChaos?: DeliveryChaos;
+};
+
+type ChaosDecided = { attempt: number; decision: DeliveryChaosDecision | undefined; heldUntil?: number };
+
+export function createWebhookDispatcher(services: Services, onError: (message: string) => void = () => {}, options: DispatcherOptions = {}): WebhookDispatcher {
   const inFlight = new Set<string>();
+  /** Chaos: the decision for a delivery's next attempt (asked once), and until when it is held back. */
+  const chaosDecisions = new Map<string, ChaosDecided>();
   /** Deliveries with a retry armed on the scheduler, and for when. */
   const armed = new Map<string, number>();
   const stopping = new AbortController();
@@ -66,9 +77,11 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
     const w = webhooks();
     const now = services.clock.now();
     for (const id of armed.keys()) if (!w.pending.has(id)) armed.delete(id);
+    for (const id of chaosDecisions.keys()) if (!w.pending.has(id)) chaosDecisions.delete(id);
     for (const id of w.pending) {
       if (inFlight.has(id)) continue;
-      const due = w.deliveries.get(id)!.nextAttemptAt ?? now;
+      const delivery = w.deliveries.get(id)!;
+      const due = Math.max(delivery.nextAttemptAt ?? now, heldUntil(id, delivery.attempts.length + 1));
       if (due <= now) {
         inFlight.add(id);
         armed.delete(id);
@@ -84,6 +97,21 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
     }
   }
 
+  /** Chaos's decision for attempt `number` of a delivery, asked once however often the attempt is started. */
+  function chaosFor(id: string, number: number, eventType: string) {
+    const known = chaosDecisions.get(id);
+    if (known?.attempt === number) return known;
+    const decided: ChaosDecided = { attempt: number, decision: options.deliveryChaos?.({ deliveryId: id, eventType, attempt: number }) };
+    chaosDecisions.set(id, decided);
+    return decided;
+  }
+
+  /** When chaos releases a held attempt (0: not held). */
+  function heldUntil(id: string, number: number): number {
+    const known = chaosDecisions.get(id);
+    return known?.attempt === number ? (known.heldUntil ?? 0) : 0;
+  }
+
   async function attempt(id: string) {
     try {
       const w = webhooks();
@@ -94,6 +122,12 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
 
       const { timeoutMs, retryDelaysMs } = services.config.webhooks;
       const number = delivery.attempts.length + 1;
+      const chaos = chaosFor(id, number, event.type);
+      if (chaos.decision && chaos.decision.holdMs > 0 && chaos.heldUntil === undefined) {
+        // Held back: `finally` calls flush, which arms the scheduler for the release.
+        chaos.heldUntil = services.clock.now() + chaos.decision.holdMs;
+        return;
+      }
       const attemptedAt = services.clock.now();
       // The signature's timestamp is real time, not the sandbox clock: it guards the wire against
       // replays and receivers judge it by their own clock, so moving the sandbox clock (say, to
@@ -119,6 +153,11 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
         // Redirects are not followed: they count as failed attempts (the contract's 5XX note).
         responseStatus = await postWebhook(endpoint.url, { headers, body, signal, ownPorts: () => ownPorts(services.config), maxResponseBytes: MAX_RESPONSE_BYTES });
         if (responseStatus < 200 || responseStatus > 299) error = `non-2xx response status ${responseStatus}`;
+        else if (chaos.decision?.dropAnswer) [responseStatus, error] = [null, DROPPED_ANSWER_ERROR];
+        else if (chaos.decision?.duplicate) {
+          // The same delivery once more, as a sender that did not see the first answer would.
+          await postWebhook(endpoint.url, { headers, body, signal, ownPorts: () => ownPorts(services.config), maxResponseBytes: MAX_RESPONSE_BYTES }).catch(() => {});
+        }
       } catch (failure) {
         refused = failure instanceof SelfTargetError;
         error = refused ? (failure as SelfTargetError).message : describeFailure(failure, timeoutMs);
@@ -145,6 +184,7 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
         nextAttemptAt: outcome === 'retry' ? endedAt + (retryDelaysMs[number - 1] ?? 0) : null,
       };
       await services.store.commit(recorded);
+      chaosDecisions.delete(id);
     } catch (failure) {
       if (failure instanceof StorageUnavailableError) {
         // The attempt could not be recorded, so the delivery is still due: try again once the
