@@ -1,0 +1,204 @@
+// Compares two bundled contracts with `redocly diff` (Redocly's diff rules, every one rated
+// `major`) and sorts its report into breaking and non-breaking changes, each described in words
+// a changelog can carry. Redocly decides what breaks a client; this module only reads its JSON
+// report, narrows one documented exception (open enums) and names where each change is.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { deref, resolvePointer, type Json } from '../../contract/document.ts';
+import { HTTP_METHODS, listOperations } from '../../contract/operations.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(here, '..', '..');
+const redocly = join(ROOT, 'node_modules', '.bin', 'redocly');
+const diffConfig = join(here, 'redocly-diff.yaml');
+
+/**
+ * Enums the contract declares open: clients must accept values they do not know, so a value
+ * added to one is not breaking even in a response. ProblemCode's description says so ("New
+ * codes may be added; existing ones never change meaning").
+ */
+export const OPEN_ENUMS = ['#/components/schemas/ProblemCode'];
+
+export type Impact = 'major' | 'minor' | 'patch';
+
+export type Change = {
+  /** `major` breaks a client; `minor` adds; `patch` neither (descriptions, examples, looser bounds). */
+  impact: Impact;
+  breaking: boolean;
+  /** Where, in words: `` `POST /api/v1/balance/delta` (recordDelta) request body › application/json › referenceId ``. */
+  where: string;
+  /** What happened: Redocly's messages for a breaking change, else `property added` and the like. */
+  what: string;
+  /** The Redocly diff rules that rated it (empty for non-breaking changes). */
+  rules: string[];
+  /** The JSON pointer of the change in the compared documents. */
+  pointer: string;
+};
+
+export type ContractDiff = {
+  baseVersion: string;
+  revisionVersion: string;
+  changes: Change[];
+};
+
+/** One change of `redocly diff --format json` (report version 1), as far as it is read here. */
+type ReportChange = {
+  path: string;
+  typeName: string;
+  kind: 'added' | 'removed' | 'modified';
+  impact: Impact;
+  verdicts: Array<{ ruleId: string; impact: Impact; message: string }>;
+  base?: { value?: Json };
+  revision?: { value?: Json };
+};
+
+/** Runs `redocly diff` on two bundled documents (JSON or YAML files) and returns its parsed report. */
+async function redoclyDiff(baseFile: string, revisionFile: string): Promise<{ changes: ReportChange[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'contract-diff-'));
+  const out = join(dir, 'report.json');
+  try {
+    // --fail-on none: the verdict is ours (it depends on info.version); a non-zero exit is then
+    // a real failure (a file that does not parse, an unknown option).
+    await promisify(execFile)(redocly, ['diff', baseFile, revisionFile, '--config', diffConfig, '--format', 'json', '--output', out, '--fail-on', 'none'], {
+      cwd: ROOT,
+      env: { ...process.env, REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true', REDOCLY_TELEMETRY: 'off', NO_COLOR: '1' },
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((error: { stderr?: string; message: string }) => {
+      throw new Error(`redocly diff ${baseFile} ${revisionFile} failed: ${(error.stderr || error.message).trim()}`);
+    });
+    const report = JSON.parse(await readFile(out, 'utf8'));
+    if (report.reportVersion !== '1' || !Array.isArray(report.changes)) {
+      throw new Error(`redocly diff wrote a report this script does not know (reportVersion ${report.reportVersion})`);
+    }
+    return report;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const unescape = (token: string) => token.replace(/~1/g, '/').replace(/~0/g, '~');
+const tokensOf = (pointer: string) => pointer.replace(/^#\/?/, '').split('/').filter((t) => t !== '').map(unescape);
+
+/** The node a pointer names, following the `$ref`s it passes through; the last node is returned as written (a `$ref` stays one). */
+function nodeThroughRefs(doc: Json, pointer: string): Json {
+  let node: Json = doc;
+  for (const token of tokensOf(pointer)) {
+    node = deref(doc, node)?.[token];
+    if (node === undefined) return undefined;
+  }
+  return node;
+}
+
+/** A value added to an enum the contract declares open (OPEN_ENUMS) is not breaking. */
+function addsToOpenEnum(change: ReportChange, revision: Json): boolean {
+  if (change.verdicts.length === 0 || !change.verdicts.every((v) => v.ruleId === 'enum-values-added')) return false;
+  const target = deref(revision, nodeThroughRefs(revision, change.path));
+  return OPEN_ENUMS.some((pointer) => resolvePointer(revision, pointer) === target);
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  PathItem: 'path',
+  Operation: 'operation',
+  Parameter: 'parameter',
+  RequestBody: 'request body',
+  Response: 'response',
+  MediaType: 'media type',
+  Header: 'header',
+  Schema: 'schema',
+  Info: 'info',
+  Server: 'server',
+  SecurityRequirement: 'security requirement',
+  SecurityScheme: 'security scheme',
+  Example: 'example',
+  Link: 'link',
+};
+
+/** The words for a change's place: the operation (or webhook) and the steps below it. */
+function describeWhere(pointer: string, change: ReportChange, operationIds: Map<string, string>): string {
+  const tokens = tokensOf(pointer);
+  const words: string[] = [];
+  let rest = tokens;
+  if ((tokens[0] === 'paths' || tokens[0] === 'webhooks') && tokens[1] !== undefined) {
+    const name = tokens[1];
+    const method = tokens[2];
+    if (method && (HTTP_METHODS as readonly string[]).includes(method)) {
+      const id = operationIds.get(`${tokens[0]}/${name}/${method}`);
+      words.push(tokens[0] === 'webhooks' ? `webhook \`${name}\`${id ? ` (${id})` : ''}` : `\`${method.toUpperCase()} ${name}\`${id ? ` (${id})` : ''}`);
+      rest = tokens.slice(3);
+    } else {
+      words.push(tokens[0] === 'webhooks' ? `webhook \`${name}\`` : `\`${name}\``);
+      rest = tokens.slice(2);
+    }
+  } else {
+    words.push(`\`#/${tokens.join('/')}\``);
+    rest = [];
+  }
+  const steps: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i]!;
+    const next = rest[i + 1];
+    if (token === 'requestBody') steps.push('request body');
+    else if (token === 'responses' && next !== undefined) (steps.push(`${next} response`), i++);
+    else if (token === 'content' && next !== undefined) (steps.push(next), i++);
+    else if (token === 'headers' && next !== undefined) (steps.push(`header ${next}`), i++);
+    else if (token === 'parameters' && next !== undefined) {
+      const parameter = change.base?.value ?? change.revision?.value;
+      steps.push(i + 2 === rest.length && parameter?.name ? `${parameter.in} parameter ${parameter.name}` : `parameter ${next}`);
+      i++;
+    } else if (token === 'properties' && next !== undefined) (steps.push(next), i++);
+    else if (token === 'items') steps.push('[items]');
+    else if (token !== 'schema') steps.push(token);
+  }
+  return [words.join(''), ...steps].join(' › ');
+}
+
+/** `info` changes that are only the version bump itself are not changes of the contract. */
+function onlyVersionChanged(change: ReportChange): boolean {
+  if (change.path !== '#/info' || change.kind !== 'modified') return false;
+  const strip = (info: Json) => JSON.stringify({ ...(info ?? {}), version: undefined });
+  return strip(change.base?.value) === strip(change.revision?.value);
+}
+
+function operationIdsOf(doc: Json): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const op of listOperations(doc)) ids.set(`paths/${op.path}/${op.method}`, op.operationId);
+  for (const [name, item] of Object.entries<Json>(doc.webhooks ?? {})) {
+    for (const method of HTTP_METHODS) if (item?.[method]?.operationId) ids.set(`webhooks/${name}/${method}`, item[method].operationId);
+  }
+  return ids;
+}
+
+/** Compares two bundled contracts (`generated/openapi.json`-shaped files). */
+export async function diffContracts(baseFile: string, revisionFile: string): Promise<ContractDiff> {
+  const [report, base, revision] = await Promise.all([
+    redoclyDiff(baseFile, revisionFile),
+    readFile(baseFile, 'utf8').then(JSON.parse),
+    readFile(revisionFile, 'utf8').then(JSON.parse),
+  ]);
+  const operationIds = new Map([...operationIdsOf(base), ...operationIdsOf(revision)]);
+  const changes: Change[] = [];
+  for (const change of report.changes) {
+    if (onlyVersionChanged(change)) continue;
+    const open = change.impact === 'major' && addsToOpenEnum(change, revision);
+    const impact: Impact = open ? 'minor' : change.impact;
+    const breaking = impact === 'major';
+    const messages = change.verdicts.map((v) => v.message).join(' ');
+    const what = breaking ? messages : open ? `${messages} (an open enum: not breaking)` : `${TYPE_WORDS[change.typeName] ?? change.typeName} ${change.kind}`;
+    changes.push({
+      impact,
+      breaking,
+      where: describeWhere(change.path, change, operationIds),
+      what,
+      rules: breaking ? change.verdicts.map((v) => v.ruleId) : [],
+      pointer: change.path,
+    });
+  }
+  return { baseVersion: String(base.info?.version), revisionVersion: String(revision.info?.version), changes };
+}
+
+/** One line per change: `- where: what`. */
+export const formatChange = (change: Change) => `- ${change.where}: ${change.what}`;
