@@ -186,6 +186,7 @@ describe('pacspace-sandbox', () => {
       [['--repair'], '--repair needs --data DIR'],
       [['--data-key-file', 'data.key'], '--data-key-file needs --data DIR'],
       [['--data', 'state', '--data-key-file='], '--data-key-file must name a file'],
+      [['--chaos', 'package.json'], '--chaos package.json: the settings must NOT have additional properties ("name")'],
     ])('%j', async (args, message) => {
       const exit = await runBin(args);
       expect(exit).toEqual({ code: 2, signal: null, stdout: '', stderr: `pacspace-sandbox: ${message}\n\n${usage}\n` });
