@@ -84,6 +84,7 @@
     show('');
     hits.forEach(function (hit, n) {
       var item = document.createElement('li');
+      item.setAttribute('role', 'none'); // the link is the listbox's option
       var link = document.createElement('a');
       link.id = 'site-search-result-' + n;
       link.href = new URL(hit.url, root).href;
