@@ -1,6 +1,7 @@
 // `npm run docs`: builds the static docs site into docs/site/ (ignored by git).
 //
 //   index.html, <guide>.html   the guides (docs/guides/*.md, rendered with markdown-it), one layout
+//   workflow-<name>.html       the Arazzo workflows (openapi/workflows/) as step-by-step guides
 //   reference.html             the API reference: Redocly CLI's build-docs (Redoc) over a docs-only
 //                              copy of the bundle with generated x-codeSamples on every operation
 //   openapi.yaml, openapi.json the public bundle (generated/), for download
@@ -24,6 +25,7 @@ import { listOperations, readBundle, referenceRoute, ROOT, slug, type Json, type
 import { GUIDES, guidePage, headTags, REFERENCE, siteHeader } from './layout.ts';
 import { createRenderer } from './markdown.ts';
 import { problemCodes, SDK_ERROR_CLASS } from './problem-codes.ts';
+import { workflowGuide } from './workflows.ts';
 
 export const SITE_DIR = join(ROOT, 'docs', 'site');
 export const GUIDES_DIR = join(ROOT, 'docs', 'guides');
@@ -230,7 +232,8 @@ export async function buildSite(outDir = SITE_DIR): Promise<BuildResult> {
   const pages: BuildResult['pages'] = [];
   const guideSources: GuideSource[] = [];
   for (const page of GUIDES) {
-    const markdown = readFileSync(join(GUIDES_DIR, page.source!), 'utf8');
+    // A workflow guide's Markdown is generated from its Arazzo document (docs/build/workflows.ts).
+    const markdown = page.workflow ? workflowGuide(page.workflow) : readFileSync(join(GUIDES_DIR, page.source!), 'utf8');
     const rendered = renderer.render(markdown);
     rendered.html = rendered.html.replace(/<!-- generated: ([a-z-]+) -->/g, (_, name: string) => {
       const make = generated[name];

@@ -11,6 +11,8 @@ export type Page = {
   label: string;
   /** The Markdown source in docs/guides/ (none for generated pages). */
   source?: string;
+  /** An Arazzo document in openapi/workflows/ the page is generated from (docs/build/workflows.ts). */
+  workflow?: string;
 };
 
 /** The guides, in reading order. The first page is the site's home. */
@@ -23,6 +25,9 @@ export const GUIDES: Page[] = [
   { file: 'webhooks.html', label: 'Webhooks', source: 'webhooks.md' },
   { file: 'errors.html', label: 'Errors', source: 'errors.md' },
   { file: 'proofs.html', label: 'Proofs', source: 'proofs.md' },
+  { file: 'workflow-quick-start.html', label: 'Workflow: quick start', workflow: 'quick-start.arazzo.yaml' },
+  { file: 'workflow-key-rotation.html', label: 'Workflow: key rotation', workflow: 'key-rotation.arazzo.yaml' },
+  { file: 'workflow-webhooks.html', label: 'Workflow: webhooks', workflow: 'webhooks.arazzo.yaml' },
   { file: 'sandbox.html', label: 'Sandbox', source: 'sandbox.md' },
   { file: 'conformance.html', label: 'Conformance', source: 'conformance.md' },
 ];
