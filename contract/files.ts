@@ -12,5 +12,8 @@ const generatedDir = packaged ? new URL('./generated/', import.meta.url) : new U
 /** The path of a file of `generated/` (`openapi.json`, `sandbox-control.prism.json`, …). */
 export const generatedFile = (name: string): string => fileURLToPath(new URL(name, generatedDir));
 
+/** The request inspector's page (mock/inspector/page/; `inspector/` beside a package's bundle). */
+export const inspectorPageDir: string = fileURLToPath(packaged ? new URL('./inspector/', import.meta.url) : new URL('../mock/inspector/page/', import.meta.url));
+
 /** The folder of the built docs site (it may not exist: `npm run docs` builds it). */
 export const docsSiteDir: string = fileURLToPath(packaged ? new URL('./docs/', import.meta.url) : new URL('../docs/site/', import.meta.url));

@@ -6,6 +6,7 @@ import { createChaos } from './chaos/policy.ts';
 import type { ChaosSettings } from './chaos/settings.ts';
 import { createApp, MAX_BODY_BYTES, type IncomingRequest, type OutgoingResponse } from './app.ts';
 import { controlHandlers } from './control/handlers.ts';
+import { checkInspectHistory, createInspector } from './inspector/history.ts';
 import { hashPassword } from './security/secrets.ts';
 import { demoIdentity, seedDemoAccount, type DemoAccount, type DemoIdentity } from './demo/seed-demo.ts';
 import { apiHandlers } from './domain/index.ts';
@@ -55,6 +56,8 @@ export type SandboxOptions = {
   logLevel?: LogLevel;
   /** Password hashes (scrypt, off the event loop) run at once and waiting; past both: 429 `password_hashing_busy`. */
   passwordHashing?: PasswordHashingOptions;
+  /** How many answered requests the request inspector keeps (`--inspect-history`; default 500, 0: none). */
+  inspectHistory?: number;
   /** Both listeners' header, request and keep-alive timeouts and connections per client address (http/listener.ts). */
   connections?: ListenerLimits;
   /**
@@ -99,6 +102,10 @@ export async function createServices(
       login: createRateLimiter(clock, { capacity: config.loginFailures.limit, refillPerSecond: config.loginFailures.limit / (config.loginFailures.windowMs / 1000) }),
     },
     passwords: createPasswordHashing(options.passwordHashing),
+    inspector: createInspector({
+      ...(options.inspectHistory === undefined ? {} : { capacity: options.inspectHistory }),
+      baseUrl: (environment) => (environment === 'live' ? config.productionUrl : config.sandboxUrl),
+    }),
     chaos: createChaos({ ...(options.seed === undefined ? {} : { sandboxSeed: options.seed }), ...(options.chaos ? { settings: chaosSettings(options.chaos) } : {}) }),
   };
   services.webhooks = createWebhookDispatcher(services, (message) => log.error(message), { deliveryChaos: services.chaos!.delivery });
@@ -129,6 +136,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   // Bad limits are a RangeError before anything is opened.
   const connections = listenerLimits(options.connections);
   checkPasswordHashingOptions(options.passwordHashing);
+  checkInspectHistory(options.inspectHistory);
   if (options.chaos) chaosSettings(options.chaos);
   const log = createLogger(options.logLevel ?? 'warn');
   const store = await openStore(options, log);

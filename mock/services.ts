@@ -1,6 +1,7 @@
 // Everything a request may touch, built once per sandbox and passed down explicitly.
 import type { Chaos } from './chaos/policy.ts';
 import type { RateLimiter } from './gate/rate-limiter.ts';
+import type { Inspector } from './inspector/history.ts';
 import type { PasswordHashing } from './security/password-hashing.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { Clock } from './state/clock.ts';
@@ -45,6 +46,8 @@ export type Services = {
   /** Work due at instants of the sandbox clock (confirmations, activations, webhook retries). */
   scheduler: Scheduler;
   webhooks: WebhookOutbound;
+  /** The request inspector's history (mock/inspector/); absent where no app records exchanges. */
+  inspector?: Inspector;
   /** The chaos settings in force and their decisions (mock/chaos/); `/__sandbox/chaos` changes them. */
   chaos?: Chaos;
 };
@@ -57,6 +60,8 @@ export type Announcement = {
   data: unknown;
   /** When it happened (the envelope's `createdAt`); default now. */
   at?: number;
+  /** The request that caused it (its `X-Request-Id`), when a request did: kept with the deliveries for the request inspector. */
+  requestId?: string;
 };
 
 export type WebhookOutbound = {

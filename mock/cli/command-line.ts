@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { ChaosFileError, readChaosFile } from '../chaos/file.ts';
 import { isControlToken } from '../control/guard.ts';
 import { normalizeAllowedHost } from '../http/host-check.ts';
+import { DEFAULT_INSPECT_HISTORY, MAX_INSPECT_HISTORY } from '../inspector/history.ts';
 import { isPort } from '../http/listener.ts';
 import { LOG_LEVELS, type LogLevel } from '../logger.ts';
 import type { SandboxOptions } from '../sandbox.ts';
@@ -17,6 +18,8 @@ export const usage = `Usage: pacspace-sandbox [options]
   --provisioning-ms N   how long provisioning an environment takes (default 5000)
   --confirmation-ms N   how long until a recorded delta is confirmed (default 2000)
   --free-plan-deltas N  verified deltas a month on the Free plan in the sandbox (default 100)
+  --inspect-history N   requests the inspector keeps, secrets redacted (default 500; 0 for none);
+                        see /__sandbox/inspector/
   --data DIR            keep an append-only journal in DIR; a restart replays it (default: memory only)
   --repair              with --data: keep every journal record that verifies, move the rest aside
   --data-key-file FILE  the key sealing the journal's secrets (default DIR/data.key)
@@ -44,6 +47,7 @@ const OPTIONS = {
   'provisioning-ms': { type: 'string', default: '5000' },
   'confirmation-ms': { type: 'string', default: '2000' },
   'free-plan-deltas': { type: 'string', default: '100' },
+  'inspect-history': { type: 'string', default: String(DEFAULT_INSPECT_HISTORY) },
   'no-control': { type: 'boolean', default: false },
   'control-token': { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
@@ -86,6 +90,7 @@ export function parseCommandLine(args: string[]): Command {
       provisioningMs: wholeNumber('--provisioning-ms', values['provisioning-ms']),
       confirmationMs: wholeNumber('--confirmation-ms', values['confirmation-ms']),
       freePlanDeltas: wholeNumber('--free-plan-deltas', values['free-plan-deltas']),
+      inspectHistory: inspectHistory(values['inspect-history']),
       control: !values['no-control'],
       ...controlOptions(values['control-token'], values['allowed-host'], !values['no-control']),
       ...(values.data ? { dataDir: values.data } : {}),
@@ -118,6 +123,12 @@ function chaosFile(file: string) {
     if (error instanceof ChaosFileError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+function inspectHistory(value: string): number {
+  const n = wholeNumber('--inspect-history', value);
+  if (n > MAX_INSPECT_HISTORY) throw new UsageError(`--inspect-history must be at most ${MAX_INSPECT_HISTORY}, got "${value}"`);
+  return n;
 }
 
 function wholeNumber(flag: string, value: string): number {

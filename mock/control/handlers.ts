@@ -8,6 +8,7 @@ import { demoAccountEvents, type DemoAccount } from '../demo/seed-demo.ts';
 import type { Services } from '../services.ts';
 import { normalizeEmail, type OutboxMessage } from '../state/projections.ts';
 import { iso, ok, type Handlers } from '../domain/handler.ts';
+import { inspectorHandlers } from '../inspector/handlers.ts';
 import { chaosHandlers } from '../chaos/handlers.ts';
 
 type ResetResult = components['schemas']['ResetResult'];
@@ -104,6 +105,9 @@ export const controlHandlers: Handlers = {
     }
     return ok(200, rateLimitSettings(services));
   },
+
+  // The request inspector and the webhook deliveries across tenants (mock/inspector/handlers.ts).
+  ...inspectorHandlers,
 
   // GET, PUT and DELETE /__sandbox/chaos.
   ...chaosHandlers,

@@ -30,8 +30,8 @@ export function view(key: ApiKey): ApiKeyView {
 }
 
 /** Commits a key event together with its webhook announcement, then starts the deliveries. */
-async function commitAnnounced(services: Services, event: SandboxEvent, type: string, key: ApiKey) {
-  const announced = services.webhooks.announce({ type, tenantId: key.tenantId, environment: key.environment, data: view(key), at: event.at });
+async function commitAnnounced(services: Services, event: SandboxEvent, type: string, key: ApiKey, requestId?: string) {
+  const announced = services.webhooks.announce({ type, tenantId: key.tenantId, environment: key.environment, data: view(key), at: event.at, ...(requestId ? { requestId } : {}) });
   await services.store.commit(event, ...announced);
   if (announced.length) services.webhooks.flush();
 }
@@ -59,9 +59,9 @@ export function newApiKey(tenantId: string, input: KeyInput, at: number) {
 }
 
 /** Creates a key for a tenant (the dashboard's create) and announces it. */
-export async function issueApiKey(services: Services, tenantId: string, input: KeyInput) {
+export async function issueApiKey(services: Services, tenantId: string, input: KeyInput, requestId?: string) {
   const { event, created, keyId, secretKey, fullKey } = newApiKey(tenantId, input, services.clock.now());
-  await commitAnnounced(services, event, 'api_key.created', created);
+  await commitAnnounced(services, event, 'api_key.created', created, requestId);
   return { key: services.store.state.apiKeys.get(keyId)!, secretKey, fullKey };
 }
 
@@ -88,7 +88,7 @@ export const apiKeyHandlers: Handlers = {
       name: body.name,
       environment,
       permissions: body.permissions ? [...new Set(body.permissions)] : ALL_PERMISSIONS,
-    });
+    }, ctx.requestId);
     return ok(201, { ...view(key), secretKey, fullKey });
   },
 
@@ -114,7 +114,7 @@ export const apiKeyHandlers: Handlers = {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
     const { secretKey, secretHash } = newSecret(key.environment);
-    await commitAnnounced(ctx.services, { type: 'api_key.regenerated', at: ctx.services.clock.now(), keyId: key.id, secretHash }, 'api_key.regenerated', key);
+    await commitAnnounced(ctx.services, { type: 'api_key.regenerated', at: ctx.services.clock.now(), keyId: key.id, secretHash }, 'api_key.regenerated', key, ctx.requestId);
     const publicKey = `pk_${key.environment}_${key.publicId}`;
     return ok(200, { id: key.id, publicKey, secretKey, fullKey: `${publicKey}.${secretKey}` });
   },
@@ -124,14 +124,14 @@ export const apiKeyHandlers: Handlers = {
     const key = ownKey(ctx, user);
     const active = !key.active;
     const event = { type: 'api_key.toggled', at: ctx.services.clock.now(), keyId: key.id, active } as const;
-    await commitAnnounced(ctx.services, event, active ? 'api_key.enabled' : 'api_key.disabled', { ...key, active });
+    await commitAnnounced(ctx.services, event, active ? 'api_key.enabled' : 'api_key.disabled', { ...key, active }, ctx.requestId);
     return ok(200, { id: key.id, active: key.active, message: key.active ? 'API key has been enabled.' : 'API key has been disabled.' });
   },
 
   async deleteApiKey(ctx) {
     const { user } = callerOf(ctx, 'session');
     const key = ownKey(ctx, user);
-    await commitAnnounced(ctx.services, { type: 'api_key.deleted', at: ctx.services.clock.now(), keyId: key.id }, 'api_key.deleted', key);
+    await commitAnnounced(ctx.services, { type: 'api_key.deleted', at: ctx.services.clock.now(), keyId: key.id }, 'api_key.deleted', key, ctx.requestId);
     return { status: 200, body: { statusCode: 200, message: 'API key deleted successfully.' } };
   },
 };

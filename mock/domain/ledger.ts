@@ -120,7 +120,7 @@ export const ledgerHandlers: Handlers = {
     const { type: _type, at: _at, idempotencyKey: _key, requestHash: _hash, ...recorded } = event;
     const { receiptId } = event;
     const receipt: Receipt = { ...recorded, createdAt: now };
-    const announced = services.webhooks.announce({ type: 'delta.recorded', tenantId, environment, at: now, data: recordedView(receipt) });
+    const announced = services.webhooks.announce({ type: 'delta.recorded', tenantId, environment, at: now, data: recordedView(receipt), requestId: ctx.requestId });
 
     await whileInFlight(l, scope, async () => {
       const committed = services.store.commit(event, ...announced);
@@ -194,7 +194,7 @@ export const ledgerHandlers: Handlers = {
     const { event, tree } = next;
     const { type: _type, at: _at, ...fields } = event;
     const data = checkpointView({ ...fields, createdAt: now });
-    const announced = services.webhooks.announce({ type: 'checkpoint.created', tenantId: key.tenantId, environment: key.environment, at: now, data });
+    const announced = services.webhooks.announce({ type: 'checkpoint.created', tenantId: key.tenantId, environment: key.environment, at: now, data, requestId: ctx.requestId });
     const committed = services.store.commit(event, ...announced);
     // Applied synchronously by commit; the tree for inclusion proofs is otherwise built on first need.
     const stored = l.checkpoints.get(event.checkpointId);

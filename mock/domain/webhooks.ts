@@ -176,6 +176,7 @@ export const webhookHandlers: Handlers = {
       at,
       endpointIds: [endpoint.id],
       test: true,
+      requestId: ctx.requestId,
     });
     await ctx.services.store.commit(event);
     ctx.services.webhooks.flush();

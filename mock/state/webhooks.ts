@@ -69,6 +69,8 @@ export type WebhookEventAnnounced = {
   /** A sample sent with `POST /dashboard/webhooks/{id}/test`, not a ledger or key event. */
   test: boolean;
   deliveries: Array<{ deliveryId: string; endpointId: string }>;
+  /** The request whose handling announced it (absent for events that fell due on the clock, and in older journals). */
+  requestId?: string;
 };
 
 /** One attempt, recorded when it ended, with what the dispatcher decided next. */
@@ -85,6 +87,8 @@ export type WebhookDeliveryAttempted = {
   outcome: 'succeeded' | 'retry' | 'failed';
   /** When the retry is due (outcome `retry`); null otherwise. */
   nextAttemptAt: number | null;
+  /** The header fields it was sent with, names in lower case (the signature is no secret); absent in older journals. */
+  headers?: Record<string, string>;
 };
 
 export type WebhookEvent =
@@ -122,6 +126,8 @@ export type DeliveryAttempt = {
   responseStatus: number | null;
   durationMs: number;
   error: string | null;
+  /** The header fields sent (signature, timestamp, ids); absent for attempts recorded before they were kept. */
+  headers?: Record<string, string>;
 };
 
 export type WebhookDelivery = {
@@ -144,6 +150,8 @@ export type AnnouncedEvent = {
   body: string;
   test: boolean;
   createdAt: number;
+  /** The request that announced it, if one did. */
+  requestId: string | null;
   /** Deliveries of this event not yet deleted with their endpoint. */
   deliveries: number;
 };
@@ -277,6 +285,7 @@ export function applyWebhookEvent(w: WebhookProjection, e: WebhookEvent): void {
         body: e.body,
         test: e.test,
         createdAt: e.at,
+        requestId: e.requestId ?? null,
         deliveries: deliveries.length,
       });
       for (const d of deliveries) {
@@ -304,6 +313,7 @@ export function applyWebhookEvent(w: WebhookProjection, e: WebhookEvent): void {
         responseStatus: e.responseStatus,
         durationMs: e.durationMs,
         error: e.error,
+        ...(e.headers ? { headers: e.headers } : {}),
       });
       if (e.outcome === 'succeeded') endDelivery(w, delivery, 'succeeded');
       // A delivery ended meanwhile (endpoint disabled during the attempt) stays failed.

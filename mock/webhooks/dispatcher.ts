@@ -65,6 +65,7 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
         data: a.data,
         at: a.at ?? services.clock.now(),
         endpointIds,
+        ...(a.requestId === undefined ? {} : { requestId: a.requestId }),
       }),
     ];
   }
@@ -180,6 +181,8 @@ export function createWebhookDispatcher(services: Services, onError: (message: s
         responseStatus,
         durationMs,
         error,
+        // What was sent, for the request inspector: the signature is no secret (the secret is never kept here).
+        headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
         outcome,
         nextAttemptAt: outcome === 'retry' ? endedAt + (retryDelaysMs[number - 1] ?? 0) : null,
       };

@@ -39,6 +39,7 @@ export function announcement(input: {
   at: number;
   endpointIds: string[];
   test?: boolean;
+  requestId?: string;
 }): WebhookEventAnnounced {
   const eventId = newEventId();
   const envelope = {
@@ -58,5 +59,6 @@ export function announcement(input: {
     body: JSON.stringify(envelope),
     test: input.test ?? false,
     deliveries: input.endpointIds.map((endpointId) => ({ deliveryId: newDeliveryId(), endpointId })),
+    ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
   };
 }

@@ -1,0 +1,75 @@
+// Copy-as-curl: an exchange's request as one POSIX shell command that sends it again to the
+// listener it arrived on. Each secret the redaction found is a named shell variable
+// (`"$PACSPACE_API_KEY"`), so the command runs as is once the variables are set, and whatever
+// stays literal is cleaned as the kept exchange is (nothing secret-shaped survives). The same
+// technique as the conformance reports' curl commands (conformance/report/curl.ts).
+import type { Exchange } from '../http/exchange.ts';
+import { MAX_KEPT_BODY, type Placeholder } from './redact.ts';
+
+/** Header fields curl adds itself, or that describe the connection rather than the request. */
+const LEFT_OUT = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'accept-encoding', 'user-agent', 'accept-language', 'te', 'upgrade', 'expect']);
+
+type Part = { text: string } | { variable: string };
+
+/** Every spelling of each secret value that may occur in text, longest first. */
+function spellings(placeholders: Placeholder[]): Placeholder[] {
+  const out: Placeholder[] = [];
+  for (const { value, name } of placeholders) {
+    for (const spelling of new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)])) out.push({ value: spelling, name });
+  }
+  return out.sort((a, b) => b.value.length - a.value.length);
+}
+
+function split(text: string, placeholders: Placeholder[]): Part[] {
+  let parts: Part[] = [{ text }];
+  for (const p of placeholders) {
+    parts = parts.flatMap((part): Part[] => {
+      if (!('text' in part) || !part.text.includes(p.value)) return [part];
+      const pieces = part.text.split(p.value);
+      return pieces.flatMap((piece, i): Part[] => [...(piece ? [{ text: piece }] : []), ...(i < pieces.length - 1 ? [{ variable: p.name }] : [])]);
+    });
+  }
+  return parts;
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export type CurlInput = {
+  exchange: Exchange;
+  /** The listener's base URL (`http://127.0.0.1:4011`). */
+  baseUrl: string;
+  placeholders: Placeholder[];
+  /** The kept (redacted) request body, used when the original is longer than the inspector keeps. */
+  keptBody: string | undefined;
+  /** Cleans literal text as the kept exchange is cleaned. */
+  clean: (text: string) => string;
+};
+
+export function curlCommand({ exchange, baseUrl, placeholders, keptBody, clean }: CurlInput): string {
+  const all = spellings(placeholders);
+  const word = (text: string) => {
+    const parts = split(text, all);
+    if (parts.length === 0) return "''";
+    return parts.map((p) => ('variable' in p ? `"$${p.variable}"` : quote(clean(p.text)))).join('');
+  };
+  const method = exchange.method.toUpperCase();
+  const body = exchange.request.body;
+  const words = ['curl'];
+  if (method !== 'GET' || (body !== undefined && body !== '')) words.push('-X', method === 'HEAD' ? 'HEAD' : method);
+  words.push(word(`${baseUrl}${exchange.url}`));
+  for (const [name, value] of Object.entries(exchange.request.headers)) {
+    const lower = name.toLowerCase();
+    if (LEFT_OUT.has(lower) || lower.startsWith('sec-') || (lower === 'accept' && value === '*/*')) continue;
+    words.push('-H', word(`${lower}: ${value}`));
+  }
+  let comment = '';
+  if (body !== undefined && body !== '') {
+    if (body.length > MAX_KEPT_BODY) {
+      comment = `# the request body was ${Buffer.byteLength(body)} bytes; only the first ${MAX_KEPT_BODY} characters the inspector kept are sent\n`;
+      words.push('--data-binary', word(keptBody ?? ''));
+    } else {
+      words.push('--data-binary', word(body));
+    }
+  }
+  return comment + words.join(' ');
+}

@@ -1,0 +1,214 @@
+// The inspector's memory and redaction without a sandbox: what the contract says is secret,
+// every kind of secret masked on the way in (and found nowhere in what is kept), copy-as-curl
+// with named placeholders, the ring's capacity, filters and clear.
+import { describe, expect, it } from 'vitest';
+import type { Exchange } from '../http/exchange.ts';
+import { checkInspectHistory, createInspector, MAX_INSPECT_HISTORY, type KeptExchange } from './history.ts';
+import { MAX_KEPT_BODY, REDACTED } from './redact.ts';
+import { contractSecretRules } from './secret-rules.ts';
+
+const KEY = 'pk_test_AbCdEfGh12345678.sk_test_S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB';
+const SECRET_HALF = KEY.slice(KEY.indexOf('.') + 1);
+const PASSWORD = 'correct horse "battery" staple';
+const ACCESS = 'AcCeSsCoOkIeVaLuE0123456789abcdefXYZ';
+const REFRESH = 'ReFrEsHcOoKiEvAlUe0123456789abcdefXYZ';
+const CONTROL = 'tok_C0ntr0lT0k3nV4lu3';
+const EMAIL_TOKEN = 'q8Xz3LmN7pR2vT5wY9aB4cD6eF1gH0jKzz';
+const WHSEC = 'whsec_5WbX2p7QkN4rT9vL1mZ8cH3jF6dS0aYe';
+const CSRF_ODD = 'csrf-not-the-constant-1234';
+const SECRETS = [KEY, SECRET_HALF, PASSWORD, JSON.stringify(PASSWORD).slice(1, -1), ACCESS, REFRESH, CONTROL, EMAIL_TOKEN, WHSEC, CSRF_ODD];
+
+let n = 0;
+function exchange(partial: Partial<Exchange> & { request?: Exchange['request']; response?: Exchange['response'] }): Exchange {
+  return {
+    requestId: `req_${String(++n).padStart(8, '0')}`,
+    at: Date.UTC(2026, 5, 1, 12, 0, 0),
+    durationMs: 1.234,
+    environment: 'test',
+    surface: 'api',
+    method: 'GET',
+    url: '/api/v1/balance/derive/customer_001',
+    violations: [],
+    request: { headers: {} },
+    response: { status: 200, headers: { 'content-type': 'application/json' } },
+    ...partial,
+  };
+}
+
+const inspector = (capacity?: number) =>
+  createInspector({ ...(capacity === undefined ? {} : { capacity }), baseUrl: (env) => (env === 'live' ? 'http://127.0.0.1:4010' : 'http://127.0.0.1:4011') });
+
+/** Every secret of the exchanges, in any spelling, is absent from everything kept. */
+function expectNoSecret(kept: unknown) {
+  const text = JSON.stringify(kept);
+  for (const secret of SECRETS) {
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain(encodeURIComponent(secret));
+  }
+}
+
+describe('secret rules from the contract', () => {
+  it('names the reveal-once fields, the write-only passwords, email tokens and the security schemes', () => {
+    const rules = contractSecretRules();
+    expect([...rules.members].sort()).toEqual(['accessToken', 'fullKey', 'password', 'secret', 'secretKey', 'token']);
+    expect([...rules.queryParameters]).toEqual(['token']);
+    expect([...rules.apiKeyHeaders]).toEqual(['x-api-key']);
+    expect([...rules.csrfHeaders]).toEqual(['x-pacspace-csrf']);
+    expect(rules.secretHeaders.has('x-sandbox-control-token')).toBe(true);
+    expect(rules.patterns.map((p) => p.source)).toContain('whsec_[A-Za-z0-9]{32,64}');
+  });
+});
+
+describe('redaction on the way in', () => {
+  it('keeps the public part of an API key and masks its secret everywhere, the curl naming it $PACSPACE_API_KEY', () => {
+    const ins = inspector();
+    const ex = exchange({
+      method: 'POST',
+      url: `/api/v1/balance/delta?echo=${encodeURIComponent(KEY)}`,
+      auth: { kind: 'apiKey', keyId: 'key_abcdef', tenantId: 'ten_1', environment: 'test' },
+      request: { headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify({ customerId: 'c1', delta: '1', reason: `pasted ${KEY}` }) },
+      response: { status: 201, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statusCode: 201, data: { note: SECRET_HALF } }) },
+    });
+    ins.observe(ex);
+    const kept = ins.get(ex.requestId)!;
+    expectNoSecret(kept);
+    expect(kept.request.headers).toContainEqual({ name: 'x-api-key', value: `pk_test_AbCdEfGh12345678.${REDACTED}` });
+    expect(kept.summary.auth).toEqual({ kind: 'apiKey', keyId: 'key_abcdef', publicKey: 'pk_test_AbCdEfGh12345678', tenantId: 'ten_1', environment: 'test' });
+    expect(kept.request.body!.text).toContain(REDACTED);
+    expect(kept.response.body!.text).toBe(JSON.stringify({ statusCode: 201, data: { note: REDACTED } }));
+    expect(kept.curl).toBe(
+      `curl -X POST 'http://127.0.0.1:4011/api/v1/balance/delta?echo='"$PACSPACE_API_KEY" -H 'x-api-key: '"$PACSPACE_API_KEY" -H 'content-type: application/json' --data-binary '{"customerId":"c1","delta":"1","reason":"pasted '"$PACSPACE_API_KEY"'"}'`,
+    );
+  });
+
+  it('masks passwords (JSON, form and unparsable bodies), cookies, Set-Cookie values, the control token, odd CSRF values and email tokens', () => {
+    const ins = inspector();
+    const login = exchange({
+      method: 'POST',
+      url: '/dashboard/auth/login',
+      environment: 'live',
+      request: { headers: { 'content-type': 'application/json', cookie: `pacspace_access=${ACCESS}; pacspace_refresh=${REFRESH}` }, body: JSON.stringify({ email: 'a@example.com', password: PASSWORD }) },
+      response: {
+        status: 200,
+        headers: { 'set-cookie': [`pacspace_refresh=${REFRESH}; Path=/dashboard/auth; HttpOnly`, `pacspace_access=${ACCESS}; Path=/dashboard; HttpOnly`] },
+        body: JSON.stringify({ statusCode: 200, data: { echoed: PASSWORD } }),
+      },
+      violations: [{ location: ['body', 'password'], code: 'maxLength', message: `must be shorter than ${PASSWORD}` }],
+    });
+    const broken = exchange({ method: 'POST', url: '/dashboard/auth/login', request: { headers: { 'content-type': 'application/json' }, body: `{"email":"a@example.com","password":"${PASSWORD.replace(/"/g, '\\"')}"` } });
+    const form = exchange({ method: 'POST', url: '/dashboard/auth/login', request: { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=a&password=${encodeURIComponent(PASSWORD)}` } });
+    const control = exchange({ surface: 'control', method: 'POST', url: '/__sandbox/reset', request: { headers: { 'x-sandbox-control-token': CONTROL, 'x-pacspace-csrf': CSRF_ODD } } });
+    const csrfOne = exchange({ method: 'POST', url: '/dashboard/auth/logout', request: { headers: { 'x-pacspace-csrf': '1' } } });
+    const verify = exchange({ url: `/dashboard/auth/verify?token=${EMAIL_TOKEN}`, environment: 'live' });
+    const outbox = exchange({
+      surface: 'control',
+      url: '/__sandbox/outbox',
+      environment: 'live',
+      response: {
+        status: 200,
+        headers: {},
+        body: JSON.stringify({ statusCode: 200, data: [{ token: EMAIL_TOKEN, link: `http://127.0.0.1:4010/register?token=${EMAIL_TOKEN}`, text: `Create your account: http://x/?token=${EMAIL_TOKEN}` }] }),
+      },
+    });
+    const webhook = exchange({ method: 'POST', url: '/dashboard/webhooks', response: { status: 201, headers: {}, body: JSON.stringify({ statusCode: 201, data: { id: 'wh_1', secret: WHSEC } }) } });
+    for (const ex of [login, broken, form, control, csrfOne, verify, outbox, webhook]) ins.observe(ex);
+    expect(ins.size()).toBe(8);
+    expectNoSecret(ins.list());
+
+    const kept = ins.get(login.requestId)!;
+    expect(kept.request.headers).toContainEqual({ name: 'cookie', value: `pacspace_access=${REDACTED}; pacspace_refresh=${REDACTED}` });
+    expect(kept.response.headers).toEqual([
+      { name: 'set-cookie', value: `pacspace_refresh=${REDACTED}; Path=/dashboard/auth; HttpOnly` },
+      { name: 'set-cookie', value: `pacspace_access=${REDACTED}; Path=/dashboard; HttpOnly` },
+    ]);
+    expect(JSON.parse(kept.request.body!.text)).toEqual({ email: 'a@example.com', password: REDACTED });
+    expect(kept.violations).toEqual([{ location: ['body', 'password'], severity: 'Error', code: 'maxLength', message: `must be shorter than ${REDACTED}` }]);
+    expect(kept.curl).toContain(`-H 'cookie: pacspace_access='"$PACSPACE_SESSION_COOKIE"'; pacspace_refresh='"$PACSPACE_REFRESH_COOKIE" --data-binary`);
+    expect(kept.curl).toContain(`"password":"'"$PACSPACE_PASSWORD"'"}'`);
+    expect(ins.get(broken.requestId)!.request.body!.text).toBe(`{"email":"a@example.com","password":"${REDACTED}"`);
+    expect(ins.get(form.requestId)!.request.body!.text).toBe(`email=a&password=${REDACTED}`);
+    expect(ins.get(control.requestId)!.request.headers).toEqual([
+      { name: 'x-sandbox-control-token', value: REDACTED },
+      { name: 'x-pacspace-csrf', value: REDACTED },
+    ]);
+    expect(ins.get(control.requestId)!.curl).toBe(`curl -X POST 'http://127.0.0.1:4011/__sandbox/reset' -H 'x-sandbox-control-token: '"$PACSPACE_CONTROL_TOKEN" -H 'x-pacspace-csrf: '"$PACSPACE_CSRF"`);
+    expect(ins.get(csrfOne.requestId)!.request.headers).toEqual([{ name: 'x-pacspace-csrf', value: '1' }]);
+    expect(ins.get(verify.requestId)!.summary.url).toBe(`/dashboard/auth/verify?token=${REDACTED}`);
+    expect(ins.get(verify.requestId)!.curl).toBe(`curl 'http://127.0.0.1:4010/dashboard/auth/verify?token='"$PACSPACE_EMAIL_TOKEN"`);
+    expect(JSON.parse(ins.get(outbox.requestId)!.response.body!.text).data[0]).toEqual({
+      token: REDACTED,
+      link: `http://127.0.0.1:4010/register?token=${REDACTED}`,
+      text: `Create your account: http://x/?token=${REDACTED}`,
+    });
+    expect(JSON.parse(ins.get(webhook.requestId)!.response.body!.text).data).toEqual({ id: 'wh_1', secret: REDACTED });
+  });
+
+  it('keeps the start of a large body, redacted before it is cut, and says so', () => {
+    const ins = inspector();
+    const filler = 'x'.repeat(MAX_KEPT_BODY - 10);
+    const body = `{"reason":"${filler}","password":"${PASSWORD.replace(/"/g, '\\"')}","more":"${'y'.repeat(100_000)}"}`;
+    const ex = exchange({ method: 'POST', url: '/dashboard/auth/login', request: { headers: { 'content-type': 'application/json' }, body } });
+    ins.observe(ex);
+    const kept = ins.get(ex.requestId)!;
+    expectNoSecret(kept);
+    expect(kept.request.body).toEqual({ text: expect.any(String), bytes: Buffer.byteLength(body), truncated: true });
+    expect(kept.request.body!.text.length).toBe(MAX_KEPT_BODY);
+    expect(kept.curl.startsWith(`# the request body was ${Buffer.byteLength(body)} bytes;`)).toBe(true);
+  });
+});
+
+describe('the history', () => {
+  const summaries = (list: KeptExchange[]) => list.map((r) => r.summary.requestId);
+
+  it('keeps the last N, newest first, and forgets the oldest', () => {
+    const ins = inspector(3);
+    const all = Array.from({ length: 5 }, () => exchange({}));
+    for (const ex of all) ins.observe(ex);
+    expect(summaries(ins.list())).toEqual([all[4]!, all[3]!, all[2]!].map((e) => e.requestId));
+    expect(ins.get(all[1]!.requestId)).toBeUndefined();
+    expect(ins.get(all[2]!.requestId)).toBeDefined();
+  });
+
+  it('filters by operation, exact status, status class and key, together', () => {
+    const ins = inspector();
+    const a = exchange({ operationId: 'recordDelta', response: { status: 201, headers: {} }, auth: { kind: 'apiKey', keyId: 'key_aaaaaa', tenantId: 't', environment: 'test' } });
+    const b = exchange({ operationId: 'recordDelta', response: { status: 422, headers: {} }, auth: { kind: 'apiKey', keyId: 'key_bbbbbb', tenantId: 't', environment: 'test' } });
+    const c = exchange({ operationId: 'deriveBalance', response: { status: 404, headers: {} }, auth: { kind: 'refused', code: 'unauthenticated' } });
+    for (const ex of [a, b, c]) ins.observe(ex);
+    expect(summaries(ins.list({ operationId: 'recordDelta' }))).toEqual([b.requestId, a.requestId]);
+    expect(summaries(ins.list({ status: '4xx' }))).toEqual([c.requestId, b.requestId]);
+    expect(summaries(ins.list({ status: '4XX', operationId: 'recordDelta' }))).toEqual([b.requestId]);
+    expect(summaries(ins.list({ status: '201' }))).toEqual([a.requestId]);
+    expect(summaries(ins.list({ keyId: 'key_bbbbbb' }))).toEqual([b.requestId]);
+    expect(summaries(ins.list({ status: '5xx' }))).toEqual([]);
+  });
+
+  it('keeps nothing of its own operations, its page, or the GETs the page polls with', () => {
+    const ins = inspector();
+    ins.observe(exchange({ surface: 'control', operationId: 'listInspectedRequests', url: '/__sandbox/requests' }));
+    ins.observe(exchange({ surface: 'control', url: '/__sandbox/inspector/inspector.js' }));
+    ins.observe(exchange({ surface: 'control', operationId: 'getClock', url: '/__sandbox/clock', request: { headers: { 'x-sandbox-inspector': 'page' } } }));
+    expect(ins.size()).toBe(0);
+    // The page's own advance is an action: kept.
+    ins.observe(exchange({ surface: 'control', method: 'POST', operationId: 'advanceClock', url: '/__sandbox/clock/advance', request: { headers: { 'x-sandbox-inspector': 'page' } } }));
+    expect(ins.size()).toBe(1);
+  });
+
+  it('clears, and keeps nothing with capacity 0', () => {
+    const ins = inspector();
+    ins.observe(exchange({}));
+    ins.observe(exchange({}));
+    expect(ins.clear()).toBe(2);
+    expect(ins.list()).toEqual([]);
+    const off = inspector(0);
+    off.observe(exchange({}));
+    expect(off.size()).toBe(0);
+  });
+
+  it('refuses a capacity that is not a whole number from 0 to the maximum', () => {
+    expect(() => checkInspectHistory(-1)).toThrow(new RangeError(`inspectHistory must be a whole number from 0 to ${MAX_INSPECT_HISTORY}, got -1`));
+    expect(() => inspector(1.5)).toThrow(RangeError);
+    expect(() => inspector(MAX_INSPECT_HISTORY + 1)).toThrow(RangeError);
+    expect(() => checkInspectHistory(MAX_INSPECT_HISTORY)).not.toThrow();
+  });
+});

@@ -1,0 +1,164 @@
+// The request inspector's memory: the last N exchanges (default 500, `--inspect-history N`,
+// 0 keeps none), each redacted on the way in (./redact.ts) — the secret never reaches the
+// history — with its copy-as-curl command made then, while the placeholders are known.
+// Listed newest first, filtered by operation, status (exact or class) and API key.
+import type { components } from '../../generated/sandbox-control.d.ts';
+import type { Exchange, ExchangeObserver } from '../http/exchange.ts';
+import { curlCommand } from './curl.ts';
+import { createRedactor, type KeptMessage } from './redact.ts';
+import { contractSecretRules, type SecretRules } from './secret-rules.ts';
+
+type Summary = components['schemas']['InspectedRequestSummary'];
+type Violation = components['schemas']['ValidationViolation'];
+
+export const DEFAULT_INSPECT_HISTORY = 500;
+/** The most `--inspect-history` accepts: 500 kept requests are a few MB at most (bodies are capped). */
+export const MAX_INSPECT_HISTORY = 10_000;
+
+/** One kept request: everything the control answers show, except its deliveries (read live from the state). */
+export type KeptExchange = {
+  summary: Omit<Summary, 'deliveries'>;
+  violations: Violation[];
+  request: KeptMessage;
+  response: KeptMessage;
+  curl: string;
+};
+
+export type InspectorFilter = {
+  operationId?: string;
+  /** `404`, or a class: `4xx`. */
+  status?: string;
+  keyId?: string;
+};
+
+/** Operations of the inspector itself: reading the history must not fill it. */
+const OWN_OPERATIONS = new Set(['listInspectedRequests', 'getInspectedRequest', 'clearInspectedRequests']);
+/** The header the inspector page sends on the GETs it polls with, so they are not kept. */
+export const INSPECTOR_POLL_HEADER = 'x-sandbox-inspector';
+/** Where the inspector page lives (its assets are not kept either). */
+export const INSPECTOR_PAGE_PATH = '/__sandbox/inspector';
+
+export type InspectorOptions = {
+  capacity?: number;
+  /** The listener base URLs, read when a request is kept (they are known once the listeners are up). */
+  baseUrl: (environment: Exchange['environment']) => string;
+  rules?: SecretRules;
+  /** Told when an exchange could not be kept (never its content). */
+  onError?: (message: string) => void;
+};
+
+/** The `inspectHistory` option: a RangeError unless a whole number from 0 to MAX_INSPECT_HISTORY. */
+export function checkInspectHistory(capacity: number | undefined): void {
+  if (capacity === undefined) return;
+  if (!(Number.isInteger(capacity) && capacity >= 0 && capacity <= MAX_INSPECT_HISTORY)) {
+    throw new RangeError(`inspectHistory must be a whole number from 0 to ${MAX_INSPECT_HISTORY}, got ${capacity}`);
+  }
+}
+
+export function createInspector(options: InspectorOptions) {
+  const capacity = options.capacity ?? DEFAULT_INSPECT_HISTORY;
+  checkInspectHistory(capacity);
+  const { redact, clean } = createRedactor(options.rules ?? contractSecretRules());
+  /** A ring of `capacity` slots: the oldest kept request is at `start`. */
+  let ring: KeptExchange[] = [];
+  let start = 0;
+  const byId = new Map<string, KeptExchange>();
+
+  function ignored(exchange: Exchange): boolean {
+    if (exchange.operationId !== undefined && OWN_OPERATIONS.has(exchange.operationId)) return true;
+    const path = exchange.url.split('?')[0]!;
+    if (path === INSPECTOR_PAGE_PATH || path.startsWith(`${INSPECTOR_PAGE_PATH}/`)) return true;
+    const method = exchange.method.toUpperCase();
+    return exchange.surface === 'control' && (method === 'GET' || method === 'HEAD') && exchange.request.headers[INSPECTOR_POLL_HEADER] === 'page';
+  }
+
+  function keep(exchange: Exchange): KeptExchange {
+    const { url, request, response, found } = redact(exchange);
+    const safe = (text: string) => clean(text, found.placeholders);
+    const auth = exchange.auth;
+    const publicKey = auth?.kind === 'apiKey' ? /^pk_(test|live)_[A-Za-z0-9]{1,128}/.exec(request.headers.find((h) => h.name === 'x-api-key')?.value ?? '')?.[0] : undefined;
+    return {
+      summary: {
+        requestId: exchange.requestId,
+        at: new Date(exchange.at).toISOString(),
+        durationMs: Math.max(0, Math.round(exchange.durationMs * 100) / 100),
+        environment: exchange.environment,
+        surface: exchange.surface,
+        method: exchange.method.toUpperCase(),
+        url,
+        operationId: exchange.operationId ?? null,
+        auth:
+          auth === undefined
+            ? { kind: 'none' }
+            : auth.kind === 'apiKey'
+              ? { kind: 'apiKey', keyId: auth.keyId, ...(publicKey ? { publicKey } : {}), tenantId: auth.tenantId, environment: auth.environment }
+              : auth.kind === 'session'
+                ? { kind: 'session', userId: auth.userId, tenantId: auth.tenantId }
+                : auth.kind === 'refused'
+                  ? { kind: 'refused', code: auth.code }
+                  : { kind: 'public' },
+        status: exchange.response.status,
+        problemCode: exchange.problemCode ?? null,
+        violations: exchange.violations.length,
+        chaos: exchange.chaos ?? null,
+      },
+      // Violation messages quote the request (a bad password's value, say): cleaned as the rest.
+      violations: exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map(safe), severity: 'Error', code: v.code, message: safe(v.message) })),
+      request,
+      response,
+      curl: curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders: found.placeholders, keptBody: request.body?.text, clean: safe }),
+    };
+  }
+
+  /** The observer the app calls once per answered request. Never throws into the request path. */
+  const observe: ExchangeObserver = (exchange) => {
+    if (capacity === 0 || ignored(exchange)) return;
+    let record: KeptExchange;
+    try {
+      record = keep(exchange);
+    } catch (error) {
+      // A request is never failed by its inspection; it is just not kept.
+      options.onError?.(`request inspector: ${exchange.requestId} not kept (${(error as Error)?.name ?? 'Error'})`);
+      return;
+    }
+    if (ring.length < capacity) {
+      ring.push(record);
+    } else {
+      byId.delete(ring[start]!.summary.requestId);
+      ring[start] = record;
+      start = (start + 1) % capacity;
+    }
+    byId.set(record.summary.requestId, record);
+  };
+
+  return {
+    capacity,
+    observe,
+    /** Newest first, filtered. */
+    list(filter: InspectorFilter = {}): KeptExchange[] {
+      const status = filter.status?.toLowerCase();
+      const matches = (r: KeptExchange) =>
+        (filter.operationId === undefined || r.summary.operationId === filter.operationId) &&
+        (status === undefined || (status.endsWith('xx') ? String(r.summary.status)[0] === status[0] : String(r.summary.status) === status)) &&
+        (filter.keyId === undefined || r.summary.auth.keyId === filter.keyId);
+      const out: KeptExchange[] = [];
+      for (let i = ring.length - 1; i >= 0; i--) {
+        const record = ring[(start + i) % ring.length]!;
+        if (matches(record)) out.push(record);
+      }
+      return out;
+    },
+    get: (requestId: string) => byId.get(requestId),
+    /** Forgets everything; returns how many were kept. */
+    clear(): number {
+      const count = ring.length;
+      ring = [];
+      start = 0;
+      byId.clear();
+      return count;
+    },
+    size: () => ring.length,
+  };
+}
+
+export type Inspector = ReturnType<typeof createInspector>;

@@ -1,0 +1,259 @@
+// An exchange made safe to keep: every secret replaced before anything is stored, so the
+// history, the control answers and the inspector page cannot leak one (the secret never
+// reaches memory the inspector owns). What is secret comes from the contracts
+// (./secret-rules.ts). Three passes:
+//  1. by place: the API key header keeps its public `pk_…` part, cookies keep their names,
+//     secret JSON members, query parameters and headers become `[redacted]`;
+//  2. by shape: anything matching a reveal-once pattern (`sk_…`, `whsec_…`) anywhere;
+//  3. by value: every secret value found in pass 1 is masked wherever else it appears in the
+//     same exchange (an e-mailed token inside the outbox's `link` and `text`, a password
+//     echoed somewhere, a key in the query string).
+// The same places are named for copy-as-curl (./curl.ts): `Placeholder`s map each secret value
+// to the shell variable that replaces it there.
+import type { Exchange } from '../http/exchange.ts';
+import type { SecretRules } from './secret-rules.ts';
+
+export const REDACTED = '[redacted]';
+/** Bodies are kept up to this many characters, after redaction. */
+export const MAX_KEPT_BODY = 16 * 1024;
+/** Bodies longer than this are redacted as text from their start only. */
+const LARGE_BODY = 64 * 1024;
+/** Shorter values are not masked elsewhere by value (`1` would mask every digit). */
+const MIN_VALUE_LENGTH = 6;
+
+export type HeaderField = { name: string; value: string };
+export type KeptBody = { text: string; bytes: number; truncated: boolean };
+export type KeptMessage = { headers: HeaderField[]; body: KeptBody | null };
+export type Placeholder = { value: string; name: string };
+
+/** What one exchange's redaction found: the secret values (with the shell variable for each). */
+export type Found = { placeholders: Placeholder[] };
+
+/** The shell variable named for a secret of this kind (copy-as-curl). */
+function variableFor(kind: string): string {
+  switch (kind) {
+    case 'apiKey':
+      return 'PACSPACE_API_KEY';
+    case 'password':
+      return 'PACSPACE_PASSWORD';
+    case 'pacspace_access':
+      return 'PACSPACE_SESSION_COOKIE';
+    case 'pacspace_refresh':
+      return 'PACSPACE_REFRESH_COOKIE';
+    case 'controlToken':
+      return 'PACSPACE_CONTROL_TOKEN';
+    case 'token':
+    case 'accessToken':
+      return 'PACSPACE_EMAIL_TOKEN';
+    case 'secret':
+      return 'PACSPACE_WEBHOOK_SECRET';
+    case 'secretKey':
+    case 'fullKey':
+      return 'PACSPACE_NEW_API_KEY';
+    default:
+      return `PACSPACE_${kind.replace(/[^A-Za-z0-9]+/g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+  }
+}
+
+export function createRedactor(rules: SecretRules) {
+  function collector() {
+    const byValue = new Map<string, string>();
+    return {
+      add(value: string, kind: string) {
+        if (value.length === 0 || value === REDACTED || byValue.has(value)) return;
+        byValue.set(value, variableFor(kind));
+      },
+      placeholders(): Placeholder[] {
+        // Longest first: a full key is replaced before its secret half could be.
+        return [...byValue].map(([value, name]) => ({ value, name })).sort((a, b) => b.value.length - a.value.length);
+      },
+    };
+  }
+  type Collector = ReturnType<typeof collector>;
+
+  /** Pass 2: secret-shaped text (an API key keeps its public part). */
+  function byShape(text: string): string {
+    let out = text;
+    for (const pattern of rules.patterns) {
+      out = out.replace(pattern, (match) => (match.startsWith('pk_') && match.includes('.') ? `${match.slice(0, match.indexOf('.') + 1)}${REDACTED}` : REDACTED));
+    }
+    return out;
+  }
+
+  /** Pass 3: every known secret value, in the spellings it may take in text (as is, JSON-escaped, percent-encoded). */
+  function byValue(text: string, placeholders: Placeholder[]): string {
+    let out = text;
+    for (const { value } of placeholders) {
+      if (value.length < MIN_VALUE_LENGTH) continue;
+      for (const spelling of new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')])) {
+        if (out.includes(spelling)) out = out.split(spelling).join(REDACTED);
+      }
+    }
+    return out;
+  }
+
+  const apiKeyValue = (value: string, found: Collector) => {
+    const dot = value.indexOf('.');
+    // A full key keeps its public part; a value without one is shown only when it is a bare public key.
+    if (dot > 0) {
+      found.add(value, 'apiKey');
+      found.add(value.slice(dot + 1), 'apiKeySecret');
+      return `${value.slice(0, dot + 1)}${REDACTED}`;
+    }
+    if (/^pk_(test|live)_[A-Za-z0-9]{1,128}$/.test(value)) return value;
+    found.add(value, 'apiKey');
+    return REDACTED;
+  };
+
+  const cookieValue = (pairs: string, found: Collector) =>
+    pairs
+      .split(';')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq < 0) return pair;
+        const name = pair.slice(0, eq).trim();
+        found.add(pair.slice(eq + 1).trim(), name);
+        return `${pair.slice(0, eq)}=${REDACTED}`;
+      })
+      .join(';');
+
+  /** `name=value; Path=/; HttpOnly`: the value only. */
+  const setCookieValue = (field: string, found: Collector) => {
+    const semi = field.indexOf(';');
+    const [first, rest] = semi < 0 ? [field, ''] : [field.slice(0, semi), field.slice(semi)];
+    return `${cookieValue(first, found)}${rest}`;
+  };
+
+  /** Pass 1 for one header field. */
+  function headerValue(name: string, value: string, found: Collector, response: boolean): string {
+    if (rules.apiKeyHeaders.has(name)) return apiKeyValue(value, found);
+    if (rules.secretHeaders.has(name)) {
+      found.add(value, name === 'x-sandbox-control-token' ? 'controlToken' : name);
+      return REDACTED;
+    }
+    if (rules.csrfHeaders.has(name)) {
+      if (value === '1') return value;
+      found.add(value, 'csrf');
+      return REDACTED;
+    }
+    if (!response && name === 'cookie') return cookieValue(value, found);
+    if (response && name === 'set-cookie') return setCookieValue(value, found);
+    return value;
+  }
+
+  /** Pass 1 for a JSON value: secret members (any depth) become `[redacted]`. */
+  function jsonMembers(node: unknown, found: Collector): unknown {
+    if (Array.isArray(node)) return node.map((item) => jsonMembers(item, found));
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (rules.members.has(key) && value !== null && value !== undefined && typeof value !== 'object') {
+        found.add(String(value), key);
+        out[key] = REDACTED;
+      } else {
+        out[key] = jsonMembers(value, found);
+      }
+    }
+    return out;
+  }
+
+  /** A body that is not JSON: secret members spelled as JSON or as a form, masked by pattern. */
+  function textMembers(text: string, found: Collector): string {
+    let out = text;
+    for (const name of rules.members) {
+      const quoted = new RegExp(`("${name}"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"?`, 'g');
+      out = out.replace(quoted, (_m, head: string, value: string) => {
+        found.add(value, name);
+        return `${head}"${REDACTED}"`;
+      });
+      const form = new RegExp(`((?:^|[&?])${name}=)([^&\\s]*)`, 'g');
+      out = out.replace(form, (_m, head: string, value: string) => {
+        found.add(value, name);
+        return `${head}${REDACTED}`;
+      });
+    }
+    return out;
+  }
+
+  function body(text: string | undefined, found: Collector): string | undefined {
+    if (text === undefined || text === '') return undefined;
+    // A large body is not parsed again on the request path: its start is redacted as text, with
+    // room past the kept length so that no secret is cut in two before it is masked.
+    if (text.length > LARGE_BODY) return textMembers(text.slice(0, MAX_KEPT_BODY + 1024), found);
+    try {
+      return JSON.stringify(jsonMembers(JSON.parse(text), found));
+    } catch {
+      return textMembers(text, found);
+    }
+  }
+
+  function url(raw: string, found: Collector): string {
+    const q = raw.indexOf('?');
+    if (q < 0) return raw;
+    const query = raw
+      .slice(q + 1)
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq < 0) return pair;
+        let name: string;
+        try {
+          name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
+        } catch {
+          name = pair.slice(0, eq);
+        }
+        if (!rules.queryParameters.has(name) && !rules.members.has(name)) return pair;
+        const value = pair.slice(eq + 1);
+        found.add(value, name);
+        try {
+          found.add(decodeURIComponent(value.replace(/\+/g, ' ')), name);
+        } catch {
+          // Not percent-decodable: kept in the spelling it was sent in only.
+        }
+        return `${pair.slice(0, eq + 1)}${REDACTED}`;
+      })
+      .join('&');
+    return `${raw.slice(0, q)}?${query}`;
+  }
+
+  const headerFields = (headers: Record<string, string | string[]>): HeaderField[] =>
+    Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => ({ name: name.toLowerCase(), value: String(v) })));
+
+  const kept = (text: string | undefined, original: string | undefined): KeptBody | null => {
+    if (text === undefined || original === undefined || original === '') return null;
+    const truncated = text.length > MAX_KEPT_BODY || original.length > LARGE_BODY;
+    return { text: truncated ? text.slice(0, MAX_KEPT_BODY) : text, bytes: Buffer.byteLength(original), truncated };
+  };
+
+  /**
+   * The exchange's URL, header fields and bodies without a secret, and the secrets found
+   * (value → shell variable) for copy-as-curl. The placeholders hold secrets: never keep them.
+   */
+  function redact(exchange: Exchange): { url: string; request: KeptMessage; response: KeptMessage; found: Found } {
+    const found = collector();
+    const requestHeaders = headerFields(exchange.request.headers).map((h) => ({ name: h.name, value: headerValue(h.name, h.value, found, false) }));
+    const responseHeaders = headerFields(exchange.response.headers).map((h) => ({ name: h.name, value: headerValue(h.name, h.value, found, true) }));
+    let safeUrl = url(exchange.url, found);
+    let requestBody = body(exchange.request.body, found);
+    let responseBody = body(exchange.response.body, found);
+    const placeholders = found.placeholders();
+    const clean = (text: string) => byValue(byShape(text), placeholders);
+    safeUrl = clean(safeUrl);
+    requestBody = requestBody === undefined ? undefined : clean(requestBody);
+    responseBody = responseBody === undefined ? undefined : clean(responseBody);
+    const cleanFields = (fields: HeaderField[]) => fields.map((h) => ({ name: h.name, value: clean(h.value) }));
+    return {
+      url: safeUrl,
+      request: { headers: cleanFields(requestHeaders), body: kept(requestBody, exchange.request.body) },
+      response: { headers: cleanFields(responseHeaders), body: kept(responseBody, exchange.response.body) },
+      found: { placeholders },
+    };
+  }
+
+  /** Passes 2 and 3 on any text: what copy-as-curl leaves literal goes through them too. */
+  const clean = (text: string, placeholders: Placeholder[]) => byValue(byShape(text), placeholders);
+
+  return { redact, clean };
+}
+
+export type Redactor = ReturnType<typeof createRedactor>;
