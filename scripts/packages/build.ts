@@ -32,6 +32,8 @@ type PackageSpec = {
   /** Files of generated/ copied to dist/generated/. */
   generated?: string[];
   docsSite?: boolean;
+  /** The request inspector's page (mock/inspector/page/) copied to dist/inspector/. */
+  inspectorPage?: boolean;
 };
 
 export const PACKAGES: PackageSpec[] = [
@@ -41,6 +43,7 @@ export const PACKAGES: PackageSpec[] = [
     entries: { index: 'mock/index.ts', cli: 'mock/cli.ts' },
     generated: ['openapi.json', 'openapi.yaml', 'openapi.prism.json', 'sandbox-control.json', 'sandbox-control.prism.json'],
     docsSite: true,
+    inspectorPage: true,
   },
   { dir: 'conformance', entries: { index: 'conformance/index.ts', cli: 'conformance/cli.ts' }, generated: ['openapi.json'] },
 ];
@@ -152,6 +155,7 @@ function copyAssets(spec: PackageSpec) {
     copyFileSync(join(root, 'generated', name), join(dist, 'generated', name));
   }
   if (spec.docsSite) cpSync(join(root, 'docs', 'site'), join(dist, 'docs'), { recursive: true });
+  if (spec.inspectorPage) cpSync(join(root, 'mock', 'inspector', 'page'), join(dist, 'inspector'), { recursive: true });
   copyFileSync(join(root, 'LICENSE'), join(root, spec.dir, 'LICENSE'));
 }
 
