@@ -4,7 +4,7 @@
 // functions (mock/control/handlers.ts); outbox, clock and deliveries have the types the control
 // contract (openapi/sandbox-control.yaml) and the Dashboard API document for them.
 import type { WebhookDelivery } from '../generated/openapi.d.ts';
-import type { ClockState, OutboxMessage } from '../generated/sandbox-control.d.ts';
+import type { ChaosSettings, ClockState, OutboxMessage } from '../generated/sandbox-control.d.ts';
 import { isControlToken } from './control/guard.ts';
 import { advanceClock, outboxMessages, resetState } from './control/handlers.ts';
 import type { DemoAccount } from './demo/seed-demo.ts';
@@ -16,7 +16,7 @@ import { startSandbox as startListeners } from './sandbox.ts';
 import type { PasswordHashingOptions } from './security/password-hashing.ts';
 
 export { ListenError };
-export type { ClockState, DemoAccount, ListenerLimits, ListenerName, LogLevel, OutboxMessage, PasswordHashingOptions, WebhookDelivery };
+export type { ChaosSettings, ClockState, DemoAccount, ListenerLimits, ListenerName, LogLevel, OutboxMessage, PasswordHashingOptions, WebhookDelivery };
 
 export type SandboxOptions = {
   /** Address both listeners bind to. Default `127.0.0.1`. */
@@ -82,6 +82,12 @@ export type SandboxOptions = {
    * `127.0.0.1`, `[::1]` and `host` on its own ports; any other `Host` gets `421`.
    */
   allowedHosts?: string[];
+  /**
+   * Chaos from the start, as `--chaos FILE` and `PUT /__sandbox/chaos` take it: latency, error
+   * statuses, hangs and resets per operation, failed, duplicated, out-of-order and delayed
+   * webhooks; seeded with `seed` unless it has its own. Bad settings are a `RangeError`.
+   */
+  chaos?: ChaosSettings;
 };
 
 export type SandboxUrls = {
@@ -167,6 +173,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.control === undefined ? {} : { control: options.control }),
     ...(options.controlToken === undefined ? {} : { controlToken: options.controlToken }),
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: [...options.allowedHosts] }),
+    ...(options.chaos === undefined ? {} : { chaos: options.chaos }),
   });
   const { services } = running;
   const noDemo =

@@ -75,7 +75,7 @@ it('every event is processed exactly once under failed, duplicated, out-of-order
   // Confirmations, retries and held deliveries fall due on the sandbox clock.
   for (let round = 0; round < 80; round++) {
     const settled = ours().length === 16 && ours().every((d) => d.status !== 'pending');
-    if (settled && (sb.services.webhooks as { inFlight(): number }).inFlight() === 0) break;
+    if (settled && (sb.services.webhooks as unknown as { inFlight(): number }).inFlight() === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 25));
     sb.services.clock.advance(2_000);
   }
