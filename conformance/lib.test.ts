@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, createRecorder, inScope, NetworkError, newScope, retryDelayMs } from './lib/http.ts';
 import { sameJson } from './lib/json.ts';
-import { isMediaType, parseMediaType } from './lib/media-type.ts';
+import { isMediaType, parseMediaType } from '../contract/media-type.ts';
 import { Inconclusive } from './lib/outcome.ts';
 import { curlOf, placeholdersFor, responseOf, shellWord } from './report/curl.ts';
 

@@ -9,7 +9,7 @@ export type Json = any;
 
 const cache = new Map<string, Json>();
 
-/** A fresh parse of a bundle of generated/ (`openapi`, `sandbox-control`, `openapi.prism`): the caller may change it. */
+/** A fresh parse of a bundle of generated/ (`openapi`, `sandbox-control`): the caller may change it. */
 export const readBundle = (name = 'openapi'): Json => JSON.parse(readFileSync(generatedFile(`${name}.json`), 'utf8'));
 
 /** A bundle of generated/, parsed once per process and shared: treat it as read-only. */

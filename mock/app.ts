@@ -1,15 +1,25 @@
-// The in-process sandbox: takes a plain request, runs it through Prism's pipeline with the
-// stateful engine as the response producer, and returns a plain response. Listeners
-// (http/listener.ts) and in-process tests both call `handle`.
-import type { IHttpRequest, IHttpResponse } from '@stoplight/prism-http';
-import type { IHttpOperation } from '@stoplight/types';
-import { loadOperations, readBundle, type OperationTable } from './contract/operations.ts';
-import { createPipeline, type Diagnostic, type MockOptions } from './contract/prism-pipeline.ts';
-import { isMediaType } from './contract/validators.ts';
+// The sandbox's one request path, read top to bottom: a plain request in, a plain response out.
+// Listeners (http/listener.ts) and in-process tests both call `handle`.
+//
+//   1. parse        Host, surface (docs site, control surface, public API), client limits, size
+//   2. route        the surface's compiled operation table (contract/operation-table.ts): 404, 405
+//   3. chaos        what the integrator asked to break (public API only; an injected policy)
+//   4. authenticate the auth gate (gate/authenticate.ts): 401/403/429 before the body is read
+//   5. validate     the body parsed as JSON (http/json-body.ts), then the compiled checks; a
+//                   request they do not accept goes to Prism's validator, which decides and
+//                   words the 422 (contract/prism.ts)
+//   6. handle       the operation's domain handler (domain/, control/), or Prism's mock for an
+//                   operation without one and for `Prefer`; answered once its events are durable
+//   7. check        the response against the contract; a mismatch is flagged in `sl-violations`
+//   8. answer       headers, cookies, JSON; the exchange is handed to the observer (inspector)
+import { compileOperationTable, type OperationTable, type TableOperation } from './contract/operation-table.ts';
+import type { PrismRequest, MockPreferences, Diagnostic } from './contract/prism.ts';
 import { authenticate, rateLimited, type Caller } from './gate/authenticate.ts';
 import { parseCookies } from './http/cookies.ts';
 import { createDocsSite } from './http/docs-site.ts';
+import type { AuthVerdict, ChaosDecision, ChaosPolicy, Exchange, ExchangeObserver } from './http/exchange.ts';
 import { createHostCheck } from './http/host-check.ts';
+import { parseJsonBody } from './http/json-body.ts';
 import { createControlGuard } from './control/guard.ts';
 import { fail, MAX_VIOLATIONS, problemBody, ProblemError, statusOf } from './http/problem.ts';
 import { createTurns, LARGE_BODY_BYTES } from './http/large-bodies.ts';
@@ -20,6 +30,8 @@ import type { Handlers, Reply } from './domain/handler.ts';
 import type { KeyEnvironment, SandboxEvent } from './state/events.ts';
 import { StorageUnavailableError } from './state/storage.ts';
 import type { Store } from './state/store.ts';
+import { loadBundle } from '../contract/document.ts';
+import { parseMediaType } from '../contract/media-type.ts';
 
 export type IncomingRequest = {
   method: string;
@@ -34,159 +46,283 @@ export type IncomingRequest = {
   localPort?: number;
 };
 
-export type OutgoingResponse = { status: number; headers: Record<string, string | string[]>; body: string | undefined };
+export type OutgoingResponse = {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: string | undefined;
+  /** Chaos only: reset the connection, or never answer, instead of writing this response. */
+  abort?: 'reset' | 'hang';
+};
 
-type Surface = { table: OperationTable; handlers: Handlers; pipeline: ReturnType<typeof createPipeline> };
-
-type RequestState = {
-  requestId: string;
-  environment: KeyEnvironment;
-  cookies: Record<string, string>;
-  bodyError?: ProblemError;
-  rawBody?: string;
-  /** The body as received and its Content-Type, parsed only once the request is let in (prepare). */
-  unparsed?: { raw: Buffer | undefined; contentType: string | undefined };
-  /** The auth gate's verdict, decided before the request is validated (prepare). */
-  gate?: { caller: Caller } | { refused: ProblemError };
+export type AppOptions = {
+  /** Told of every exchange once answered (the request inspector). */
+  observe?: ExchangeObserver;
+  /** Chaos for the public API (mock/chaos/). */
+  chaos?: ChaosPolicy;
 };
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export async function createApp(services: Services, handlers: { api: Handlers; control: Handlers }) {
-  const requests = new WeakMap<IHttpRequest, RequestState>();
-  const largeBodies = createTurns();
-  const setCookies = new WeakMap<IHttpResponse, string[]>();
+type Surface = { name: 'api' | 'control'; table: OperationTable; handlers: Handlers };
 
-  function toResponse(reply: Reply, state: RequestState): IHttpResponse {
-    const isProblem = reply.status >= 400;
-    const response: IHttpResponse = {
-      statusCode: reply.status,
-      headers: {
-        'content-type': isProblem ? 'application/problem+json' : 'application/json',
-        'x-request-id': state.requestId,
-        ...lowercaseKeys(reply.headers ?? {}),
-      },
-      body: reply.body,
-    };
-    if (reply.cookies?.length) {
-      setCookies.set(response, reply.cookies);
-      response.headers!['set-cookie'] = reply.cookies.join(', ');
-    }
-    return response;
-  }
+/** Where a request stands as it goes down the path: what the inspector is told at the end. */
+type Trace = { surface: Exchange['surface']; operationId?: string; auth?: AuthVerdict; violations: Exchange['violations']; problemCode?: string; chaos?: string };
 
-  function problemReply(error: ProblemError, state: RequestState, instance: string): Reply {
-    return { status: statusOf(error.code), body: problemBody(error, state.requestId, instance), headers: error.headers };
-  }
-
-  async function buildSurface(bundle: string, surfaceHandlers: Handlers): Promise<Surface> {
-    const table = await loadOperations(readBundle(bundle), readBundle(`${bundle}.prism`));
+export async function createApp(services: Services, handlers: { api: Handlers; control: Handlers }, options: AppOptions = {}) {
+  const surfaceOf = (name: Surface['name'], bundle: string, surfaceHandlers: Handlers): Surface => {
+    const table = compileOperationTable(loadBundle(bundle));
     for (const id of Object.keys(surfaceHandlers)) {
       if (!table.byId.has(id)) throw new Error(`handler ${id} has no operation in generated/${bundle}.json`);
     }
-    const surface = { table, handlers: surfaceHandlers } as Surface;
-    surface.pipeline = createPipeline(
-      table.prism,
-      (input, operation, violations) => produce(surface, input, operation, violations),
-      (input, operation, mode) => prepare(surface, input, operation, mode),
-    );
-    return surface;
+    return { name, table, handlers: surfaceHandlers };
+  };
+  const api = surfaceOf('api', 'openapi', handlers.api);
+  const control = services.config.control ? surfaceOf('control', 'sandbox-control', handlers.control) : undefined;
+  const docsSite = createDocsSite();
+  const hostServed = createHostCheck(services.config.host ?? '127.0.0.1', services.config.allowedHosts);
+  const controlGuard = createControlGuard(services.config.controlToken);
+  const largeBodies = createTurns();
+  /** The port of a listener as its URL says (for in-process requests, which bring no socket). */
+  const listenerPort = (environment: KeyEnvironment) => Number(/:(\d+)$/.exec(environment === 'live' ? services.config.productionUrl : services.config.sandboxUrl)?.[1]);
+
+  async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
+    const started = performance.now();
+    const arrivedAt = services.clock.now();
+    const requestId = `req_${randomBase62(16)}`;
+    const headers = normalizeHeaders(req.headers);
+    const trace: Trace = { surface: 'none', violations: [] };
+    let response: OutgoingResponse;
+    try {
+      response = await answer(req, headers, requestId, trace);
+    } catch (error) {
+      // A bug, never an expected answer: keep serving and say nothing internal.
+      console.error(`[sandbox] ${requestId} failed: ${(error as Error)?.name ?? 'Error'}`);
+      response = internalError(requestId);
+    }
+    options.observe?.({
+      requestId,
+      at: arrivedAt,
+      durationMs: performance.now() - started,
+      environment: req.environment,
+      surface: trace.surface,
+      method: req.method,
+      url: req.url,
+      violations: trace.violations,
+      request: { headers, ...(req.body instanceof Buffer ? { body: req.body.toString('utf8') } : {}) },
+      response: { status: response.status, headers: response.headers, ...(response.body === undefined ? {} : { body: response.body }) },
+      ...(trace.operationId ? { operationId: trace.operationId } : {}),
+      ...(trace.auth ? { auth: trace.auth } : {}),
+      ...(trace.problemCode ? { problemCode: trace.problemCode } : {}),
+      ...(trace.chaos ? { chaos: trace.chaos } : {}),
+    });
+    return response;
+  }
+
+  async function answer(req: IncomingRequest, headers: Record<string, string>, requestId: string, trace: Trace): Promise<OutgoingResponse> {
+    const { path, query } = splitUrl(req.url);
+    const problem = (error: ProblemError, extraHeaders: Record<string, string> = {}): OutgoingResponse => {
+      trace.problemCode = error.code;
+      return write({ status: statusOf(error.code), body: problemBody(error, requestId, path), headers: { ...error.headers, ...extraHeaders } }, requestId);
+    };
+
+    // 1. Parse. Only the Host values this sandbox serves (DNS rebinding), on every path of both
+    // listeners, before anything else: 421 (http/host-check.ts).
+    if (!hostServed(headers.host, req.localPort ?? listenerPort(req.environment))) return problem(fail('misdirected_request'));
+    // /docs/, /openapi.json, /openapi.yaml: the built docs site, production listener only.
+    const site = req.environment === 'live' ? await docsSite(req.method, path, requestId) : undefined;
+    if (site) {
+      trace.surface = 'docs';
+      return site;
+    }
+    const isControl = path.startsWith('/__sandbox/');
+    // The control surface lives on the production listener only; so does the Dashboard API.
+    const surface = isControl ? (req.environment === 'live' ? control : undefined) : api;
+    if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/'))) return problem(fail('not_found'));
+    trace.surface = surface.name;
+    if (isControl) {
+      // Cross-site, control token, JSON only (control/guard.ts); judged on the headers as sent.
+      const refused = controlGuard({ method: req.method, headers, hasBody: req.body === 'too-large' || !!req.body?.length });
+      if (refused) return problem(refused);
+    } else {
+      const decision = services.limits.client.take(req.clientAddress);
+      if (!decision.allowed) return problem(rateLimited(decision));
+    }
+    if (req.body === 'too-large' || (req.body && req.body.length > MAX_BODY_BYTES)) return problem(fail('payload_too_large'));
+
+    // 2. Route.
+    const route = surface.table.route(req.method, path);
+    if (route.kind === 'not-found') return problem(fail('not_found'));
+    if (route.kind === 'method-not-allowed') {
+      return problem(fail('method_not_allowed', `${req.method.toUpperCase()} is not allowed here; use ${route.allowed.join(', ')}.`, { allowedMethods: route.allowed }), {
+        allow: route.allowed.join(', '),
+      });
+    }
+    const op = route.operation;
+    trace.operationId = op.operationId;
+
+    // 3. Chaos: a delay, then perhaps a fault instead of the real answer (nothing is changed).
+    const chaos = surface.name === 'api' ? options.chaos?.({ operationId: op.operationId, environment: req.environment, method: req.method }) : undefined;
+    if (chaos) {
+      trace.chaos = chaos.description;
+      const faulted = await applyChaos(chaos, problem);
+      if (faulted) return faulted;
+    }
+
+    // `Prefer: code=…, example=…` (control surface on): Prism's mock answers a valid request;
+    // it authenticates nobody. A status or example the operation does not document cannot be
+    // produced: the preference is then ignored (RFC 7240) and the request answered as usual.
+    const preferences = services.config.control && surface.name === 'api' && isDecodable(path) ? preferredMock(headers.prefer) : undefined;
+    if (preferences) {
+      const checked = await readAndValidate(req, op, { path, query, headers, rawParams: route.rawParams }, problem, trace);
+      if ('status' in checked) return checked;
+      const mocked = await op.prism.mock(op.operationId, toPrismRequest(req.method, path, query, headers, checked.body), preferences);
+      if (mocked) return write({ status: mocked.statusCode, headers: mocked.headers, body: mocked.body }, requestId);
+    }
+
+    // 4. Authenticate: a request without valid credentials is refused before its body is read.
+    let caller: Caller;
+    try {
+      caller = authenticate(op.auth, { headers, cookies: parseCookies(headers.cookie), environment: req.environment }, services);
+    } catch (error) {
+      if (!(error instanceof ProblemError)) throw error;
+      trace.auth = { kind: 'refused', code: error.code };
+      return problem(error);
+    }
+    trace.auth = verdictOf(caller);
+
+    // 5. Validate.
+    const parsed = await readAndValidate(req, op, { path, query, headers, rawParams: route.rawParams }, problem, trace);
+    if ('status' in parsed) return parsed;
+    const prismRequest = (): PrismRequest => toPrismRequest(req.method, path, query, headers, parsed.body);
+
+    // 6. Handle.
+    const handler = surface.handlers[op.operationId];
+    let reply: Reply;
+    if (!handler) {
+      const mocked = (await op.prism.mock(op.operationId, prismRequest()))!;
+      reply = { status: mocked.statusCode, headers: mocked.headers, body: mocked.body };
+    } else {
+      const tracked = trackCommits();
+      try {
+        reply = await handler({
+          services: tracked.services,
+          caller,
+          environment: req.environment,
+          params: Object.fromEntries(op.template.names.map((name) => [name, decodeURIComponent(route.rawParams[name] ?? '')])),
+          query,
+          headers,
+          body: parsed.body,
+          rawBody: parsed.raw,
+          requestId,
+        });
+        await tracked.settled();
+      } catch (error) {
+        if (error instanceof StorageUnavailableError) return problem(storageUnavailable(error));
+        if (!(error instanceof ProblemError)) throw error;
+        try {
+          await tracked.settled();
+        } catch (failure) {
+          if (failure instanceof StorageUnavailableError) return problem(storageUnavailable(failure));
+          throw failure;
+        }
+        return problem(error);
+      }
+      // An API key's use is an event, recorded for requests that succeeded only.
+      if (caller.kind === 'apiKey' && reply.status < 400) recordKeyUse(services, caller.key.id);
+    }
+    if (reply.status >= 400) trace.problemCode = (reply.body as { code?: string } | undefined)?.code;
+
+    // 7. Check the response against the contract, and 8. answer.
+    const out = write(reply, requestId);
+    const violations = await responseViolations(op, out, prismRequest);
+    if (violations.length) out.headers['sl-violations'] = JSON.stringify(violations.map(({ path: p, message }) => ({ path: p, message })));
+    return out;
   }
 
   /**
-   * Once routed, before validation: the auth gate decides first, so a request without valid
-   * credentials is refused (401/403) without its body being parsed or validated — a 1 MiB body
-   * sent without a key costs its reading only. Otherwise the body is parsed here (400/415 and
-   * the I-JSON rules are kept for `produce`) and Prism validates it. Public operations, and
-   * `Prefer` answers (Prism's mock, which authenticates nobody), are parsed and validated as
-   * before.
+   * The body parsed as JSON and the request checked against the operation: the parsed body, or
+   * the refusal. Content sent to an operation that takes none has no meaning (RFC 9110 §9.3.1)
+   * and is ignored. A body over 64 KiB is parsed and validated in its turn (large-bodies.ts).
    */
-  function prepare(surface: Surface, input: IHttpRequest, operation: IHttpOperation, mode: 'engine' | 'mock'): boolean {
-    const state = requests.get(input)!;
-    const info = surface.table.byId.get(operation.iid!)!;
-    if (mode === 'engine' && !state.gate) {
-      try {
-        state.gate = { caller: authenticate(info.auth, gateRequest(input, state), services) };
-      } catch (error) {
-        if (!(error instanceof ProblemError)) throw error;
-        state.gate = { refused: error };
+  async function readAndValidate(
+    req: IncomingRequest,
+    op: TableOperation,
+    at: { path: string; query: Record<string, string | string[]>; headers: Record<string, string>; rawParams: Record<string, string> },
+    problem: (error: ProblemError) => OutgoingResponse,
+    trace: Trace,
+  ): Promise<{ body: unknown; raw: string | undefined } | OutgoingResponse> {
+    const raw = req.body as Buffer | undefined;
+    const release = raw && raw.length > LARGE_BODY_BYTES ? await largeBodies.take() : undefined;
+    try {
+      let parsed: { body: unknown; raw: string | undefined } = { body: undefined, raw: undefined };
+      if (op.hasBody && raw?.length) {
+        if (op.maxBodyBytes !== undefined && raw.length > op.maxBodyBytes) {
+          return problem(fail('payload_too_large', `This operation accepts request bodies of at most ${op.maxBodyBytes} bytes.`));
+        }
+        const result = parseJsonBody(raw, at.headers['content-type']);
+        if (result instanceof ProblemError) return problem(result);
+        parsed = result;
       }
+      const violations = await requestViolations(op, { method: req.method, ...at, body: parsed.body });
+      if (!violations.length) return parsed;
+      trace.violations = violations.map(({ location, code, message }) => ({ location, code, message }));
+      return problem(
+        fail('validation_failed', undefined, {
+          validation: violations.slice(0, MAX_VIOLATIONS),
+          ...(violations.length > MAX_VIOLATIONS ? { violationsOmitted: violations.length - MAX_VIOLATIONS } : {}),
+        }),
+      );
+    } finally {
+      release?.();
     }
-    if (state.gate && 'refused' in state.gate) return false;
-    if (state.unparsed) {
-      // Content sent to an operation that takes none is ignored (see produce): never parsed.
-      const size = state.unparsed.raw?.length ?? 0;
-      if (info.hasBody && info.maxBodyBytes !== undefined && size > info.maxBodyBytes) {
-        // The operation's own, smaller limit (x-max-body-bytes): refused before any parsing, so
-        // a flood of huge bodies to a public operation costs their reading only.
-        state.bodyError = fail('payload_too_large', `This operation accepts request bodies of at most ${info.maxBodyBytes} bytes.`);
-      } else if (info.hasBody) input.body = parseBody(state.unparsed.raw, state.unparsed.contentType, state);
-      state.unparsed = undefined;
-    }
-    return true;
   }
 
-  const gateRequest = (input: IHttpRequest, state: RequestState) => ({
-    headers: input.headers ?? {},
-    cookies: state.cookies,
-    environment: state.environment,
-  });
-
-  async function produce(surface: Surface, input: IHttpRequest, operation: IHttpOperation, violations: Diagnostic[]) {
-    const state = requests.get(input)!;
-    const info = surface.table.byId.get(operation.iid!)!;
-    const tracked = trackCommits();
-    try {
-      // (The gate decided in prepare, before validation; a refusal wins over any violation.)
-      const gate = state.gate ?? { caller: authenticate(info.auth, gateRequest(input, state), services) };
-      if ('refused' in gate) throw gate.refused;
-      const { caller } = gate;
-      if (info.hasBody && state.bodyError) throw state.bodyError;
-      // Prism's own security check only sees that a credential is present; the gate decided.
-      // Content sent to an operation that takes none has no meaning (RFC 9110 §9.3.1) and is
-      // ignored, rather than answered with a status the operation does not document.
-      const invalid = violations.filter((v) => v.severity === 0 && v.code !== 401 && !(v.code === 415 && !info.hasBody));
-      if (invalid.length) {
-        // The first MAX_VIOLATIONS, and how many more (problemBody bounds each one's size).
-        throw fail('validation_failed', undefined, {
-          validation: invalid.slice(0, MAX_VIOLATIONS).map((v) => ({
-            location: v.path ?? [],
-            severity: 'Error' as const,
-            code: String(v.code ?? 'invalid'),
-            message: v.message,
-          })),
-          ...(invalid.length > MAX_VIOLATIONS ? { violationsOmitted: invalid.length - MAX_VIOLATIONS } : {}),
-        });
-      }
-      const handler = surface.handlers[info.operationId];
-      if (!handler) return 'not-implemented' as const;
-      const reply = await handler({
-        services: tracked.services,
-        caller,
-        environment: state.environment,
-        params: surface.table.pathParams(info, input.url.path),
-        query: (input.url.query ?? {}) as Record<string, string | string[]>,
-        headers: input.headers ?? {},
-        body: input.body,
-        rawBody: state.rawBody,
-        requestId: state.requestId,
-      });
-      await tracked.settled();
-      // An API key's use is an event, recorded for requests that succeeded only (an error emits none).
-      if (caller.kind === 'apiKey' && reply.status < 400) recordKeyUse(services, caller.key.id);
-      return toResponse(reply, state);
-    } catch (error) {
-      try {
-        if (error instanceof ProblemError) {
-          await tracked.settled();
-          return toResponse(problemReply(error, state, input.url.path), state);
-        }
-        throw error;
-      } catch (failure) {
-        if (failure instanceof StorageUnavailableError) return toResponse(problemReply(storageUnavailable(failure), state, input.url.path), state);
-        throw failure;
-      }
+  /**
+   * Violations of the request, as the 422 lists them. The compiled check accepts almost every
+   * valid request on its own; what it does not accept, Prism judges and words. A path
+   * parameter that does not percent-decode is ours to word (Prism's validator throws on it).
+   */
+  async function requestViolations(
+    op: TableOperation,
+    request: { method: string; path: string; query: Record<string, string | string[]>; headers: Record<string, string>; rawParams: Record<string, string>; body: unknown },
+  ) {
+    const undecodable = op.template.names.filter((name) => !isDecodable(request.rawParams[name] ?? ''));
+    if (undecodable.length) {
+      return undecodable.map((name) => ({ location: ['path', name], severity: 'Error' as const, code: 'encoding', message: `Request path parameter ${name} is not valid percent-encoded UTF-8` }));
     }
+    const accepted = op.checkRequest({ headers: request.headers, query: request.query, pathParams: request.rawParams, body: request.body });
+    if (accepted && !shadowValidation) return [];
+    const judged = await op.prism.requestViolations(op.operationId, toPrismRequest(request.method, request.path, request.query, request.headers, request.body));
+    // Prism's 415 on content sent to an operation that takes none: that content is ignored (see above).
+    const errors = judged.filter((v) => !(v.code === 415 && !op.hasBody));
+    if (accepted) {
+      if (errors.length) shadowDisagreements.push({ kind: 'request', operationId: op.operationId });
+      return [];
+    }
+    return errors.map((v) => ({ location: v.path ?? [], severity: 'Error' as const, code: String(v.code ?? 'invalid'), message: v.message }));
+  }
+
+  async function responseViolations(op: TableOperation, out: OutgoingResponse, request: () => PrismRequest): Promise<Diagnostic[]> {
+    const response = { status: out.status, headers: joinedHeaders(out.headers), body: out.body === undefined ? undefined : JSON.parse(out.body) };
+    const accepted = op.checkResponse(response);
+    if (accepted && !shadowValidation) return [];
+    const judged = await op.prism.responseViolations(op.operationId, request(), { statusCode: response.status, headers: response.headers, body: response.body });
+    if (accepted) {
+      if (judged.length) shadowDisagreements.push({ kind: 'response', operationId: op.operationId });
+      return [];
+    }
+    return judged;
+  }
+
+  async function applyChaos(chaos: ChaosDecision, problem: (error: ProblemError, headers?: Record<string, string>) => OutgoingResponse): Promise<OutgoingResponse | undefined> {
+    if (chaos.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, chaos.delayMs));
+    const fault = chaos.fault;
+    if (!fault) return undefined;
+    if (fault.kind === 'hang' || fault.kind === 'reset') return { status: 0, headers: {}, body: undefined, abort: fault.kind };
+    const retryAfter: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
+    if (fault.status === 429) return problem(fail('rate_limited', 'Chaos: this request was refused as rate limited (sandbox chaos settings).', { retryAfter: fault.retryAfterSeconds ?? 1 }, retryAfter));
+    if (fault.status === 503) return problem(fail('storage_unavailable', 'Chaos: the sandbox answered 503 on purpose (sandbox chaos settings); nothing was changed.', {}, retryAfter));
+    return internalError(`req_${randomBase62(16)}`);
   }
 
   /**
@@ -214,107 +350,59 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     };
   }
 
-  const api = await buildSurface('openapi', handlers.api);
-  const docsSite = createDocsSite();
-  const control = services.config.control ? await buildSurface('sandbox-control', handlers.control) : undefined;
-  const hostServed = createHostCheck(services.config.host ?? '127.0.0.1', services.config.allowedHosts);
-  const controlGuard = createControlGuard(services.config.controlToken);
-  /** The port of a listener as its URL says (for in-process requests, which bring no socket). */
-  const listenerPort = (environment: KeyEnvironment) => Number(/:(\d+)$/.exec(environment === 'live' ? services.config.productionUrl : services.config.sandboxUrl)?.[1]);
+  return { handle, api: api.table, control: control?.table };
+}
 
-  async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
-    const requestId = `req_${randomBase62(16)}`;
-    const headers = normalizeHeaders(req.headers);
-    const { path, query } = splitUrl(req.url);
-    const state: RequestState = { requestId, environment: req.environment, cookies: parseCookies(headers.cookie) };
-    const finish = (response: IHttpResponse, violations: Diagnostic[] = []): OutgoingResponse => {
-      // Prism's mock writes header names as the contract spells them; HTTP names are case-insensitive.
-      const out: Record<string, string | string[]> = lowercaseKeys(response.headers ?? {});
-      out['x-request-id'] = requestId;
-      const cookies = setCookies.get(response);
-      if (cookies) out['set-cookie'] = cookies;
-      if (violations.length) out['sl-violations'] = JSON.stringify(violations.map(({ path: p, message }) => ({ path: p, message })));
-      if (response.body !== undefined && !out['content-type']) out['content-type'] = 'application/json';
-      return { status: response.statusCode, headers: out, body: response.body === undefined ? undefined : JSON.stringify(response.body) };
-    };
-    // Answers decided before an operation is known (no route, body too large, client limit).
-    const bare = (error: ProblemError, extraHeaders: Record<string, string> = {}) => {
-      const response = toResponse(problemReply(error, state, path), state);
-      response.headers = { ...response.headers, ...extraHeaders };
-      return finish(response);
-    };
+// ---------------------------------------------------------------- shadow validation (tests)
 
-    try {
-      // Only the Host values this sandbox serves (DNS rebinding), before anything else, on every
-      // path of both listeners: 421 (mock/http/host-check.ts).
-      if (!hostServed(headers.host, req.localPort ?? listenerPort(req.environment))) return bare(fail('misdirected_request'));
-      // /docs/ (the built docs site), /openapi.json and /openapi.yaml: not part of the public
-      // contract, production listener only (mock/http/docs-site.ts).
-      const site = req.environment === 'live' ? await docsSite(req.method, path, requestId) : undefined;
-      if (site) return site;
-      const isControl = path.startsWith('/__sandbox/');
-      // The control surface lives on the production listener only (on the other: an unknown path).
-      const surface = isControl ? (req.environment === 'live' ? control : undefined) : api;
-      // The Dashboard API lives on the production listener only.
-      if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/'))) return bare(fail('not_found'));
-      if (isControl) {
-        // Cross-site, control token, JSON only (mock/control/guard.ts); judged on the headers as sent.
-        const refused = controlGuard({ method: req.method, headers: normalizeHeaders(req.headers), hasBody: req.body === 'too-large' || !!req.body?.length });
-        if (refused) return bare(refused);
-      }
-      if (!isControl) {
-        const decision = services.limits.client.take(req.clientAddress);
-        if (!decision.allowed) return bare(rateLimited(decision));
-      }
-      if (req.body === 'too-large' || (req.body && req.body.length > MAX_BODY_BYTES)) return bare(fail('payload_too_large'));
-      const input: IHttpRequest = {
-        method: req.method.toLowerCase() as IHttpRequest['method'],
-        url: { path, query },
-        // A Content-Type that is not a media type at all makes Prism's validator throw: the
-        // body was already refused for it (415, parseBody), so Prism does not see it.
-        headers: headers['content-type'] === undefined || isMediaType(headers['content-type']) ? headers : withoutContentType(headers),
-        // Parsed in prepare, once the operation is known and the gate let the request in.
-        body: undefined,
-      };
-      state.unparsed = { raw: req.body as Buffer | undefined, contentType: headers['content-type'] };
-      requests.set(input, state);
-      // (A path that does not percent-decode is a 422 on its parameter, never mocked.)
-      // A body over 64 KiB is parsed and validated in its turn, never beside another (large-bodies.ts).
-      const release = req.body instanceof Buffer && req.body.length > LARGE_BODY_BYTES ? await largeBodies.take() : undefined;
-      let result: Awaited<ReturnType<typeof surface.pipeline.run>>;
-      try {
-        result = await surface.pipeline.run(input, services.config.control && !isControl && isDecodable(path) ? preferredMock(headers.prefer) : undefined);
-      } finally {
-        release?.();
-      }
-      if (result.kind === 'no-route') {
-        if (result.status === 404) return bare(fail('not_found'));
-        const allowed = surface.table.allowedMethods(path);
-        return bare(
-          fail('method_not_allowed', `${req.method.toUpperCase()} is not allowed here; use ${allowed.join(', ')}.`, { allowedMethods: allowed }),
-          { allow: allowed.join(', ') },
-        );
-      }
-      return finish(result.response, result.violations);
-    } catch (error) {
-      // A bug, never an expected answer: keep serving and say nothing internal.
-      console.error(`[sandbox] ${requestId} failed: ${(error as Error)?.name ?? 'Error'}`);
-      return {
-        status: 500,
-        headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId },
-        body: JSON.stringify({
-          type: 'https://docs.pacspace.io/errors/internal_error',
-          title: 'Internal error',
-          status: 500,
-          detail: 'The sandbox failed to handle this request.',
-          code: 'internal_error',
-          requestId,
-        }),
-      };
-    }
+// PACSPACE_SHADOW_VALIDATION=1 (or setShadowValidation) also runs Prism on every request and
+// response the compiled checks accept, and records where Prism would have refused: the
+// compiled checks may be stricter than Prism (Prism then decides), never more lenient.
+let shadowValidation = process.env.PACSPACE_SHADOW_VALIDATION === '1';
+export const shadowDisagreements: Array<{ kind: 'request' | 'response'; operationId: string }> = [];
+export function setShadowValidation(on: boolean): void {
+  shadowValidation = on;
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** What the gate decided, as the inspector shows it: ids, never a secret. */
+function verdictOf(caller: Caller): AuthVerdict {
+  switch (caller.kind) {
+    case 'apiKey':
+      return { kind: 'apiKey', keyId: caller.key.id, tenantId: caller.key.tenantId, environment: caller.key.environment };
+    case 'session':
+    case 'refresh':
+      return { kind: 'session', userId: caller.user.id, tenantId: caller.user.tenantId };
+    default:
+      return { kind: 'public' };
   }
+}
 
-  return { handle, api, control };
+/** The response as written: content type, request id, cookies, JSON body. */
+function write(reply: Reply, requestId: string): OutgoingResponse {
+  const headers: Record<string, string | string[]> = {
+    'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json',
+    ...lowercaseKeys(reply.headers ?? {}),
+    'x-request-id': requestId,
+  };
+  if (reply.cookies?.length) headers['set-cookie'] = reply.cookies;
+  return { status: reply.status, headers, body: reply.body === undefined ? undefined : JSON.stringify(reply.body) };
+}
+
+function internalError(requestId: string): OutgoingResponse {
+  return {
+    status: 500,
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId },
+    body: JSON.stringify({
+      type: 'https://docs.pacspace.io/errors/internal_error',
+      title: 'Internal error',
+      status: 500,
+      detail: 'The sandbox failed to handle this request.',
+      code: 'internal_error',
+      requestId,
+    }),
+  };
 }
 
 /** `503 storage_unavailable`: the change was not stored (disk full, I/O error), nothing changed. */
@@ -327,87 +415,19 @@ function storageUnavailable(error: StorageUnavailableError): ProblemError {
   );
 }
 
-function parseBody(raw: Buffer | undefined, contentType: string | undefined, state: RequestState): unknown {
-  if (!raw || raw.length === 0) return undefined;
-  const media = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (media !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(media)) {
-    state.bodyError = fail('unsupported_media_type');
-    return undefined;
-  }
-  let body: unknown;
-  try {
-    state.rawBody = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-    body = JSON.parse(state.rawBody);
-  } catch (error) {
-    // Never quote the parser's message: it echoes parts of the body, which may hold a secret.
-    const position = /position (\d+)/.exec((error as Error).message)?.[1];
-    state.bodyError = fail('invalid_json', `The request body is not valid JSON${position ? ` (at position ${position})` : ''}.`);
-    return undefined;
-  }
-  // (Both refused only where the operation takes a body; see produce.)
-  // `null` is a body, not the absence of one: Prism would skip validating it.
-  if (body === null) {
-    state.bodyError = fail('validation_failed', 'The request body is null; send an object, or no body where it is optional.', {
-      validation: [{ location: ['body'], severity: 'Error', code: 'type', message: 'must be object' }],
-    });
-  }
-  // I-JSON (RFC 7493): no lone surrogate in any string. Well-formed UTF-8 carries none, so
-  // only a \uD800-\uDFFF escape can make one: without such an escape there is nothing to walk.
-  if (/\\u[dD][89a-fA-F]/.test(state.rawBody)) {
-    const { validation, omitted } = loneSurrogates(body);
-    if (validation.length) {
-      state.bodyError = fail('validation_failed', 'A string in the request body holds a lone UTF-16 surrogate, which I-JSON forbids.', {
-        validation,
-        ...(omitted ? { violationsOmitted: omitted } : {}),
-      });
-    }
-  }
-  return body;
-}
-
-type Violation = { location: string[]; severity: 'Error'; code: string; message: string };
-
-/**
- * Where strings hold a lone surrogate (a member name: at its object): the first
- * MAX_VIOLATIONS, and how many more. Iterative, with the path built only for a listed find: a
- * 1 MiB body may nest half a million levels deep.
- */
-function loneSurrogates(body: unknown): { validation: Violation[]; omitted: number } {
-  type At = { key: string; parent: At } | undefined;
-  const locationOf = (at: At) => {
-    const keys: string[] = [];
-    for (let a = at; a; a = a.parent) keys.push(a.key);
-    return ['body', ...keys.reverse()];
+/** The request as Prism reads it. A Content-Type that is not a media type at all makes Prism's validator throw: left out. */
+function toPrismRequest(method: string, path: string, query: Record<string, string | string[]>, headers: Record<string, string>, body: unknown): PrismRequest {
+  const contentType = headers['content-type'];
+  return {
+    method: method.toLowerCase(),
+    url: { path, query },
+    headers: contentType === undefined || parseMediaType(contentType) ? headers : withoutHeader(headers, 'content-type'),
+    body,
   };
-  const lone = /\p{Cs}/u; // with the u flag a surrogate pair is one code point, never Cs
-  const found: Violation[] = [];
-  let omitted = 0;
-  const add = (at: At, message: string) => {
-    if (found.length < MAX_VIOLATIONS) found.push({ location: locationOf(at), severity: 'Error', code: 'i-json', message });
-    else omitted++;
-  };
-  const stack: Array<[unknown, At]> = [[body, undefined]];
-  while (stack.length) {
-    const [node, at] = stack.pop()!;
-    if (typeof node === 'string') {
-      if (lone.test(node)) add(at, 'must not contain a lone UTF-16 surrogate');
-    } else if (node && typeof node === 'object') {
-      const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const [key, value] = entries[i]!;
-        if (!Array.isArray(node) && lone.test(key)) {
-          add(at, 'must not have a member name with a lone UTF-16 surrogate');
-        } else if ((value !== null && typeof value === 'object') || typeof value === 'string') {
-          stack.push([value, { key, parent: at }]);
-        }
-      }
-    }
-  }
-  return { validation: found, omitted };
 }
 
 /** `Prefer: code=404, example=name, dynamic=true`, as Prism reads it. */
-function preferredMock(prefer: string | undefined): MockOptions | undefined {
+function preferredMock(prefer: string | undefined): MockPreferences | undefined {
   if (!prefer) return undefined;
   const pairs = Object.fromEntries(
     prefer.split(/[,;]/).map((p) => p.trim().split('=').map((s) => s.trim())).filter((p) => p.length === 2),
@@ -420,9 +440,9 @@ function preferredMock(prefer: string | undefined): MockOptions | undefined {
   };
 }
 
-function isDecodable(path: string): boolean {
+function isDecodable(text: string): boolean {
   try {
-    decodeURIComponent(path);
+    decodeURIComponent(text);
     return true;
   } catch {
     return false;
@@ -433,22 +453,24 @@ function splitUrl(url: string): { path: string; query: Record<string, string | s
   const i = url.indexOf('?');
   const rawPath = i < 0 ? url : url.slice(0, i);
   const query: Record<string, string | string[]> = {};
-  for (const [k, v] of new URLSearchParams(i < 0 ? '' : url.slice(i + 1))) {
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  if (i >= 0) {
+    for (const [k, v] of new URLSearchParams(url.slice(i + 1))) {
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
   }
   return { path: rawPath || '/', query };
 }
 
-function withoutContentType(headers: Record<string, string>): Record<string, string> {
-  const { 'content-type': _dropped, ...rest } = headers;
-  return rest;
-}
+const withoutHeader = (headers: Record<string, string>, name: string) => Object.fromEntries(Object.entries(headers).filter(([k]) => k !== name));
 
 function normalizeHeaders(headers: IncomingRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
+
+/** Header values as one string each (Set-Cookie's fields joined), as Prism's checks read them. */
+const joinedHeaders = (h: Record<string, string | string[]>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
 
 const lowercaseKeys = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));

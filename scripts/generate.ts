@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { parse } from 'yaml';
-import { getHttpOperationsFromSpec } from '../mock/contract/prism.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const redocly = join(root, 'node_modules', '.bin', 'redocly');
@@ -42,9 +41,6 @@ export async function renderBundle(api: string, name: string): Promise<Map<strin
     [join(out, `${name}.yaml`), `# ${banner('openapi/')}\n${stdout.endsWith('\n') ? stdout : `${stdout}\n`}`],
     [join(out, `${name}.json`), `${JSON.stringify(document, null, 2)}\n`],
     [join(out, `${name}.d.ts`), `// ${banner(`generated/${name}.yaml`)}\n\n${types}`],
-    // Prism's own transformation of the contract into its operations, done here once instead of
-    // at every sandbox start (it costs about 0.4 s).
-    [join(out, `${name}.prism.json`), `${JSON.stringify(await getHttpOperationsFromSpec(document))}\n`],
   ]);
 }
 

@@ -1,7 +1,7 @@
 // Assertions that say what rule broke in terms of the API, and never print a raw body:
 // reports are redacted as well, but a message should not need it.
 import type { Exchange } from './http.ts';
-import { isMediaType } from './media-type.ts';
+import { isMediaType } from '../../contract/media-type.ts';
 
 export class CheckFailure extends Error {
   override name = 'CheckFailure';

@@ -8,7 +8,7 @@ import { deref as derefIn, escapePointerToken as escape } from '../../contract/d
 import { generatedFile } from '../../contract/files.ts';
 import { findOperation, listOperations } from '../../contract/operations.ts';
 import type { Exchange } from './http.ts';
-import { parseMediaType } from './media-type.ts';
+import { parseMediaType } from '../../contract/media-type.ts';
 
 /** An operation as the checks use it: method uppercase, path template, its pointer and object. */
 type Operation = { method: string; path: string; pointer: string; pattern: RegExp; operation: any };

@@ -1,7 +1,7 @@
 // The /__sandbox/ control surface over real HTTP: reset, outbox, clock, rate limits and
 // `Prefer` forcing on the public API. Tests share one sandbox and run in order; each starts from a reset where it matters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBundle } from '../contract/operations.ts';
+import { readBundle } from '../../contract/document.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
 import type { HttpClient, RequestOptions, TestResponse } from '../testing/http-client.ts';
 

@@ -1,7 +1,7 @@
 // The auth gate: decides who is calling before any handler runs. Balance API keys,
 // dashboard session cookies, the refresh cookie, CSRF and the per-key rate limit are all
 // checked here, in that order, with one and the same 401 whatever the cause.
-import type { AuthRequirement } from '../contract/operations.ts';
+import type { AuthRequirement } from '../../contract/operations.ts';
 import { fail, ProblemError } from '../http/problem.ts';
 import { hashSecret, safeEqual } from '../security/secrets.ts';
 import type { Services } from '../services.ts';

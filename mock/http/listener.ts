@@ -91,6 +91,9 @@ export function createListener(
         clientAddress: req.socket.remoteAddress ?? 'unknown',
         localPort: req.socket.localPort,
       });
+      // Chaos (an integrator asked for it): reset the connection, or never answer.
+      if (out.abort === 'reset') return void req.socket.resetAndDestroy();
+      if (out.abort === 'hang') return;
       const unread = body === 'too-large' && !req.readableEnded;
       res.writeHead(out.status, unread ? { ...out.headers, connection: 'close' } : out.headers);
       res.end(out.body);

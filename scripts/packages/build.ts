@@ -41,7 +41,7 @@ export const PACKAGES: PackageSpec[] = [
   {
     dir: 'mock',
     entries: { index: 'mock/index.ts', cli: 'mock/cli.ts' },
-    generated: ['openapi.json', 'openapi.yaml', 'openapi.prism.json', 'sandbox-control.json', 'sandbox-control.prism.json'],
+    generated: ['openapi.json', 'openapi.yaml', 'sandbox-control.json'],
     docsSite: true,
     inspectorPage: true,
   },

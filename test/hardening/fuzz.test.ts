@@ -25,7 +25,7 @@ import { appendFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContract } from '../../conformance/lib/contract.ts';
-import { disagreements, setShadowValidation } from '../../mock/contract/validators.ts';
+import { setShadowValidation, shadowDisagreements as disagreements } from '../../mock/app.ts';
 import { ACCESS_COOKIE, REFRESH_COOKIE } from '../../mock/gate/authenticate.ts';
 import { hashSecret } from '../../mock/security/secrets.ts';
 import { loginDemo } from '../../mock/testing/accounts.ts';

@@ -11,7 +11,7 @@ import { defineCheck, type Need } from '../../check.ts';
 import { CSRF, type CheckContext } from '../../context.ts';
 import { CheckFailure, ensure } from '../../lib/assert.ts';
 import { createClient, type Client, type Exchange } from '../../lib/http.ts';
-import { parseMediaType } from '../../lib/media-type.ts';
+import { parseMediaType } from '../../../contract/media-type.ts';
 import { fixtures, freshCustomer, noteSecrets, sendOperation } from './requests.ts';
 import { envelopeOf, operations, pageSchemaOf, successMediaType, theContract, type Operation, type PathValues } from './table.ts';
 

@@ -1,3 +1,4 @@
+// One parser for media types, shared by the sandbox and the conformance suite.
 // Media types as RFC 9110 §8.3.1 defines them: `type "/" subtype *( OWS ";" OWS parameter )`,
 // type, subtype and parameter names case-insensitive, parameter values tokens or quoted
 // strings. `application/problem+json; charset=utf-8` and `Application/Problem+JSON` are both
