@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatChange, ROOT } from './contract-diff/compare.ts';
-import { bundleContract, compareWithLatestRelease, DEFAULT_PATHS, recordRelease, ReleaseRefused, type GatePaths } from './contract-diff/gate.ts';
+import { bundleContract, compareWithLatestRelease, DEFAULT_PATHS, recordRelease, type GatePaths } from './contract-diff/gate.ts';
 
 export const USAGE = `Usage: npm run contract:diff -- [--release] [--revision FILE]
 
@@ -23,12 +23,15 @@ Options:
                    changes need (breaking: major; added: minor; other: patch).
   --revision FILE  compare this bundled contract (JSON) instead of bundling openapi/
   -h, --help       print this help
+
+Exit status: 0 compatible (or released); 1 the gate failed, the release was refused or the
+comparison could not run; 2 a bad option.
 `;
 
 export type Io = { out: (line: string) => void; err: (line: string) => void };
 const consoleIo: Io = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
-/** Runs the command; returns its exit code (0 passed, 1 gate failed or release refused, 2 bad usage). */
+/** Runs the command; returns its exit code (0 passed; 1 gate failed, release refused or comparison failed; 2 bad usage). */
 export async function main(argv: string[], io: Io = consoleIo, paths: GatePaths = DEFAULT_PATHS, today = () => new Date().toISOString().slice(0, 10)): Promise<number> {
   let options: { release?: boolean; revision?: string; help?: boolean };
   try {
@@ -72,11 +75,9 @@ export async function main(argv: string[], io: Io = consoleIo, paths: GatePaths 
     }
     return 0;
   } catch (error) {
-    if (error instanceof ReleaseRefused) {
-      io.err(`contract:diff: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    // A refused release, or a comparison that could not run (a missing or unreadable file): one line, not a stack.
+    io.err(`contract:diff: ${(error as Error).message}`);
+    return 1;
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }

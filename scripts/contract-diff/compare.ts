@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { deref, resolvePointer, type Json } from '../../contract/document.ts';
+import { deref, escapePointerToken, resolvePointer, type Json } from '../../contract/document.ts';
 import { HTTP_METHODS, listOperations } from '../../contract/operations.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,6 +50,8 @@ type ReportChange = {
   path: string;
   typeName: string;
   kind: 'added' | 'removed' | 'modified';
+  /** For `modified`: the field that changed (`description`, `maxLength`, `version`, …). */
+  property?: string;
   impact: Impact;
   verdicts: Array<{ ruleId: string; impact: Impact; message: string }>;
   base?: { value?: Json };
@@ -68,7 +70,10 @@ async function redoclyDiff(baseFile: string, revisionFile: string): Promise<{ ch
       env: { ...process.env, REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true', REDOCLY_TELEMETRY: 'off', NO_COLOR: '1' },
       maxBuffer: 64 * 1024 * 1024,
     }).catch((error: { stderr?: string; message: string }) => {
-      throw new Error(`redocly diff ${baseFile} ${revisionFile} failed: ${(error.stderr || error.message).trim()}`);
+      // Its stderr is a banner and a stack trace around one `Error: …` line: that line is the reason.
+      const stderr = error.stderr ?? '';
+      const reason = stderr.split('\n').find((line) => line.startsWith('Error: '))?.slice('Error: '.length) ?? (stderr.trim() || error.message);
+      throw new Error(`redocly diff could not compare ${baseFile} with ${revisionFile}: ${reason}`);
     });
     const report = JSON.parse(await readFile(out, 'utf8'));
     if (report.reportVersion !== '1' || !Array.isArray(report.changes)) {
@@ -117,8 +122,8 @@ const TYPE_WORDS: Record<string, string> = {
   Link: 'link',
 };
 
-/** The words for a change's place: the operation (or webhook) and the steps below it. */
-function describeWhere(pointer: string, change: ReportChange, operationIds: Map<string, string>): string {
+/** The words for a change's place: the operation (or webhook) and the steps below it. `docs`: revision, then base. */
+function describeWhere(pointer: string, docs: Json[], operationIds: Map<string, string>): string {
   const tokens = tokensOf(pointer);
   const words: string[] = [];
   let rest = tokens;
@@ -146,8 +151,10 @@ function describeWhere(pointer: string, change: ReportChange, operationIds: Map<
     else if (token === 'content' && next !== undefined) (steps.push(next), i++);
     else if (token === 'headers' && next !== undefined) (steps.push(`header ${next}`), i++);
     else if (token === 'parameters' && next !== undefined) {
-      const parameter = change.base?.value ?? change.revision?.value;
-      steps.push(i + 2 === rest.length && parameter?.name ? `${parameter.in} parameter ${parameter.name}` : `parameter ${next}`);
+      // Parameters are a list: name the one at this index, from whichever document has it.
+      const prefix = `#/${[...tokens.slice(0, tokens.length - rest.length + i + 2)].map(escapePointerToken).join('/')}`;
+      const parameter = docs.map((doc) => deref(doc, nodeThroughRefs(doc, prefix))).find((p) => p?.name);
+      steps.push(parameter ? `${parameter.in} parameter ${parameter.name}` : `parameter ${next}`);
       i++;
     } else if (token === 'properties' && next !== undefined) (steps.push(next), i++);
     else if (token === 'items') steps.push('[items]');
@@ -156,11 +163,20 @@ function describeWhere(pointer: string, change: ReportChange, operationIds: Map<
   return [words.join(''), ...steps].join(' › ');
 }
 
-/** `info` changes that are only the version bump itself are not changes of the contract. */
-function onlyVersionChanged(change: ReportChange): boolean {
-  if (change.path !== '#/info' || change.kind !== 'modified') return false;
-  const strip = (info: Json) => JSON.stringify({ ...(info ?? {}), version: undefined });
-  return strip(change.base?.value) === strip(change.revision?.value);
+/** The version bump itself is not a change of the contract. */
+const isVersionBump = (change: ReportChange) => change.path === '#/info' && change.property === 'version';
+
+/** A short scalar is worth quoting in a changelog line; a description is not. */
+const quotable = (value: Json) => typeof value === 'number' || typeof value === 'boolean' || (typeof value === 'string' && value.length <= 40 && !value.includes('\n'));
+
+/** What a non-breaking change did: `path added`, `maxLength changed from 200 to 300`, `description changed`. */
+function describeNonBreaking(change: ReportChange): string {
+  const base = change.base?.value;
+  const revision = change.revision?.value;
+  if (change.kind === 'modified' && change.property) {
+    return quotable(base) && quotable(revision) ? `${change.property} changed from ${JSON.stringify(base)} to ${JSON.stringify(revision)}` : `${change.property} changed`;
+  }
+  return `${TYPE_WORDS[change.typeName] ?? change.typeName} ${change.kind}`;
 }
 
 function operationIdsOf(doc: Json): Map<string, string> {
@@ -174,24 +190,22 @@ function operationIdsOf(doc: Json): Map<string, string> {
 
 /** Compares two bundled contracts (`generated/openapi.json`-shaped files). */
 export async function diffContracts(baseFile: string, revisionFile: string): Promise<ContractDiff> {
-  const [report, base, revision] = await Promise.all([
-    redoclyDiff(baseFile, revisionFile),
-    readFile(baseFile, 'utf8').then(JSON.parse),
-    readFile(revisionFile, 'utf8').then(JSON.parse),
-  ]);
+  // Redocly first: it says best what is wrong with a file that is not a contract.
+  const report = await redoclyDiff(baseFile, revisionFile);
+  const [base, revision] = await Promise.all([readFile(baseFile, 'utf8').then(JSON.parse), readFile(revisionFile, 'utf8').then(JSON.parse)]);
   const operationIds = new Map([...operationIdsOf(base), ...operationIdsOf(revision)]);
   const changes: Change[] = [];
   for (const change of report.changes) {
-    if (onlyVersionChanged(change)) continue;
+    if (isVersionBump(change)) continue;
     const open = change.impact === 'major' && addsToOpenEnum(change, revision);
     const impact: Impact = open ? 'minor' : change.impact;
     const breaking = impact === 'major';
     const messages = change.verdicts.map((v) => v.message).join(' ');
-    const what = breaking ? messages : open ? `${messages} (an open enum: not breaking)` : `${TYPE_WORDS[change.typeName] ?? change.typeName} ${change.kind}`;
+    const what = breaking ? messages : open ? `${messages} (an open enum: not breaking)` : describeNonBreaking(change);
     changes.push({
       impact,
       breaking,
-      where: describeWhere(change.path, change, operationIds),
+      where: describeWhere(change.path, [revision, base], operationIds),
       what,
       rules: breaking ? change.verdicts.map((v) => v.ruleId) : [],
       pointer: change.path,
