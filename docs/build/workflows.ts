@@ -65,7 +65,7 @@ function placeholders(workflow: Json) {
       const variable = variableOf(output[1]!, output[2]!);
       return { text: `$${variable}`, note: `$${variable}: from step "${output[1]}"` };
     }
-    if (/^\$faker\.string\.uuid\(\)$/.test(expression)) return { text: '$(uuidgen)', note: '$(uuidgen): a fresh UUID each run' };
+    if (/^\$faker\.string\.uuid\(\)$/.test(expression)) return { text: "$(node -p 'crypto.randomUUID()')", note: "$(node -p 'crypto.randomUUID()'): a fresh UUID each run" };
     if (/^\$faker\.string\.email\(/.test(expression)) return { text: 'you-$(date +%s)@example.com', note: 'you-$(date +%s)@example.com: a fresh address each run' };
     const embedded = /^(.*)\{(\$[^{}]+)\}(.*)$/.exec(expression);
     if (embedded) {
