@@ -1,8 +1,9 @@
 // The Arazzo workflows of openapi/workflows/ run with `redocly respect` — the CLI a user runs,
 // as a child process — against a fresh sandbox over its real listeners, every step judged by
 // the workflow's own success criteria and by Respect's checks against the contract (status
-// code documented, content type, response schema). Respect runs with telemetry off and a
-// preloaded guard (loopback-only.mjs) that refuses and records any connection off loopback.
+// code documented, content type, response schema). Respect runs from the repository root (so
+// redocly.yaml's `telemetry: off` applies) with a preloaded guard (loopback-only.mjs) that
+// refuses and records any connection off loopback.
 // A copy of a workflow expecting what the sandbox does not do proves the run can fail.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -75,7 +76,10 @@ async function respect(files: string[], name: string): Promise<Run> {
     '--input', `receiverUrl=${receiverUrl}`,
     '--json-output', jsonPath,
   ];
-  const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1', PACSPACE_NETWORK_LOG: networkLog };
+  // No REDOCLY_TELEMETRY here: run from the repository, as the README says, the `telemetry: off`
+  // of redocly.yaml is what keeps Respect from reporting to Redocly (it does, from elsewhere).
+  const env: NodeJS.ProcessEnv = { ...process.env, REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1', PACSPACE_NETWORK_LOG: networkLog };
+  delete env.REDOCLY_TELEMETRY;
   const { code, output } = await new Promise<{ code: number; output: string }>((done) => {
     execFile(process.execPath, args, { cwd: ROOT, env, maxBuffer: 32 << 20 }, (error, stdout, stderr) =>
       done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
@@ -148,7 +152,7 @@ describe('the Arazzo workflows, run by redocly respect against a fresh sandbox',
     expect(deliveries.filter((d) => !d.verified)).toEqual([]);
   });
 
-  it('send nothing off loopback (telemetry off, no update check, no other server)', () => {
+  it('send nothing off loopback (redocly.yaml turns telemetry off; no update check, no other server)', () => {
     expect(run.network).toBe('');
   });
 });
