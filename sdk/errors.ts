@@ -263,6 +263,18 @@ const FALLBACK_CODES: Record<number, string> = {
   429: 'rate_limited',
 };
 
+/** The error class thrown for each status the contract documents; any other status is a PacSpaceError. */
+export const ERROR_CLASS_BY_STATUS = {
+  401: AuthenticationError,
+  402: PlanLimitExceededError,
+  403: PermissionError,
+  404: NotFoundError,
+  409: ConflictError,
+  422: ValidationError,
+  429: RateLimitError,
+  503: ServiceUnavailableError,
+} as const;
+
 /** The typed error for an API answer that is not a 2xx, from its parsed body (if any). */
 export function errorFromResponse(response: Response, body: unknown, redact: Redactor): PacSpaceError {
   const status = response.status;
@@ -286,28 +298,13 @@ export function errorFromResponse(response: Response, body: unknown, redact: Red
     type: problem?.type,
     problem,
   };
-  switch (status) {
-    case 401:
-      return new AuthenticationError(init);
-    case 402:
-      return new PlanLimitExceededError(init);
-    case 403:
-      return new PermissionError(init);
-    case 404:
-      return new NotFoundError(init);
-    case 409:
-      return new ConflictError(init);
-    case 422:
-      return new ValidationError(init);
-    case 429:
-    case 503: {
-      const ms = parseRetryAfter(response.headers.get('retry-after'));
-      const retryAfter = ms === undefined ? undefined : Math.ceil(ms / 1000);
-      return status === 429 ? new RateLimitError({ ...init, retryAfter }) : new ServiceUnavailableError({ ...init, retryAfter });
-    }
-    default:
-      return new PacSpaceError(init);
+  if (status === 429 || status === 503) {
+    const ms = parseRetryAfter(response.headers.get('retry-after'));
+    const retryAfter = ms === undefined ? undefined : Math.ceil(ms / 1000);
+    return status === 429 ? new RateLimitError({ ...init, retryAfter }) : new ServiceUnavailableError({ ...init, retryAfter });
   }
+  const ErrorClass = ERROR_CLASS_BY_STATUS[status as keyof typeof ERROR_CLASS_BY_STATUS] ?? PacSpaceError;
+  return new ErrorClass(init);
 }
 
 /** A cause safe to attach to an error: the name, message (redacted) and errno code of the original. */

@@ -4,27 +4,17 @@
 // the enum and the table disagree, so the page can never drift from the contract.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { ERROR_CLASS_BY_STATUS } from '../../sdk/errors.ts';
 import { deref, ROOT, type Json, type Operation } from './contract.ts';
 
 export const PROBLEM_CODE_YAML = `${ROOT}openapi/components/schemas/ProblemCode.yaml`;
 
 export type ProblemCodeRow = { code: string; status: number; meaning: string; operations: string[] };
 
-/** The SDK error class thrown for each status (sdk/errors.ts). */
-export const SDK_ERROR_CLASS: Record<number, string> = {
-  400: 'PacSpaceError',
-  401: 'AuthenticationError',
-  402: 'PlanLimitExceededError',
-  403: 'PermissionError',
-  404: 'NotFoundError',
-  405: 'PacSpaceError',
-  409: 'ConflictError',
-  413: 'PacSpaceError',
-  415: 'PacSpaceError',
-  422: 'ValidationError',
-  429: 'RateLimitError',
-  503: 'ServiceUnavailableError',
-};
+/** The SDK error class thrown for each status, by name: the SDK's own table (sdk/errors.ts). */
+export const SDK_ERROR_CLASS: Record<number, string> = Object.fromEntries(
+  Object.entries(ERROR_CLASS_BY_STATUS).map(([status, ErrorClass]) => [Number(status), ErrorClass.name]),
+);
 
 /** Every problem `code` of the documented error responses of an operation (from their examples). */
 function codesOf(spec: Json, op: Operation): Set<string> {
