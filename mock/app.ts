@@ -17,6 +17,7 @@ import type { PrismRequest, MockPreferences, Diagnostic } from './contract/prism
 import { authenticate, rateLimited, type Caller } from './gate/authenticate.ts';
 import { parseCookies } from './http/cookies.ts';
 import { createDocsSite } from './http/docs-site.ts';
+import { createInspectorPage } from './inspector/page.ts';
 import type { AuthVerdict, ChaosDecision, ChaosPolicy, Exchange, ExchangeObserver } from './http/exchange.ts';
 import { createHostCheck } from './http/host-check.ts';
 import { parseJsonBody } from './http/json-body.ts';
@@ -79,6 +80,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   const api = surfaceOf('api', 'openapi', handlers.api);
   const control = services.config.control ? surfaceOf('control', 'sandbox-control', handlers.control) : undefined;
   const docsSite = createDocsSite();
+  const inspectorPage = createInspectorPage();
   const hostServed = createHostCheck(services.config.host ?? '127.0.0.1', services.config.allowedHosts);
   const controlGuard = createControlGuard(services.config.controlToken);
   const largeBodies = createTurns();
@@ -133,6 +135,13 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     if (site) {
       trace.surface = 'docs';
       return site;
+    }
+    // The request inspector's page (inspector/page.ts), with the control surface: a browser GETs it
+    // before the guard (without the token); every fetch it makes goes through the guard.
+    const page = req.environment === 'live' && control ? await inspectorPage(req.method, path, requestId) : undefined;
+    if (page) {
+      trace.surface = 'control';
+      return page;
     }
     const isControl = path.startsWith('/__sandbox/');
     // The control surface lives on the production listener only; so does the Dashboard API.
