@@ -125,42 +125,31 @@ const TYPE_WORDS: Record<string, string> = {
 /** The words for a change's place: the operation (or webhook) and the steps below it. `docs`: revision, then base. */
 function describeWhere(pointer: string, docs: Json[], operationIds: Map<string, string>): string {
   const tokens = tokensOf(pointer);
-  const words: string[] = [];
-  let rest = tokens;
-  if ((tokens[0] === 'paths' || tokens[0] === 'webhooks') && tokens[1] !== undefined) {
-    const name = tokens[1];
-    const method = tokens[2];
-    if (method && (HTTP_METHODS as readonly string[]).includes(method)) {
-      const id = operationIds.get(`${tokens[0]}/${name}/${method}`);
-      words.push(tokens[0] === 'webhooks' ? `webhook \`${name}\`${id ? ` (${id})` : ''}` : `\`${method.toUpperCase()} ${name}\`${id ? ` (${id})` : ''}`);
-      rest = tokens.slice(3);
-    } else {
-      words.push(tokens[0] === 'webhooks' ? `webhook \`${name}\`` : `\`${name}\``);
-      rest = tokens.slice(2);
-    }
-  } else {
-    words.push(`\`#/${tokens.join('/')}\``);
-    rest = [];
-  }
-  const steps: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const token = rest[i]!;
-    const next = rest[i + 1];
-    if (token === 'requestBody') steps.push('request body');
-    else if (token === 'responses' && next !== undefined) (steps.push(`${next} response`), i++);
-    else if (token === 'content' && next !== undefined) (steps.push(next), i++);
-    else if (token === 'headers' && next !== undefined) (steps.push(`header ${next}`), i++);
-    else if (token === 'parameters' && next !== undefined) {
-      // Parameters are a list: name the one at this index, from whichever document has it.
-      const prefix = `#/${[...tokens.slice(0, tokens.length - rest.length + i + 2)].map(escapePointerToken).join('/')}`;
-      const parameter = docs.map((doc) => deref(doc, nodeThroughRefs(doc, prefix))).find((p) => p?.name);
-      steps.push(parameter ? `${parameter.in} parameter ${parameter.name}` : `parameter ${next}`);
+  const [section, name, method] = tokens;
+  if ((section !== 'paths' && section !== 'webhooks') || name === undefined) return `\`${pointer}\``;
+  const isOperation = method !== undefined && (HTTP_METHODS as readonly string[]).includes(method);
+  const id = isOperation ? operationIds.get(`${section}/${name}/${method}`) : undefined;
+  const subject = section === 'webhooks' ? `webhook \`${name}\`` : isOperation ? `\`${method!.toUpperCase()} ${name}\`` : `\`${name}\``;
+  const offset = isOperation ? 3 : 2;
+  const steps = [`${subject}${id ? ` (${id})` : ''}`];
+  for (let i = offset; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    const next = tokens[i + 1];
+    if (next !== undefined && ['responses', 'content', 'headers', 'properties', 'parameters'].includes(token)) {
       i++;
-    } else if (token === 'properties' && next !== undefined) (steps.push(next), i++);
+      if (token === 'responses') steps.push(`${next} response`);
+      else if (token === 'headers') steps.push(`header ${next}`);
+      else if (token === 'parameters') {
+        // Parameters are a list: name the one at this index, from whichever document has it.
+        const at = `#/${tokens.slice(0, i + 1).map(escapePointerToken).join('/')}`;
+        const parameter = docs.map((doc) => deref(doc, nodeThroughRefs(doc, at))).find((p) => p?.name);
+        steps.push(parameter ? `${parameter.in} parameter ${parameter.name}` : `parameter ${next}`);
+      } else steps.push(next); // a media type or a property name
+    } else if (token === 'requestBody') steps.push('request body');
     else if (token === 'items') steps.push('[items]');
     else if (token !== 'schema') steps.push(token);
   }
-  return [words.join(''), ...steps].join(' › ');
+  return steps.join(' › ');
 }
 
 /** The version bump itself is not a change of the contract. */
