@@ -32,7 +32,7 @@ export type Comparison = {
 export async function bundleContract(outFile: string): Promise<void> {
   await promisify(execFile)(join(ROOT, 'node_modules', '.bin', 'redocly'), ['bundle', 'pacspace', '--output', outFile, '--ext', 'json'], {
     cwd: ROOT,
-    env: { ...process.env, REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true', NO_COLOR: '1' },
+    env: { ...process.env, REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true', REDOCLY_TELEMETRY: 'off', NO_COLOR: '1' },
   });
 }
 
