@@ -41,10 +41,11 @@ beforeAll(async () => {
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      // The secret the workflow was shown once is the one the sandbox signs with.
+    req.on('end', async () => {
+      // The secret the workflow was shown once is the one the sandbox signs with. Judged before
+      // the 204, so a delivery the workflow sees succeed has been checked.
       const secrets = [...sandbox.services.store.state.webhooks.endpoints.values()].map((e) => e.secret);
-      verifyWebhook(Buffer.concat(chunks), req.headers, secrets).then(
+      await verifyWebhook(Buffer.concat(chunks), req.headers, secrets).then(
         (event) => deliveries.push({ eventType: event.type, verified: true }),
         () => deliveries.push({ eventType: String(req.headers['x-pacspace-event-type']), verified: false }),
       );
