@@ -152,7 +152,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   // a start); the account itself is committed only once both listeners are up.
   const demoPasswordHash = options.seed === undefined ? undefined : hashPassword(demoIdentity(options.seed).password);
   demoPasswordHash?.catch(() => {}); // unused when the journal already has the account
-  const app = await createApp(services, { api: apiHandlers, control: controlHandlers }, { ...(services.inspector ? { observe: services.inspector.observe } : {}) });
+  const app = await createApp(services, { api: apiHandlers, control: controlHandlers }, { ...(services.inspector ? { observe: services.inspector.observe } : {}), chaos: services.chaos!.policy });
   const production = createListener('live', app.handle, log, MAX_BODY_BYTES, connections);
   const sandbox = createListener('test', app.handle, log, MAX_BODY_BYTES, connections);
   const closeServer = (server: Server) =>
