@@ -2,7 +2,7 @@
 // documented 503), that 4xx answers are never retried, and that no error, serialization or
 // inspection of the client or of an error ever contains the API key's secret.
 import { inspect } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestSandbox, type TestSandbox } from '../mock/testing/test-sandbox.ts';
 import {
   AuthenticationError,
@@ -58,6 +58,29 @@ async function failure<T>(call: () => Promise<T>): Promise<PacSpaceError> {
   // A 4xx answer is final: exactly one request went out.
   if ((caught as PacSpaceError).status !== 429) expect(fetch.sent.length - sentBefore).toBe(1);
   return caught as PacSpaceError;
+}
+
+/**
+ * Runs `call` and returns the delay of every timer the SDK's transport (transport.ts) set
+ * meanwhile. The SDK waits before a retry with setTimeout, so "a long Retry-After is not waited
+ * for" is a fact about what it scheduled, whatever the machine's speed (an elapsed-time bound
+ * failed on a loaded CI machine). Its other timer is each attempt's time limit (`timeoutMs`).
+ * Timers set by others in this process (undici's keep-alive, the in-process sandbox) are left
+ * out, recognised by their call stack.
+ */
+async function sdkTimersDuring(call: () => Promise<unknown>): Promise<number[]> {
+  const delays: number[] = [];
+  const original = globalThis.setTimeout;
+  const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((handler: () => void, ms?: number, ...args: unknown[]) => {
+    if (/[\\/]sdk[\\/]transport\.ts\b/.test(new Error().stack ?? '')) delays.push(ms ?? 0);
+    return Reflect.apply(original, globalThis, [handler, ms, ...args]) as ReturnType<typeof setTimeout>;
+  }) as typeof setTimeout);
+  try {
+    await call();
+  } finally {
+    setTimeoutSpy.mockRestore();
+  }
+  return delays;
 }
 
 beforeAll(async () => {
@@ -175,16 +198,29 @@ describe('503: storage unavailable', () => {
   );
 
   it('ServiceUnavailableError with the code and retryAfter; a Retry-After longer than maxRetryAfterMs is not waited for', async () => {
-    const client = new PacSpace({ apiKey: sb.demo!.apiKey, sandboxUrl: sb.sandboxUrl, fetch: documented503, retry: { maxRetryAfterMs: 1_000 } });
+    const retries: number[] = [];
+    const timeoutMs = 20_000;
+    const client = new PacSpace({
+      apiKey: sb.demo!.apiKey,
+      sandboxUrl: sb.sandboxUrl,
+      fetch: documented503,
+      timeoutMs,
+      retry: { maxRetryAfterMs: 1_000 },
+      onRetry: (event) => void retries.push(event.delayMs),
+    });
     const before = fetch.sent.length;
-    const started = Date.now();
-    const err = (await failure(() => client.balance.emit('customer_001', '1.00', 'usage'))) as ServiceUnavailableError;
+    let err: ServiceUnavailableError | undefined;
+    const waits = await sdkTimersDuring(async () => {
+      err = (await failure(() => client.balance.emit('customer_001', '1.00', 'usage'))) as ServiceUnavailableError;
+    });
     expect(err).toBeInstanceOf(ServiceUnavailableError);
     expect(err).toMatchObject({ name: 'ServiceUnavailableError', status: 503, code: 'storage_unavailable', retryAfter: 12 });
-    expect(err.toJSON()).toMatchObject({ code: 'storage_unavailable', retryAfter: 12 });
+    expect(err!.toJSON()).toMatchObject({ code: 'storage_unavailable', retryAfter: 12 });
     expect(fetch.sent.length - before).toBe(1);
-    // Well short of the 12 s it would have waited (loose: Prism's mock can be slow on a busy machine).
-    expect(Date.now() - started).toBeLessThan(6_000);
+    // Not waited for: no retry announced, and no timer but the one attempt's time limit (the
+    // 12 s wait would be a 12,000 ms timer).
+    expect(retries).toEqual([]);
+    expect(waits).toEqual([timeoutMs]);
   });
 
   it('is retried as a transient failure: reads, and a POST with its Idempotency-Key', async () => {
@@ -215,17 +251,30 @@ describe('429: rate limits', () => {
 
   it('RateLimitError with retryAfter; a Retry-After longer than maxRetryAfterMs is not waited for', async () => {
     throttled = await startTestSandbox({ rateLimits: { apiKey: { capacity: 2, refillPerSecond: 0.01 } } });
-    const client = new PacSpace({ apiKey: remember(throttled.demo!.apiKey), sandboxUrl: throttled.sandboxUrl, fetch });
+    const retries: number[] = [];
+    const timeoutMs = 20_000;
+    const client = new PacSpace({
+      apiKey: remember(throttled.demo!.apiKey),
+      sandboxUrl: throttled.sandboxUrl,
+      fetch,
+      timeoutMs,
+      onRetry: (event) => void retries.push(event.delayMs),
+    });
     await client.balance.derive('c');
     await client.balance.derive('c');
     const before = fetch.sent.length;
-    const started = Date.now();
-    const err = (await failure(() => client.balance.derive('c'))) as RateLimitError;
+    let err: RateLimitError | undefined;
+    // A Retry-After over 60 s, longer than the default maxRetryAfterMs (60,000 ms).
+    const waits = await sdkTimersDuring(async () => {
+      err = (await failure(() => client.balance.derive('c'))) as RateLimitError;
+    });
     expect(err).toBeInstanceOf(RateLimitError);
     expect(err).toMatchObject({ status: 429, code: 'rate_limited' });
-    expect(err.retryAfter).toBeGreaterThan(60);
+    expect(err!.retryAfter).toBeGreaterThan(60);
     expect(fetch.sent.length - before).toBe(1);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Not waited for: no retry announced, no timer but the attempt's time limit.
+    expect(retries).toEqual([]);
+    expect(waits).toEqual([timeoutMs]);
   });
 
   it('the quick start’s catch block works as written', async () => {

@@ -245,12 +245,12 @@ describe('POST: retried only with an Idempotency-Key', () => {
 describe('timeouts', () => {
   it('abort the attempt: TimeoutError well before the server would answer', async () => {
     server.reset([{ ...ok(derived), delayMs: 1_000 }]);
-    const started = performance.now();
     const err = await client({ timeoutMs: 100, maxRetries: 0 }).pac.balance.derive('c').catch((e: unknown) => e);
+    // The server does answer (200, after 1 s): a TimeoutError instead means the attempt was
+    // aborted before that answer. (No elapsed-time bound: one failed on a loaded CI machine.)
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err).toBeInstanceOf(ApiConnectionError);
     expect(err).toMatchObject({ code: 'timeout', status: undefined });
-    expect(performance.now() - started).toBeLessThan(600);
   });
 
   it('a timed-out attempt is retried like a network error', async () => {
