@@ -6,7 +6,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { createCurl } from '../testing/curl.ts';
 import { startTestSandbox, CSRF, type TestSandbox } from '../testing/test-sandbox.ts';
 import type { HttpClient, TestResponse } from '../testing/http-client.ts';
@@ -542,19 +542,22 @@ describe('login', () => {
   });
 
   /**
-   * Retry-After after 5 failures: the whole 15-minute window's worth of one failure (900 s / 5
-   * = 180 s), less the whole seconds of real time the failures themselves took (the bucket
-   * refills on the sandbox clock, which runs; on a loaded machine six scrypt logins can take
-   * more than a second).
+   * Stops real time (only `Date` is faked: timers and sockets stay real) for the rest of the
+   * test. The sandbox clock is real time plus an offset and the login bucket refills on it, so
+   * on a loaded machine real seconds passing between requests refilled it (a login one second
+   * before Retry-After got 200). Frozen, the clock moves only by `clock.advance`, and the
+   * numbers are exact.
    */
-  const expectFullWindow = (retryAfter: number, started: number) => {
-    expect(retryAfter).toBeLessThanOrEqual(180);
-    expect(retryAfter).toBeGreaterThanOrEqual(180 - Math.floor((Date.now() - started) / 1000));
+  const freezeRealTime = () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => void vi.useRealTimers());
   };
+  /** Retry-After after 5 failures: the whole 15-minute window's worth of one failure (900 s / 5). */
+  const FULL_WINDOW_SECONDS = 180;
 
   it('throttles after 5 failures per email: 429 with Retry-After, even for the right password, until the clock moves', async () => {
     const { email } = await newAccount(sandbox, 'throttle');
-    const started = Date.now();
+    freezeRealTime();
     // Failures count per address, case-insensitively.
     for (const variant of [email, email.toUpperCase(), email, email.toUpperCase(), email]) {
       expect((await login(sandbox.dashboard, variant, 'wrong-password')).status).toBe(401);
@@ -563,7 +566,7 @@ describe('login', () => {
     const limited = await login(sandbox.dashboard, email, 'wrong-password');
     problem(limited, 429, 'rate_limited', path);
     const retryAfter = Number(limited.headers.get('retry-after'));
-    expectFullWindow(retryAfter, started);
+    expect(retryAfter).toBe(FULL_WINDOW_SECONDS);
     expect(limited.body.retryAfter).toBe(retryAfter);
     expect(limited.headers.get('ratelimit-limit')).toBe('5');
     expect(limited.headers.get('ratelimit-remaining')).toBe('0');
@@ -583,11 +586,11 @@ describe('login', () => {
 
   it('throttles unknown addresses exactly like existing ones', async () => {
     const ghost = uniqueEmail('ghost-throttle');
-    const started = Date.now();
+    freezeRealTime();
     for (let i = 0; i < 5; i++) expect((await login(sandbox.dashboard, ghost, 'wrong-password')).status).toBe(401);
     const limited = await login(sandbox.dashboard, ghost, 'wrong-password');
     problem(limited, 429, 'rate_limited', path);
-    expectFullWindow(Number(limited.headers.get('retry-after')), started);
+    expect(Number(limited.headers.get('retry-after'))).toBe(FULL_WINDOW_SECONDS);
   });
 
   it('refuses bad bodies with 400, 415 and 422 without counting a failure', async () => {
