@@ -297,10 +297,24 @@ describe('GET, PUT and DELETE /__sandbox/chaos', () => {
   it('settings the schema refuses: 422 from the contract', async () => {
     const r = await put({ operations: { recordDelta: { error: { rate: 2, status: 404 } } } });
     expect(r.status, r.text).toBe(422);
-    expect(r.body.code).toBe('validation_failed');
-    expect(r.body.validation.map((v: { location: string[] }) => v.location.join('.'))).toEqual(
-      expect.arrayContaining(['body.operations.recordDelta.error.rate', 'body.operations.recordDelta.error.status']),
-    );
+    expect(r.body).toEqual({
+      type: 'https://docs.pacspace.io/errors/validation_failed',
+      title: 'Validation failed',
+      status: 422,
+      detail: 'The request does not match the contract; see validation.',
+      code: 'validation_failed',
+      requestId: r.headers.get('x-request-id'),
+      instance: '/__sandbox/chaos',
+      validation: [
+        { location: ['body', 'operations', 'recordDelta', 'error', 'rate'], severity: 'Error', code: 'maximum', message: 'Request body property operations.recordDelta.error.rate must be <= 1' },
+        {
+          location: ['body', 'operations', 'recordDelta', 'error', 'status'],
+          severity: 'Error',
+          code: 'enum',
+          message: 'Request body property operations.recordDelta.error.status must be equal to one of the allowed values: 429, 500, 503',
+        },
+      ],
+    });
     expect((await data(sb.dashboard.get('/__sandbox/chaos'))).settings).toEqual(FLAKY);
   });
 });
