@@ -730,7 +730,7 @@ export interface components {
             url: string;
             /**
              * @description The operation it was routed to; `null` when it matched none.
-             * @example emitDelta
+             * @example recordDelta
              */
             operationId: string | null;
             auth: components["schemas"]["InspectedAuth"];
@@ -1325,8 +1325,8 @@ export interface components {
         OutboxTo: components["schemas"]["EmailAddress"];
         /**
          * @description Only the requests routed to this operation (an `operationId` of the public contract or of
-         *     this control surface, e.g. `emitDelta`). Requests that matched no operation have none.
-         * @example emitDelta
+         *     this control surface, e.g. `recordDelta`). Requests that matched no operation have none.
+         * @example recordDelta
          */
         InspectorOperationId: string;
         /**
@@ -1684,8 +1684,8 @@ export interface operations {
             query?: {
                 /**
                  * @description Only the requests routed to this operation (an `operationId` of the public contract or of
-                 *     this control surface, e.g. `emitDelta`). Requests that matched no operation have none.
-                 * @example emitDelta
+                 *     this control surface, e.g. `recordDelta`). Requests that matched no operation have none.
+                 * @example recordDelta
                  */
                 operationId?: components["parameters"]["InspectorOperationId"];
                 /**

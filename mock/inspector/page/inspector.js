@@ -22,7 +22,7 @@
       if (key === 'dataset') Object.assign(node.dataset, value);
       else node[key] = value;
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -104,12 +104,13 @@
       d.attempts.map((a) =>
         h(
           'details',
-          { className: 'attempt' },
+          { className: 'attempt', dataset: { key: `${d.id}/${a.attempt}` } },
           h('summary', {}, `attempt ${a.attempt} at ${a.attemptedAt}: ${a.responseStatus === null ? 'no answer' : a.responseStatus}${a.error ? ` (${a.error})` : ''}, ${a.durationMs} ms`),
           headerList(a.headers),
         ),
       ),
       d.nextAttemptAt ? h('p', { className: 'muted' }, `next attempt ${d.nextAttemptAt}`) : null,
+      h('details', { className: 'payload' }, h('summary', {}, 'payload'), h('pre', { className: 'body' }, d.payload)),
     );
   }
 
@@ -148,10 +149,22 @@
     );
   }
 
+  /** Which attempts of a box are open, to reopen them once it is drawn again. */
+  const openAttempts = (box) => new Set([...box.querySelectorAll('details.attempt[open]')].map((d) => d.dataset.key));
+  function reopen(box, keys) {
+    for (const d of box.querySelectorAll('details.attempt')) if (keys.has(d.dataset.key)) d.open = true;
+  }
+
   async function loadDetail(entry, requestId) {
     const { status: code, body } = await api(`/__sandbox/requests/${encodeURIComponent(requestId)}`);
+    const seen = JSON.stringify(body);
+    // Unchanged: left as it is (a selection, an open attempt stay).
+    if (seen === entry.shown) return;
+    entry.shown = seen;
     const cell = entry.detail.firstChild;
+    const keys = openAttempts(cell);
     cell.replaceChildren(code === 200 ? detailContent(body.data) : h('p', { className: 'error' }, problemText(body, `HTTP ${code}`)));
+    reopen(cell, keys);
   }
 
   function toggle(requestId) {
@@ -160,7 +173,10 @@
     entry.detail.hidden = !entry.open;
     entry.row.classList.toggle('open', entry.open);
     entry.row.setAttribute('aria-expanded', String(entry.open));
-    if (entry.open) loadDetail(entry, requestId).catch(report);
+    if (entry.open) {
+      entry.shown = undefined;
+      loadDetail(entry, requestId).catch(report);
+    }
   }
 
   function summaryCells(s) {
@@ -265,8 +281,11 @@
       byEndpoint.get(d.endpointId).push(d);
     }
     const box = $('webhooks');
+    const seen = JSON.stringify([endpoints.body, deliveries.body]);
+    if (seen === box.dataset.shown) return;
+    box.dataset.shown = seen;
     const open = new Set([...box.querySelectorAll('details.endpoint[open]')].map((d) => d.dataset.endpointId));
-    const openAttempts = new Set([...box.querySelectorAll('details.attempt[open]')].map((d) => d.closest('.delivery').dataset.deliveryId + '/' + d.querySelector('summary').textContent));
+    const attempts = openAttempts(box);
     if (endpoints.body.data.items.length === 0) {
       box.replaceChildren(h('p', { className: 'muted' }, 'no endpoints'));
       return;
@@ -284,9 +303,7 @@
         return details;
       }),
     );
-    for (const d of box.querySelectorAll('details.attempt')) {
-      if (openAttempts.has(d.closest('.delivery').dataset.deliveryId + '/' + d.querySelector('summary').textContent)) d.open = true;
-    }
+    reopen(box, attempts);
   }
 
   function report(error) {
