@@ -5,6 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBundle } from '../../contract/document.ts';
+import { listOperations } from '../../contract/operations.ts';
 import { parseCommandLine, UsageError } from '../cli/command-line.ts';
 import type { ChaosDecision } from '../http/exchange.ts';
 import { startSandbox } from '../sandbox.ts';
@@ -135,6 +137,13 @@ describe('latency distributions', () => {
 });
 
 describe('the answer of a status fault', () => {
+  it('429 and 503 are documented by every public operation, 500 by none (the control contract names it)', () => {
+    const operations = listOperations(loadBundle('openapi'));
+    expect(operations.length).toBeGreaterThan(30);
+    for (const op of operations) expect(Object.keys(op.operation.responses), op.operationId).toEqual(expect.arrayContaining(['429', '503']));
+    expect(operations.filter((op) => '500' in op.operation.responses).map((op) => op.operationId)).toEqual([]);
+  });
+
   const at = { requestId: 'req_abcdefgh12', instance: '/api/v1/balance/delta', rateLimit: 200 };
   it('429 and 503 as the public contract documents them; 500 internal_error', () => {
     expect(chaosAnswer({ kind: 'status', status: 429, retryAfterSeconds: 2 }, at)).toEqual({
