@@ -12,6 +12,7 @@
 //                   operation without one and for `Prefer`; answered once its events are durable
 //   7. check        the response against the contract; a mismatch is flagged in `sl-violations`
 //   8. answer       headers, cookies, JSON; the exchange is handed to the observer (inspector)
+import { chaosAnswer } from './chaos/answer.ts';
 import { compileOperationTable, type OperationTable, type TableOperation } from './contract/operation-table.ts';
 import type { PrismRequest, MockPreferences, Diagnostic } from './contract/prism.ts';
 import { authenticate, rateLimited, type Caller } from './gate/authenticate.ts';
@@ -173,7 +174,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     const chaos = surface.name === 'api' ? options.chaos?.({ operationId: op.operationId, environment: req.environment, method: req.method }) : undefined;
     if (chaos) {
       trace.chaos = chaos.description;
-      const faulted = await applyChaos(chaos, problem);
+      const faulted = await applyChaos(chaos, { requestId, instance: path }, trace);
       if (faulted) return faulted;
     }
 
@@ -323,15 +324,15 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     return judged;
   }
 
-  async function applyChaos(chaos: ChaosDecision, problem: (error: ProblemError, headers?: Record<string, string>) => OutgoingResponse): Promise<OutgoingResponse | undefined> {
+  /** Chaos's delay, then its fault as the answer (mock/chaos/answer.ts), without running the handler. */
+  async function applyChaos(chaos: ChaosDecision, at: { requestId: string; instance: string }, trace: Trace): Promise<OutgoingResponse | undefined> {
     if (chaos.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, chaos.delayMs));
     const fault = chaos.fault;
     if (!fault) return undefined;
     if (fault.kind === 'hang' || fault.kind === 'reset') return { status: 0, headers: {}, body: undefined, abort: fault.kind };
-    const retryAfter: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
-    if (fault.status === 429) return problem(fail('rate_limited', 'Chaos: this request was refused as rate limited (sandbox chaos settings).', { retryAfter: fault.retryAfterSeconds ?? 1 }, retryAfter));
-    if (fault.status === 503) return problem(fail('storage_unavailable', 'Chaos: the sandbox answered 503 on purpose (sandbox chaos settings); nothing was changed.', {}, retryAfter));
-    return internalError(`req_${randomBase62(16)}`);
+    const answered = chaosAnswer(fault, { ...at, rateLimit: services.limits.client.settings().capacity });
+    trace.problemCode = answered.body.code as string;
+    return write({ status: answered.status, headers: answered.headers, body: answered.body }, at.requestId);
   }
 
   /**
