@@ -42,6 +42,7 @@ function operationsBySource(document: Json): Map<string, Map<string, Located>> {
   for (const source of document.sourceDescriptions as Json[]) {
     const bundle = bundles[source.url];
     if (!bundle) throw new Error(`docs: workflow source ${source.name} (${source.url}) is not one of the contract's documents`);
+    if (!SERVER_VARIABLES[source.name]) throw new Error(`docs: workflow source ${source.name} is none of ${Object.keys(SERVER_VARIABLES).join(', ')}, whose base URLs the samples know`);
     out.set(source.name, new Map(listOperations(readBundle(bundle)).map((op) => [op.operationId, { operationId: op.operationId, method: op.method, path: op.path, source: source.name }])));
   }
   return out;
@@ -100,8 +101,7 @@ function curlSample(step: Json, op: Located, names: ReturnType<typeof placeholde
     if (note) notes.add(note);
     return text;
   };
-  const server = SERVER_VARIABLES[op.source];
-  if (!server) throw new Error(`docs: no base URL variable for source ${op.source}`);
+  const server = SERVER_VARIABLES[op.source]!;
   let path = op.path;
   const query: string[] = [];
   const headers: string[] = [];
@@ -147,9 +147,13 @@ function criterionText(criterion: Json): string {
   return code(criterion.condition);
 }
 
-/** The Markdown of the guide page for one Arazzo document. */
+/** The Markdown of the guide page for one Arazzo document of openapi/workflows/. */
 export function workflowGuide(file: string): string {
-  const document: Json = parse(readFileSync(join(WORKFLOWS_DIR, file), 'utf8'));
+  return workflowMarkdown(parse(readFileSync(join(WORKFLOWS_DIR, file), 'utf8')), file);
+}
+
+/** The Markdown of the guide page for an Arazzo document (parsed), named `file` in openapi/workflows/. */
+export function workflowMarkdown(document: Json, file: string): string {
   const operations = operationsBySource(document);
   const out: string[] = [`# ${document.info.title}`, '', document.info.summary ?? '', ''];
   out.push(

@@ -6,14 +6,16 @@
 // that compare a value with a literal or with a kept value; a step the guide says is tried
 // again is retried.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { resolvePointer } from '../../contract/document.ts';
-import { workflowGuide } from '../../docs/build/workflows.ts';
+import { workflowGuide, workflowMarkdown, WORKFLOWS_DIR } from '../../docs/build/workflows.ts';
 import { startTestSandbox, type TestSandbox } from '../../mock/testing/test-sandbox.ts';
 
 type GuideStep = { title: string; script: string; keeps: Array<[string, string]>; criteria: string[]; retries: number };
@@ -163,5 +165,42 @@ describe('the workflow guides, followed step by step with curl', () => {
     const broken = (markdown: string) => markdown.replace('"$DASHBOARD_URL/dashboard/api-keys/$NEW_KEY_ID"', '"$DASHBOARD_URL/dashboard/api-keys/key_doesNotExist0"');
     expect(broken(workflowGuide('key-rotation.arazzo.yaml'))).not.toBe(workflowGuide('key-rotation.arazzo.yaml'));
     await expect(follow('key-rotation.arazzo.yaml', broken)).rejects.toThrow(/step 6\. Confirm new key in use/);
+  });
+});
+
+describe('a workflow the guide cannot render fails the docs build', () => {
+  /** The key rotation document, changed by `edit`. */
+  const rotation = (edit: (document: any) => void) => {
+    const document = parse(readFileSync(join(WORKFLOWS_DIR, 'key-rotation.arazzo.yaml'), 'utf8'));
+    edit(document);
+    return () => workflowMarkdown(document, 'key-rotation.arazzo.yaml');
+  };
+
+  it('a step calling an operation the contract does not have', () => {
+    expect(rotation((d) => (d.workflows[0].steps[1].operationId = '$sourceDescriptions.dashboard.mintApiKey'))).toThrow(
+      'docs: key-rotation.arazzo.yaml: step currentKey calls $sourceDescriptions.dashboard.mintApiKey, which is not in the contract',
+    );
+  });
+
+  it('a source that is not one of the contract\'s documents', () => {
+    expect(rotation((d) => (d.sourceDescriptions[0].url = 'https://example.com/other.yaml'))).toThrow(
+      "docs: workflow source dashboard (https://example.com/other.yaml) is not one of the contract's documents",
+    );
+  });
+
+  it('a source whose base URL the samples do not know', () => {
+    expect(rotation((d) => (d.sourceDescriptions[1].name = 'ledger'))).toThrow(
+      'docs: workflow source ledger is none of dashboard, control, balance, whose base URLs the samples know',
+    );
+  });
+
+  it('a runtime expression without a shell form', () => {
+    expect(rotation((d) => (d.workflows[0].steps[3].parameters[0].value = '$response.header.x-request-id'))).toThrow(
+      'docs: no shell form for the runtime expression $response.header.x-request-id',
+    );
+  });
+
+  it('a security scheme without a curl form', () => {
+    expect(rotation((d) => (d.workflows[0].steps[3]['x-security'][0].schemeName = 'DashboardRefresh'))).toThrow('docs: no curl form for x-security DashboardRefresh');
   });
 });
