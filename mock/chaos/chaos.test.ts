@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../contract/document.ts';
 import { listOperations } from '../../contract/operations.ts';
+import { banner } from '../cli/banner.ts';
 import { parseCommandLine, UsageError } from '../cli/command-line.ts';
 import type { ChaosDecision } from '../http/exchange.ts';
 import { startSandbox } from '../sandbox.ts';
@@ -259,6 +260,10 @@ describe('GET, PUT and DELETE /__sandbox/chaos', () => {
     return answer.body.data;
   };
   const put = (json: unknown) => sb.dashboard.request('PUT', '/__sandbox/chaos', { json });
+
+  it('the start banner says chaos is on', () => {
+    expect(banner(sb, undefined).split('\n')).toContain('  Chaos:                                              on, failures on purpose (seed 4; GET /__sandbox/chaos)');
+  });
 
   it('starts with the settings it was given, seeded by --seed; PUT replaces, DELETE switches off', async () => {
     expect(await data(sb.dashboard.get('/__sandbox/chaos'))).toEqual({ active: true, seed: 4, settings: { webhooks: { duplicateRate: 0.5 } } });
