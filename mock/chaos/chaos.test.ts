@@ -198,6 +198,15 @@ describe('settings from a file or an option', () => {
     expect(checkChaosSettings(settings)).toEqual({ ok: false, problem });
   });
 
+  it('every example of the chaos operations in the control contract holds', () => {
+    const path = loadBundle('sandbox-control').paths['/__sandbox/chaos'];
+    const requests = Object.values(path.put.requestBody.content['application/json'].examples) as Array<{ value: unknown }>;
+    const states = ['get', 'put', 'delete'].flatMap((m) => Object.values(path[m].responses['200'].content['application/json'].examples) as Array<{ value: { data: { settings: unknown } } }>);
+    expect(requests.length + states.length).toBe(6);
+    for (const { value } of requests) expect(checkChaosSettings(value)).toEqual({ ok: true, settings: value });
+    for (const { value } of states) expect(checkChaosSettings(value.data.settings)).toEqual({ ok: true, settings: value.data.settings });
+  });
+
   it('good settings pass as they are', () => {
     expect(checkChaosSettings(FLAKY)).toEqual({ ok: true, settings: FLAKY });
     expect(checkChaosSettings({})).toEqual({ ok: true, settings: {} });
