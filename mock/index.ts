@@ -88,6 +88,12 @@ export type SandboxOptions = {
    * webhooks; seeded with `seed` unless it has its own. Bad settings are a `RangeError`.
    */
   chaos?: ChaosSettings;
+  /**
+   * How many answered requests the request inspector keeps, secrets redacted, as
+   * `--inspect-history` (`GET /__sandbox/requests`, the page `/__sandbox/inspector/`). Default 500;
+   * `0` keeps none; at most 10000 (a `RangeError` otherwise).
+   */
+  inspectHistory?: number;
 };
 
 export type SandboxUrls = {
@@ -174,6 +180,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.controlToken === undefined ? {} : { controlToken: options.controlToken }),
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: [...options.allowedHosts] }),
     ...(options.chaos === undefined ? {} : { chaos: options.chaos }),
+    ...(options.inspectHistory === undefined ? {} : { inspectHistory: options.inspectHistory }),
   });
   const { services } = running;
   const noDemo =

@@ -105,6 +105,7 @@ export async function createServices(
     inspector: createInspector({
       ...(options.inspectHistory === undefined ? {} : { capacity: options.inspectHistory }),
       baseUrl: (environment) => (environment === 'live' ? config.productionUrl : config.sandboxUrl),
+      onError: (message) => log.error(message),
     }),
     chaos: createChaos({ ...(options.seed === undefined ? {} : { sandboxSeed: options.seed }), ...(options.chaos ? { settings: chaosSettings(options.chaos) } : {}) }),
   };

@@ -2,6 +2,7 @@
 // every kind of secret masked on the way in (and found nowhere in what is kept), copy-as-curl
 // with named placeholders, the ring's capacity, filters and clear.
 import { describe, expect, it } from 'vitest';
+import { parseCommandLine, UsageError } from '../cli/command-line.ts';
 import type { Exchange } from '../http/exchange.ts';
 import { checkInspectHistory, createInspector, MAX_INSPECT_HISTORY, type KeptExchange } from './history.ts';
 import { MAX_KEPT_BODY, REDACTED } from './redact.ts';
@@ -210,5 +211,25 @@ describe('the history', () => {
     expect(() => inspector(1.5)).toThrow(RangeError);
     expect(() => inspector(MAX_INSPECT_HISTORY + 1)).toThrow(RangeError);
     expect(() => checkInspectHistory(MAX_INSPECT_HISTORY)).not.toThrow();
+  });
+});
+
+describe('--inspect-history', () => {
+  const optionsOf = (args: string[]) => {
+    const command = parseCommandLine(args);
+    if (command.kind !== 'start') throw new Error('not a start');
+    return command.options;
+  };
+
+  it('defaults to 500 and takes 0 to 10000', () => {
+    expect(optionsOf([]).inspectHistory).toBe(500);
+    expect(optionsOf(['--inspect-history', '0']).inspectHistory).toBe(0);
+    expect(optionsOf(['--inspect-history', '10000']).inspectHistory).toBe(10_000);
+  });
+
+  it('refuses anything else with one line', () => {
+    expect(() => parseCommandLine(['--inspect-history', 'lots'])).toThrow(new UsageError('--inspect-history must be a whole number, got "lots"'));
+    expect(() => parseCommandLine(['--inspect-history', '-1'])).toThrow(new UsageError('--inspect-history must be a whole number, got "-1"'));
+    expect(() => parseCommandLine(['--inspect-history', '10001'])).toThrow(new UsageError('--inspect-history must be at most 10000, got "10001"'));
   });
 });

@@ -6,6 +6,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox as startPackageSandbox } from '../index.ts';
 import { startSandbox } from '../sandbox.ts';
 import { loginDemo, signUp } from '../testing/accounts.ts';
 import type { HttpClient } from '../testing/http-client.ts';
@@ -225,5 +226,7 @@ describe('the capacity (--inspect-history)', () => {
       await off.close();
     }
     await expect(startSandbox({ port: 0, sandboxPort: 0, inspectHistory: -1 })).rejects.toThrow(new RangeError('inspectHistory must be a whole number from 0 to 10000, got -1'));
+    // The package's startSandbox passes it on.
+    await expect(startPackageSandbox({ inspectHistory: 1.5 })).rejects.toThrow(new RangeError('inspectHistory must be a whole number from 0 to 10000, got 1.5'));
   });
 });

@@ -116,7 +116,7 @@ describe.skipIf(skip)(`the inspector page in Chromium${skip ? ` (skipped: ${CHRO
     await expect.poll(() => detail.locator('dl.headers dd').allInnerTexts()).toContainEqual(expect.stringMatching(/^v1=[0-9a-f]{64}$/));
     expect(await detail.innerText()).toContain(`${sb.demo!.apiKey.slice(0, sb.demo!.apiKey.indexOf('.') + 1)}[redacted]`);
     await detail.locator('button.copy-curl').click();
-    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const copied = await page.evaluate<string>('navigator.clipboard.readText()');
     expect(copied).toMatch(/^curl -X POST 'http:\/\/127\.0\.0\.1:\d+\/api\/v1\/balance\/delta' -H 'x-api-key: '"\$PACSPACE_API_KEY"/);
     expect(copied).not.toContain(sb.demo!.apiKey.slice(sb.demo!.apiKey.indexOf('.')));
     await page.screenshot({ path: join(REPORTS, 'inspector-requests.png'), fullPage: true });
