@@ -9,6 +9,9 @@ export function banner(sandbox: RunningSandbox, dataDir: string | undefined): st
     ...(sandbox.services.config.control
       ? [`  Control surface:                                    ${sandbox.productionUrl}/__sandbox/${sandbox.services.config.controlToken === undefined ? '' : ' (send X-Sandbox-Control-Token)'}`]
       : []),
+    ...(sandbox.services.config.control && (sandbox.services.inspector?.capacity ?? 0) > 0
+      ? [`${'  Request inspector (a web page):'.padEnd(54)}${sandbox.productionUrl}/__sandbox/inspector/`]
+      : []),
     // Chaos makes the sandbox fail on purpose: say so, or its errors look like the sandbox's own.
     ...(sandbox.services.chaos?.state().active
       ? [`${'  Chaos:'.padEnd(54)}on, failures on purpose (seed ${sandbox.services.chaos.state().seed}; GET /__sandbox/chaos)`]
