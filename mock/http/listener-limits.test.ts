@@ -19,6 +19,14 @@ beforeAll(async () => {
 });
 afterAll(() => sb?.close());
 
+/**
+ * How late after its timeout a connection may close and still count as closed by it: the only
+ * upper bound, against "never closed". Not near the timeouts: on a loaded CI machine closes came
+ * seconds late (8.8 s for a 300 ms keep-alive timeout); a dripping client would have held on for
+ * a minute and more.
+ */
+const CLOSED_WITHIN_MS = 20_000;
+
 const portOf = (url: string) => Number(new URL(url).port);
 const DERIVE = '/api/v1/balance/derive/customer_001';
 
@@ -68,11 +76,12 @@ describe('timeouts', () => {
   ])('%s listener: a client dripping its headers a byte per 100 ms is answered 408 and disconnected after the header timeout', async (_name, url) => {
     const conn = await open(portOf(url()));
     // 2,000 bytes at 10 a second would take 200 s; the header timeout is 500 ms.
-    const sent = drip(conn.socket, `GET ${DERIVE} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(2_000)}`, 100);
+    const headers = `GET ${DERIVE} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'a'.repeat(2_000)}`;
+    const sent = drip(conn.socket, headers, 100);
     const closedAfter = await conn.closed;
     expect(closedAfter).toBeGreaterThanOrEqual(LIMITS.headersTimeoutMs - 50);
-    expect(closedAfter).toBeLessThan(LIMITS.headersTimeoutMs + 1_500);
-    expect(await sent).toBeLessThan(30);
+    expect(closedAfter).toBeLessThan(CLOSED_WITHIN_MS);
+    expect(await sent).toBeLessThan(headers.length / 10);
     expect(conn.received()).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
   });
 
@@ -84,7 +93,7 @@ describe('timeouts', () => {
     const sent = drip(conn.socket, body, 100);
     const closedAfter = await conn.closed;
     expect(closedAfter).toBeGreaterThanOrEqual(LIMITS.requestTimeoutMs - 50);
-    expect(closedAfter).toBeLessThan(LIMITS.requestTimeoutMs + 1_500);
+    expect(closedAfter).toBeLessThan(CLOSED_WITHIN_MS);
     expect(await sent).toBeLessThan(body.length);
     expect(conn.received()).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
     expect(sb.services.store.eventCount).toBe(before);
@@ -94,17 +103,32 @@ describe('timeouts', () => {
     const conn = await open(portOf(sb.sandboxUrl));
     const closedAfter = await conn.closed;
     expect(closedAfter).toBeGreaterThanOrEqual(LIMITS.headersTimeoutMs - 50);
-    expect(closedAfter).toBeLessThan(LIMITS.headersTimeoutMs + 1_500);
+    expect(closedAfter).toBeLessThan(CLOSED_WITHIN_MS);
   });
 
   it('a normal client is answered, and its idle keep-alive connection closed after the keep-alive timeout', async () => {
     const conn = await open(portOf(sb.sandboxUrl));
+    // When the last byte of the answer arrived, and when the connection closed.
+    let answeredAt = 0;
+    conn.socket.on('data', () => (answeredAt = performance.now()));
+    const closedAt = new Promise<number>((resolve) => conn.socket.once('close', () => resolve(performance.now())));
     conn.socket.write(request(portOf(sb.sandboxUrl), sb.demo!.apiKey));
-    await expect.poll(() => conn.received(), { interval: 5, timeout: 2_000 }).toMatch(/"computedBalance":"0\.00"/);
+    await expect.poll(() => conn.received(), { interval: 5, timeout: 10_000 }).toMatch(/"computedBalance":"0\.00"/);
     expect(conn.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(conn.received()).toMatch(/\r\nKeep-Alive: timeout=0\r\n|\r\nConnection: keep-alive\r\n/i);
-    const closedAfter = await conn.closed;
-    expect(closedAfter).toBeLessThan(LIMITS.keepAliveTimeoutMs + 1_500);
+    // Kept alive, and the configured sub-second timeout advertised (whole seconds, so 0; the
+    // 5 s default would say 5): the server holds the limit this test set.
+    expect(conn.received()).toMatch(/\r\nConnection: keep-alive\r\n/i);
+    expect(conn.received()).toMatch(/\r\nKeep-Alive: timeout=0\r\n/i);
+    // The client never closes it: a close is the server's, within CLOSED_WITHIN_MS (no tighter
+    // bound: Node closes 1 s after the keep-alive timeout, and load adds seconds). Not before the
+    // keep-alive timeout: the server's idle timer starts as it sends the answer, and a late close
+    // only lengthens the measure (100 ms of slack for the client seeing the answer late).
+    let giveUp: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([closedAt, new Promise<undefined>((resolve) => (giveUp = setTimeout(() => resolve(undefined), CLOSED_WITHIN_MS)))]);
+    clearTimeout(giveUp);
+    expect(closed, 'the idle connection is closed by the server').toBeDefined();
+    expect(closed! - answeredAt).toBeGreaterThanOrEqual(LIMITS.keepAliveTimeoutMs - 100);
+    expect(conn.error()).toBeUndefined();
     expect(conn.received().match(/HTTP\/1\.1 /g)).toHaveLength(1);
   });
 });
