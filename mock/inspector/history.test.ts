@@ -101,6 +101,7 @@ describe('redaction on the way in', () => {
     const control = exchange({ surface: 'control', method: 'POST', url: '/__sandbox/reset', request: { headers: { 'x-sandbox-control-token': CONTROL, 'x-pacspace-csrf': CSRF_ODD } } });
     const csrfOne = exchange({ method: 'POST', url: '/dashboard/auth/logout', request: { headers: { 'x-pacspace-csrf': '1' } } });
     const verify = exchange({ url: `/dashboard/auth/verify?token=${EMAIL_TOKEN}`, environment: 'live' });
+    const referred = exchange({ url: '/dashboard/auth/me', request: { headers: { referer: `http://127.0.0.1:4010/dashboard/auth/verify?token=${EMAIL_TOKEN}&x=1` } } });
     const outbox = exchange({
       surface: 'control',
       url: '/__sandbox/outbox',
@@ -112,8 +113,8 @@ describe('redaction on the way in', () => {
       },
     });
     const webhook = exchange({ method: 'POST', url: '/dashboard/webhooks', response: { status: 201, headers: {}, body: JSON.stringify({ statusCode: 201, data: { id: 'wh_1', secret: WHSEC } }) } });
-    for (const ex of [login, broken, form, control, csrfOne, verify, outbox, webhook]) ins.observe(ex);
-    expect(ins.size()).toBe(8);
+    for (const ex of [login, broken, form, control, csrfOne, verify, referred, outbox, webhook]) ins.observe(ex);
+    expect(ins.size()).toBe(9);
     expectNoSecret(ins.list());
 
     const kept = ins.get(login.requestId)!;
@@ -136,6 +137,7 @@ describe('redaction on the way in', () => {
     expect(ins.get(csrfOne.requestId)!.request.headers).toEqual([{ name: 'x-pacspace-csrf', value: '1' }]);
     expect(ins.get(verify.requestId)!.summary.url).toBe(`/dashboard/auth/verify?token=${REDACTED}`);
     expect(ins.get(verify.requestId)!.curl).toBe(`curl 'http://127.0.0.1:4010/dashboard/auth/verify?token='"$PACSPACE_EMAIL_TOKEN"`);
+    expect(ins.get(referred.requestId)!.request.headers).toEqual([{ name: 'referer', value: `http://127.0.0.1:4010/dashboard/auth/verify?token=${REDACTED}&x=1` }]);
     expect(JSON.parse(ins.get(outbox.requestId)!.response.body!.text).data[0]).toEqual({
       token: REDACTED,
       link: `http://127.0.0.1:4010/register?token=${REDACTED}`,

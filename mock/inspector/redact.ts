@@ -18,6 +18,8 @@ export const REDACTED = '[redacted]';
 export const MAX_KEPT_BODY = 16 * 1024;
 /** Bodies longer than this are redacted as text from their start only. */
 const LARGE_BODY = 64 * 1024;
+/** Header fields whose value is a URL, redacted as the request's own URL is. */
+const URL_HEADERS = new Set(['referer', 'location', 'content-location']);
 /** Shorter values are not masked elsewhere by value (`1` would mask every digit). */
 const MIN_VALUE_LENGTH = 6;
 
@@ -55,7 +57,11 @@ function variableFor(kind: string): string {
   }
 }
 
+/** Text that JSON-escaping and percent-encoding leave as it is. */
+const PLAIN = /^[A-Za-z0-9_.!~*'()-]*$/;
+
 export function createRedactor(rules: SecretRules) {
+  const spellingsFound = new WeakMap<Placeholder[], string[]>();
   function collector() {
     const byValue = new Map<string, string>();
     return {
@@ -80,15 +86,30 @@ export function createRedactor(rules: SecretRules) {
     return out;
   }
 
-  /** Pass 3: every known secret value, in the spellings it may take in text (as is, JSON-escaped, percent-encoded). */
-  function byValue(text: string, placeholders: Placeholder[]): string {
-    let out = text;
+  /** The spellings a secret value may take in text (as is, JSON-escaped, percent-encoded), longest values first. */
+  function spellingsOf(placeholders: Placeholder[]): string[] {
+    const known = spellingsFound.get(placeholders);
+    if (known) return known;
+    const out = new Set<string>();
     for (const { value } of placeholders) {
       if (value.length < MIN_VALUE_LENGTH) continue;
-      for (const spelling of new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')])) {
-        if (out.includes(spelling)) out = out.split(spelling).join(REDACTED);
+      // Most secrets (keys, tokens) are spelled the same every way: no escaping to try.
+      if (PLAIN.test(value)) {
+        out.add(value);
+        continue;
       }
+      for (const spelling of [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')]) out.add(spelling);
     }
+    const spellings = [...out];
+    // Per exchange (its placeholders), released with it: copy-as-curl cleans many words.
+    spellingsFound.set(placeholders, spellings);
+    return spellings;
+  }
+
+  /** Pass 3: every known secret value, in every spelling, masked. */
+  function byValue(text: string, spellings: string[]): string {
+    let out = text;
+    for (const spelling of spellings) if (out.includes(spelling)) out = out.split(spelling).join(REDACTED);
     return out;
   }
 
@@ -138,6 +159,8 @@ export function createRedactor(rules: SecretRules) {
     }
     if (!response && name === 'cookie') return cookieValue(value, found);
     if (response && name === 'set-cookie') return setCookieValue(value, found);
+    // A URL in a header (the page a browser came from, a redirect) may carry a token in its query.
+    if (URL_HEADERS.has(name)) return url(value, found);
     return value;
   }
 
@@ -237,7 +260,8 @@ export function createRedactor(rules: SecretRules) {
     let requestBody = body(exchange.request.body, found);
     let responseBody = body(exchange.response.body, found);
     const placeholders = found.placeholders();
-    const clean = (text: string) => byValue(byShape(text), placeholders);
+    const spellings = spellingsOf(placeholders);
+    const clean = (text: string) => byValue(byShape(text), spellings);
     safeUrl = clean(safeUrl);
     requestBody = requestBody === undefined ? undefined : clean(requestBody);
     responseBody = responseBody === undefined ? undefined : clean(responseBody);
@@ -251,7 +275,7 @@ export function createRedactor(rules: SecretRules) {
   }
 
   /** Passes 2 and 3 on any text: what copy-as-curl leaves literal goes through them too. */
-  const clean = (text: string, placeholders: Placeholder[]) => byValue(byShape(text), placeholders);
+  const clean = (text: string, placeholders: Placeholder[]) => byValue(byShape(text), spellingsOf(placeholders));
 
   return { redact, clean };
 }
