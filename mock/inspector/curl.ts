@@ -15,7 +15,8 @@ type Part = { text: string } | { variable: string };
 function spellings(placeholders: Placeholder[]): Placeholder[] {
   const out: Placeholder[] = [];
   for (const { value, name } of placeholders) {
-    for (const spelling of new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)])) out.push({ value: spelling, name });
+    const forms = /^[A-Za-z0-9_.!~*'()-]*$/.test(value) ? [value] : new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]);
+    for (const spelling of forms) out.push({ value: spelling, name });
   }
   return out.sort((a, b) => b.value.length - a.value.length);
 }
