@@ -312,12 +312,16 @@
 
   async function poll() {
     clearTimeout(timer);
-    try {
-      await Promise.all([refreshRequests(), refreshClock(), refreshChaos(), refreshOutbox(), refreshWebhooks()]);
+    // Every part settles before the next poll (and before a failure is reported).
+    const results = await Promise.allSettled([refreshRequests(), refreshClock(), refreshChaos(), refreshOutbox(), refreshWebhooks()]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      report(failed.reason);
+      // Without the token every request is refused: wait for it (the form polls again).
+      if (failed.reason instanceof TokenNeeded) return;
+    } else {
       $('token-panel').hidden = true;
       status(`Updated ${new Date().toLocaleTimeString()}`);
-    } catch (error) {
-      report(error);
     }
     if ($('live').checked) timer = setTimeout(poll, POLL_MS);
   }
