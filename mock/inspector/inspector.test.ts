@@ -206,6 +206,46 @@ describe('the request inspector', () => {
   });
 });
 
+describe('the inspector page', () => {
+  it('is served to a browser GET without the control token, with a strict policy; other methods, files and listeners are refused exactly', async () => {
+    const html = await sb.dashboard.get('/__sandbox/inspector/');
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(html.headers.get('content-security-policy')).toBe("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    expect(html.text).toContain('<script src="inspector.js" defer></script>');
+    expect((await sb.dashboard.get('/__sandbox/inspector/inspector.js')).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await sb.dashboard.get('/__sandbox/inspector/inspector.css')).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    const bare = await sb.dashboard.get('/__sandbox/inspector');
+    expect([bare.status, bare.headers.get('location')]).toEqual([301, '/__sandbox/inspector/']);
+    const post = await sb.dashboard.post('/__sandbox/inspector/', { json: {} });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect(post.body).toEqual({
+      type: 'https://docs.pacspace.io/errors/method_not_allowed',
+      title: 'Method not allowed',
+      status: 405,
+      detail: 'POST is not allowed here; use GET, HEAD.',
+      code: 'method_not_allowed',
+      requestId: post.headers.get('x-request-id'),
+      instance: '/__sandbox/inspector/',
+    });
+    const missing = await sb.dashboard.get('/__sandbox/inspector/%2e%2e%2f%2e%2e%2fpackage.json');
+    expect(missing.status).toBe(404);
+    const other = await sb.dashboard.get('/__sandbox/inspector/index.html');
+    expect(other.body).toEqual({
+      type: 'https://docs.pacspace.io/errors/not_found',
+      title: 'Not found',
+      status: 404,
+      detail: 'The inspector page has no file at this path.',
+      code: 'not_found',
+      requestId: other.headers.get('x-request-id'),
+      instance: '/__sandbox/inspector/index.html',
+    });
+    // Not on the sandbox listener.
+    expect((await sb.sandboxApi.get('/__sandbox/inspector/')).status).toBe(404);
+  });
+});
+
 describe('the capacity (--inspect-history)', () => {
   it('keeps the last N, 0 keeps none, and a bad value is a RangeError before anything starts', async () => {
     const small = await startTestSandbox({ inspectHistory: 2, seed: undefined });
@@ -217,6 +257,12 @@ describe('the capacity (--inspect-history)', () => {
       small.services.inspector!.clear();
     } finally {
       await small.close();
+    }
+    const noControl = await startSandbox({ port: 0, sandboxPort: 0, control: false });
+    try {
+      expect((await fetch(`${noControl.productionUrl}/__sandbox/inspector/`)).status).toBe(404);
+    } finally {
+      await noControl.close();
     }
     const off = await startSandbox({ port: 0, sandboxPort: 0, inspectHistory: 0 });
     try {
