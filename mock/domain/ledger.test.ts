@@ -944,7 +944,8 @@ describe('announcements for webhooks', () => {
     };
     try {
       const rec = await record(A.key, 'hook-1', '3');
-      expect(seen).toEqual([{ type: 'delta.recorded', tenantId: A.tenantId, environment: 'test', at: expect.any(Number), data: rec }]);
+      // Announced by a request: its id goes with the event (the inspector links the deliveries to it).
+      expect(seen).toEqual([{ type: 'delta.recorded', tenantId: A.tenantId, environment: 'test', at: expect.any(Number), data: rec, requestId: expect.stringMatching(/^req_/) }]);
       sb.services.clock.advance(CONFIRMATION_MS);
       await new Promise((resolve) => setTimeout(resolve, 20));
       const confirmed = (await receipt(A.key, rec.receiptId)).body.data;
@@ -956,7 +957,7 @@ describe('announcements for webhooks', () => {
         data: { ...rec, status: 'confirmed', confirmedAt: confirmed.confirmedAt },
       });
       const cp = (await checkpoint(A.key, 'hook-1')).body.data;
-      expect(seen[2]).toEqual({ type: 'checkpoint.created', tenantId: A.tenantId, environment: 'test', at: new Date(cp.createdAt).getTime(), data: cp });
+      expect(seen[2]).toEqual({ type: 'checkpoint.created', tenantId: A.tenantId, environment: 'test', at: new Date(cp.createdAt).getTime(), data: cp, requestId: expect.stringMatching(/^req_/) });
       expect(seen).toHaveLength(3);
       // Refused requests announce nothing.
       await delta(A.key, { customerId: 'hook-1', delta: 'x', reason: 'usage' });

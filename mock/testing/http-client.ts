@@ -93,7 +93,7 @@ export function createHttpClient(baseUrl: string, inProcess?: InProcess) {
     if (inProcess) {
       ({ status, headers: responseHeaders, text } = await inProcessFetch(inProcess, url, method, headers, body));
     } else {
-      const res = await fetch(url, { method, headers, body });
+      const res = await loopbackFetch(url, { method, headers, body });
       text = await res.text();
       status = res.status;
       responseHeaders = res.headers;
@@ -135,3 +135,21 @@ export function createHttpClient(baseUrl: string, inProcess?: InProcess) {
 }
 
 export type HttpClient = ReturnType<typeof createHttpClient>;
+
+/**
+ * fetch over loopback, sent once more when a kept-alive connection turns out to be closed under
+ * it. The test process is also the server: a long synchronous step (loading Prism on a first
+ * refusal, on a loaded machine) lets the server's keep-alive timer close a connection the
+ * client has just reused, a race any keep-alive client has, not an answer. The sandbox never
+ * resets a connection it has read a request from (chaos aside, which its own tests drive
+ * through the SDK and raw sockets).
+ */
+async function loopbackFetch(url: URL, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET') throw error;
+    return fetch(url, init);
+  }
+}
