@@ -254,7 +254,9 @@ describe('@pacspace-io/sandbox and @pacspace-io/conformance, installed', () => {
       const conformance = await run(
         join(consumer, 'node_modules', '.bin', 'pacspace-conformance'),
         ['--base-url', sb.sandboxUrl, '--api-key', sb.apiKey, '--dashboard-url', sb.productionUrl, '--email', sb.email, '--password', sb.password,
-          '--other-env-base-url', sb.productionUrl, '--allow-writes', '--webhook-host', '127.0.0.1', '--reporter', 'json'],
+          '--other-env-base-url', sb.productionUrl, '--allow-writes', '--webhook-host', '127.0.0.1', '--reporter', 'json',
+          // Its waits are deadlines; npm test runs this beside two other suites on a small machine.
+          '--timeout-scale', '3'],
         { cwd: consumer, env },
       );
       const conformanceReport = JSON.parse(conformance.stdout);
