@@ -78,7 +78,14 @@ export function createRedactor(rules: SecretRules) {
   type Collector = ReturnType<typeof collector>;
 
   /** Pass 2: secret-shaped text (an API key keeps its public part). */
+  // One scan says whether any secret shape occurs at all (most texts hold none).
+  const anyShape = rules.patterns.length ? new RegExp(rules.patterns.map((p) => `(?:${p.source})`).join('|'), rules.patterns[0]!.flags.replace('g', '')) : undefined;
+  // And whether a text names a secret member at all, or could spell a name with escapes.
+  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const anyMember = rules.members.size ? new RegExp([...rules.members].map(escapeRegExp).join('|')) : undefined;
+
   function byShape(text: string): string {
+    if (!anyShape?.test(text)) return text;
     let out = text;
     for (const pattern of rules.patterns) {
       out = out.replace(pattern, (match) => (match.startsWith('pk_') && match.includes('.') ? `${match.slice(0, match.indexOf('.') + 1)}${REDACTED}` : REDACTED));
@@ -203,6 +210,8 @@ export function createRedactor(rules: SecretRules) {
     // A large body is not parsed again on the request path: its start is redacted as text, with
     // room past the kept length so that no secret is cut in two before it is masked.
     if (text.length > LARGE_BODY) return textMembers(text.slice(0, MAX_KEPT_BODY + 1024), found);
+    // Nothing to find by place: no secret member is named (a JSON escape could spell one).
+    if (!anyMember?.test(text) && !text.includes('\\')) return text;
     try {
       return JSON.stringify(jsonMembers(JSON.parse(text), found));
     } catch {
