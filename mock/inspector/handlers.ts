@@ -5,6 +5,7 @@
 // Prism's 422 before a handler runs).
 import type { components } from '../../generated/sandbox-control.d.ts';
 import { iso, ok, paginate, type Handlers } from '../domain/handler.ts';
+import { deliveryView } from '../domain/webhooks.ts';
 import { fail } from '../http/problem.ts';
 import type { Services } from '../services.ts';
 import type { WebhookDelivery } from '../state/webhooks.ts';
@@ -19,26 +20,17 @@ export function sandboxDeliveryView(services: Services, delivery: WebhookDeliver
   const w = services.store.state.webhooks;
   const endpoint = w.endpoints.get(delivery.endpointId);
   const event = w.events.get(delivery.eventId);
+  // The Dashboard API's view of a delivery, plus where it went, the request that caused it, the
+  // headers each attempt was sent with and the payload.
+  const view = deliveryView(delivery);
   return {
-    id: delivery.id,
+    ...view,
     endpointId: delivery.endpointId,
     endpointUrl: endpoint?.url ?? '',
     tenantId: endpoint?.tenantId ?? event?.tenantId ?? '',
     environment: endpoint?.environment ?? event?.environment ?? 'test',
-    eventId: delivery.eventId,
-    eventType: delivery.eventType,
     requestId: event?.requestId ?? null,
-    status: delivery.status,
-    attempts: delivery.attempts.map((a) => ({
-      attempt: a.attempt,
-      attemptedAt: iso(a.attemptedAt),
-      responseStatus: a.responseStatus,
-      durationMs: a.durationMs,
-      error: a.error,
-      headers: Object.entries(a.headers ?? {}).map(([name, value]) => ({ name, value })),
-    })),
-    nextAttemptAt: delivery.status === 'pending' && delivery.nextAttemptAt !== null ? iso(delivery.nextAttemptAt) : null,
-    createdAt: iso(delivery.createdAt),
+    attempts: view.attempts.map((a, i) => ({ ...a, headers: Object.entries(delivery.attempts[i]!.headers ?? {}).map(([name, value]) => ({ name, value })) })),
     payload: event?.body ?? '',
   };
 }
