@@ -166,6 +166,26 @@ describe('the request inspector', () => {
     expect(page.body.data.items).toHaveLength(2);
   });
 
+  it('shows the chaos a request got (and none for one that got none)', async () => {
+    const put = await sb.dashboard.request('PUT', '/__sandbox/chaos', {
+      headers: CONTROL,
+      json: { seed: 3, operations: { deriveBalance: { latency: { distribution: 'fixed', ms: 1 }, error: { rate: 1, status: 503, retryAfterSeconds: 1 } } } },
+    });
+    expect(put.status, put.text).toBe(200);
+    try {
+      const faulted = await sb.sandboxApi.get('/api/v1/balance/derive/customer_001', { headers: { 'X-Api-Key': sb.demo!.apiKey } });
+      expect(faulted.status).toBe(503);
+      const kept = await control(sb.dashboard, `/__sandbox/requests/${faulted.headers.get('x-request-id')}`);
+      expect(kept.status).toBe(200);
+      expect(kept.body.data.summary ?? kept.body.data).toMatchObject({ operationId: 'deriveBalance', status: 503, chaos: 'latency 1 ms, then status 503 (Retry-After 1 s)' });
+    } finally {
+      expect((await sb.dashboard.delete('/__sandbox/chaos', { headers: CONTROL })).status).toBeLessThan(300);
+    }
+    const calm = await sb.sandboxApi.get('/api/v1/balance/derive/customer_001', { headers: { 'X-Api-Key': sb.demo!.apiKey } });
+    const keptCalm = await control(sb.dashboard, `/__sandbox/requests/${calm.headers.get('x-request-id')}`);
+    expect(keptCalm.body.data.summary ?? keptCalm.body.data).toMatchObject({ status: 200, chaos: null });
+  });
+
   it('answers a malformed filter with 422 and an unknown id with 404, exactly', async () => {
     const bad = await control(sb.dashboard, '/__sandbox/requests?status=45x');
     expect(bad.status).toBe(422);
