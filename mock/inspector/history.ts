@@ -31,6 +31,9 @@ export type InspectorFilter = {
   keyId?: string;
 };
 
+/** At most this many answered exchanges wait to be kept. */
+const MAX_WAITING = 256;
+
 /** Operations of the inspector itself: reading the history must not fill it. */
 const OWN_OPERATIONS = new Set(['listInspectedRequests', 'getInspectedRequest', 'clearInspectedRequests']);
 /** The header the inspector page sends on the GETs it polls with, so they are not kept. */
@@ -110,9 +113,7 @@ export function createInspector(options: InspectorOptions) {
     };
   }
 
-  /** The observer the app calls once per answered request. Never throws into the request path. */
-  const observe: ExchangeObserver = (exchange) => {
-    if (capacity === 0 || ignored(exchange)) return;
+  function store(exchange: Exchange): void {
     let record: KeptExchange;
     try {
       record = keep(exchange);
@@ -129,6 +130,26 @@ export function createInspector(options: InspectorOptions) {
       start = (start + 1) % capacity;
     }
     byId.set(record.summary.requestId, record);
+  }
+
+  // Exchanges are kept in the event-loop turn after their answer, so the answer is written
+  // first and the keeping fills time the sandbox would spend waiting for the next request.
+  // Until then they are only in memory the request itself still holds (never listed, never
+  // answered); every read keeps what is waiting first, so nothing answered is ever missing.
+  let waiting: Exchange[] = [];
+  const keepWaiting = () => {
+    const batch = waiting;
+    waiting = [];
+    for (const exchange of batch) store(exchange);
+  };
+
+  /** The observer the app calls once per answered request. Never throws into the request path. */
+  const observe: ExchangeObserver = (exchange) => {
+    if (capacity === 0 || ignored(exchange)) return;
+    waiting.push(exchange);
+    if (waiting.length === 1) setImmediate(keepWaiting);
+    // Bounded: under a flood the batch is kept at once rather than growing.
+    else if (waiting.length >= MAX_WAITING) keepWaiting();
   };
 
   return {
@@ -136,6 +157,7 @@ export function createInspector(options: InspectorOptions) {
     observe,
     /** Newest first, filtered. */
     list(filter: InspectorFilter = {}): KeptExchange[] {
+      keepWaiting();
       const status = filter.status?.toLowerCase();
       const matches = (r: KeptExchange) =>
         (filter.operationId === undefined || r.summary.operationId === filter.operationId) &&
@@ -148,16 +170,23 @@ export function createInspector(options: InspectorOptions) {
       }
       return out;
     },
-    get: (requestId: string) => byId.get(requestId),
+    get: (requestId: string) => {
+      keepWaiting();
+      return byId.get(requestId);
+    },
     /** Forgets everything; returns how many were kept. */
     clear(): number {
+      keepWaiting();
       const count = ring.length;
       ring = [];
       start = 0;
       byId.clear();
       return count;
     },
-    size: () => ring.length,
+    size: () => {
+      keepWaiting();
+      return ring.length;
+    },
   };
 }
 
