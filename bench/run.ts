@@ -52,7 +52,7 @@ type Report = {
   spec: { file: string; sha256: string };
   prism: string;
   cold?: { sandboxMs: number[]; installedMs: number[]; prismMs: number[]; sandboxMedianMs: number; installedMedianMs: number; prismMedianMs: number; ratio: number; installedRatio: number };
-  load?: { connections: number; seconds: number; warmupSeconds: number; derive: Record<'bare' | 'sandbox' | 'prism', LoadResult>; mixed: Record<'bare' | 'sandbox' | 'prism', LoadResult> };
+  load?: { connections: number; seconds: number; warmupSeconds: number; derive: Record<'bare' | 'sandbox' | 'prism', LoadResult>; mixed: Record<'bare' | 'sandbox' | 'prism', LoadResult>; deriveWithoutInspector: LoadResult };
   conformance?: { seconds: number; passed: number; failed: number; skipped: number; inconclusive: number; requests: number | undefined };
   scale?: ScaleResult;
   floods?: FloodsResult;
@@ -127,6 +127,17 @@ async function load(report: Report) {
   } finally {
     await sandbox.stop();
   }
+  // The same derive load with the request inspector off (`--inspect-history 0`): what keeping
+  // every exchange costs, reported beside the default.
+  const quiet = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn', '--inspect-history', '0']);
+  let withoutInspector: LoadResult;
+  try {
+    await liftRateLimits(quiet.productionUrl);
+    withoutInspector = await measure(quiet.sandboxUrl, workload('derive', quiet.apiKey), LOAD_SECONDS, WARMUP_SECONDS);
+    line('sandbox, inspector off', 'derive', withoutInspector);
+  } finally {
+    await quiet.stop();
+  }
   const dir = mkdtempSync(join(tmpdir(), 'pacspace-bench-'));
   const answersFile = join(dir, 'answers.json');
   writeFileSync(answersFile, JSON.stringify(answers));
@@ -153,7 +164,7 @@ async function load(report: Report) {
   }
   const derive = results.derive as Servers;
   const mixed = results.mixed as Servers;
-  report.load = { connections: CONNECTIONS, seconds: LOAD_SECONDS, warmupSeconds: WARMUP_SECONDS, derive, mixed };
+  report.load = { connections: CONNECTIONS, seconds: LOAD_SECONDS, warmupSeconds: WARMUP_SECONDS, derive, mixed, deriveWithoutInspector: withoutInspector };
   const clean = (r: LoadResult) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0;
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
   for (const [kind, r] of [['derive', derive], ['mixed', mixed]] as const) {
@@ -170,6 +181,12 @@ async function load(report: Report) {
       met: kind === 'derive' ? r.sandbox.latencyMs.p99 <= 2 * Math.max(r.bare.latencyMs.p99, 1) : null,
     });
   }
+  report.targets.push({
+    name: `Throughput, derive, request inspector off, vs bare node:http (${CONNECTIONS} connections)`,
+    measured: `${rps(withoutInspector)} vs bare ${rps(derive.bare)} (${ratio(withoutInspector.requestsPerSecond, derive.bare.requestsPerSecond)})`,
+    target: 'reported',
+    met: null,
+  });
   report.targets.push({
     name: `Throughput, mixed, vs Prism (${CONNECTIONS} connections)`,
     measured: `${rps(mixed.sandbox)} vs Prism ${rps(mixed.prism)} (${ratio(mixed.sandbox.requestsPerSecond, mixed.prism.requestsPerSecond)})`,
