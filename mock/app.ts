@@ -360,7 +360,10 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     };
   }
 
-  return { handle, api: api.table, control: control?.table };
+  /** Prism loaded ahead of need (a long-running server calls it once it is idle after start). */
+  const warmUp = () => Promise.all([api.table.prism.warmUp(), control?.table.prism.warmUp()]).then(() => undefined);
+
+  return { handle, warmUp, api: api.table, control: control?.table };
 }
 
 // ---------------------------------------------------------------- shadow validation (tests)

@@ -77,6 +77,11 @@ export type RunningSandbox = {
   restoredDemo: DemoIdentity | undefined;
   /** The app's own entry point, which both listeners call (in-process tests call it directly). */
   handle: (req: IncomingRequest) => Promise<OutgoingResponse>;
+  /**
+   * Loads Prism now (it is otherwise loaded by the first refused request or `Prefer`, which then
+   * holds the event loop for about a second): the command line does it once the sandbox is up.
+   */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -188,6 +193,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     demo,
     restoredDemo,
     handle: app.handle,
+    warmUp: app.warmUp,
     close,
   };
 }

@@ -26,7 +26,12 @@ async function run(options: Extract<Command, { kind: 'start' }>['options']) {
     return exitWith(1, `pacspace-sandbox: ${message}\n`);
   }
   if (options.logLevel !== 'silent' && !shutdown.stopping) console.log(banner(sandbox, options.dataDir));
+  // A long-running server: Prism is loaded a moment after start, not by the first refused
+  // request (which would hold every other request for about a second).
+  setTimeout(() => void sandbox.warmUp().catch(() => {}), WARM_UP_AFTER_MS).unref();
 }
+
+const WARM_UP_AFTER_MS = 500;
 
 async function main(): Promise<void> {
   let command: Command;

@@ -71,6 +71,14 @@ export function createPrism(document: Json) {
   }
 
   return {
+    /** Loads Prism and its view of the contract now, so the first refusal does not wait for them. */
+    async warmUp(): Promise<void> {
+      prism();
+      operations ??= prism()
+        .http.getHttpOperationsFromSpec(structuredClone(document))
+        .then((ops) => new Map(ops.map((op) => [op.iid!, op])));
+      await operations;
+    },
     /** Prism's verdict on a request, worded as Prism words it (errors only; warnings dropped). */
     async requestViolations(operationId: string, request: PrismRequest): Promise<Diagnostic[]> {
       const result = await run(operationId, request, { respond: PLACEHOLDER, validateResponse: false });

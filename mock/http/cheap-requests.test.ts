@@ -50,7 +50,10 @@ afterAll(() => sb?.close());
 afterEach(() => vi.restoreAllMocks());
 
 /** Prism's public API, as the sandbox loads it (contract/prism.ts). */
-const prismHttp = createRequire(import.meta.url)('@stoplight/prism-http') as { createInstance: (...args: unknown[]) => { request: (input: unknown, ...rest: unknown[]) => unknown } };
+const prismHttp = createRequire(import.meta.url)('@stoplight/prism-http') as {
+  createInstance: (...args: unknown[]) => { request: (input: unknown, ...rest: unknown[]) => unknown };
+  getHttpOperationsFromSpec: (...args: unknown[]) => unknown;
+};
 
 /** Prism's validator, which judges every request the compiled checks do not accept: the requests it was given. */
 function spyOnPrismValidation() {
@@ -107,6 +110,22 @@ describe('valid requests cost no Prism', () => {
       expect(res.headers.get('sl-violations')).toBeNull();
     }
     expect(prism).toEqual([]);
+  });
+});
+
+describe('warming Prism up', () => {
+  it('warmUp loads Prism and its view of both contracts once: a later refusal uses them, worded as before', async () => {
+    const fresh = await startTestSandbox();
+    try {
+      await fresh.warmUp();
+      const transformed = vi.spyOn(prismHttp, 'getHttpOperationsFromSpec');
+      const refused = await fresh.dashboard.post('/dashboard/auth/login', { json: { email: 'not an email', password: 7 }, noCookies: true });
+      expect(refused.status).toBe(422);
+      expect(refused.body.validation.map((v: { location: string[] }) => v.location.join('.')).sort()).toEqual(['body.email', 'body.password']);
+      expect(transformed).not.toHaveBeenCalled();
+    } finally {
+      await fresh.close();
+    }
   });
 });
 
