@@ -22,6 +22,8 @@ function spellings(placeholders: Placeholder[]): Placeholder[] {
 }
 
 function split(text: string, placeholders: Placeholder[]): Part[] {
+  // Most words hold no secret: nothing to split.
+  if (!placeholders.some((p) => text.includes(p.value))) return [{ text }];
   let parts: Part[] = [{ text }];
   for (const p of placeholders) {
     parts = parts.flatMap((part): Part[] => {
