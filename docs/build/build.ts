@@ -16,7 +16,7 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { writeAgentDocs, type AgentDocsResult, type GuideSource } from './agent-docs.ts';
@@ -277,7 +277,10 @@ export async function buildSite(outDir = SITE_DIR): Promise<BuildResult> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const result = await buildSite();
+  // `--out DIR`: build elsewhere than docs/site/ (the package build does, so that it never
+  // races a docs test rebuilding docs/site/ beside it).
+  const out = process.argv.indexOf('--out');
+  const result = await buildSite(out > 0 && process.argv[out + 1] ? resolve(process.argv[out + 1]!) : undefined);
   console.log(
     `Docs site built in ${result.ms} ms: ${result.pages.length} pages, ${result.operations.length} operations with code samples → ${result.outDir.replace(ROOT, '')}/`,
   );

@@ -13,6 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { build, transform, type Metafile, type OutputFile } from 'esbuild';
 import { generateDtsBundle } from 'dts-bundle-generator';
@@ -154,15 +155,29 @@ function copyAssets(spec: PackageSpec) {
     mkdirSync(join(dist, 'generated'), { recursive: true });
     copyFileSync(join(root, 'generated', name), join(dist, 'generated', name));
   }
-  if (spec.docsSite) cpSync(join(root, 'docs', 'site'), join(dist, 'docs'), { recursive: true });
+  if (spec.docsSite) cpSync(docsSiteBuild, join(dist, 'docs'), { recursive: true });
   if (spec.inspectorPage) cpSync(join(root, 'mock', 'inspector', 'page'), join(dist, 'inspector'), { recursive: true });
   copyFileSync(join(root, 'LICENSE'), join(root, spec.dir, 'LICENSE'));
 }
 
+/**
+ * The docs site the sandbox package ships, built into a directory of its own: docs/site/ is
+ * rebuilt by the docs tests, which may run beside a package build (as in `npm test`).
+ */
+const docsSiteBuild = join(tmpdir(), `pacspace-package-docs-${process.pid}`);
+
 export async function buildPackages(specs = PACKAGES) {
   if (specs.some((s) => s.docsSite)) {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'docs', 'build', 'build.ts')], { cwd: root, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'docs', 'build', 'build.ts'), '--out', docsSiteBuild], { cwd: root, stdio: 'inherit' });
   }
+  try {
+    await bundleAll(specs);
+  } finally {
+    rmSync(docsSiteBuild, { recursive: true, force: true });
+  }
+}
+
+async function bundleAll(specs: PackageSpec[]) {
   for (const spec of specs) {
     const dist = join(root, spec.dir, 'dist');
     rmSync(dist, { recursive: true, force: true });
