@@ -734,7 +734,10 @@ export interface components {
              */
             operationId: string | null;
             auth: components["schemas"]["InspectedAuth"];
-            /** @example 201 */
+            /**
+             * @description The answer's status; `0` when none was sent (a chaos `hang` or `reset`, named in `chaos`).
+             * @example 201
+             */
             status: number;
             /**
              * @description The problem's `code` when the answer was a problem.
@@ -1117,8 +1120,9 @@ export interface components {
          *       delivery is retried on its schedule, so the receiver gets the same event (same
          *       `X-PacSpace-Event-Id` and `X-PacSpace-Delivery-Id`) again. Up to the last attempt: a
          *       delivery whose every attempt drew a failure ends `failed`, as a real one would.
-         *     - `duplicateRate`: the share of successful attempts sent a second time at once (signed
-         *       afresh, same event and delivery ids). The second copy is not an attempt of the delivery.
+         *     - `duplicateRate`: the share of successful attempts sent a second time at once, byte for
+         *       byte (same headers, timestamp and signature, as a network-level duplicate arrives). The
+         *       second copy is not an attempt of the delivery.
          *     - `outOfOrderRate` with `holdMs`: the share of deliveries held back `holdMs` (default
          *       2000) before their first attempt, so later events overtake them.
          *     - `delay`: a latency waited before every attempt.

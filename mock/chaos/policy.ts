@@ -54,8 +54,8 @@ export function createChaos(options: ChaosOptions = {}): Chaos {
     const entry = settings.operations?.[operationId] ?? settings.operations?.[ALL_OPERATIONS];
     if (!entry) return undefined;
     // One stream per operation, whichever entry applies: its n-th request decides the same
-    // whatever the other operations were sent. The fault is drawn first, so a changed
-    // latency leaves the faults where they were.
+    // whatever the other operations were sent. Latency draws from a stream of its own, so a
+    // changed latency leaves the faults where they were.
     const draw = streams.stream(`operation:${operationId}`);
     const u = draw();
     const errorRate = entry.error?.rate ?? 0;
@@ -70,7 +70,7 @@ export function createChaos(options: ChaosOptions = {}): Chaos {
     } else if (u < errorRate + hangRate + resetRate) {
       fault = { kind: 'reset' };
     }
-    const delayMs = entry.latency ? drawLatency(entry.latency, draw) : 0;
+    const delayMs = entry.latency ? drawLatency(entry.latency, streams.stream(`latency:${operationId}`)) : 0;
     if (fault === undefined && delayMs === 0) return undefined;
     return { delayMs, ...(fault ? { fault } : {}), description: describeRequest(delayMs, fault) };
   };

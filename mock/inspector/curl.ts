@@ -4,7 +4,7 @@
 // stays literal is cleaned as the kept exchange is (nothing secret-shaped survives). The same
 // technique as the conformance reports' curl commands (conformance/report/curl.ts).
 import type { Exchange } from '../http/exchange.ts';
-import { MAX_KEPT_BODY, type Placeholder } from './redact.ts';
+import { MARKER_IN_JSON, MAX_KEPT_BODY, WITHHELD, type Placeholder } from './redact.ts';
 
 /** Header fields curl adds itself, or that describe the connection rather than the request. */
 const LEFT_OUT = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'accept-encoding', 'user-agent', 'accept-language', 'te', 'upgrade', 'expect']);
@@ -35,6 +35,20 @@ function split(text: string, placeholders: Placeholder[]): Part[] {
   return parts;
 }
 
+/** A body template's secret markers (./redact.ts) as variables, the rest as text. */
+function markers(text: string): Part[] {
+  if (!text.includes('\\u0001')) return [{ text }];
+  const parts: Part[] = [];
+  let at = 0;
+  for (const m of text.matchAll(MARKER_IN_JSON)) {
+    if (m.index! > at) parts.push({ text: text.slice(at, m.index) });
+    parts.push({ variable: m[1]! });
+    at = m.index! + m[0].length;
+  }
+  if (at < text.length) parts.push({ text: text.slice(at) });
+  return parts;
+}
+
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export type CurlInput = {
@@ -42,16 +56,20 @@ export type CurlInput = {
   /** The listener's base URL (`http://127.0.0.1:4011`). */
   baseUrl: string;
   placeholders: Placeholder[];
-  /** The kept (redacted) request body, used when the original is longer than the inspector keeps. */
-  keptBody: string | undefined;
+  /**
+   * The request body as the redaction wrote it again (./redact.ts): each secret member a marker
+   * naming its shell variable. Never the body as sent, whose spellings of a secret (escapes, a
+   * repeated member) the redaction does not chase.
+   */
+  bodyTemplate: string | undefined;
   /** Cleans literal text as the kept exchange is cleaned. */
   clean: (text: string) => string;
 };
 
-export function curlCommand({ exchange, baseUrl, placeholders, keptBody, clean }: CurlInput): string {
+export function curlCommand({ exchange, baseUrl, placeholders, bodyTemplate, clean }: CurlInput): string {
   const all = spellings(placeholders);
   const word = (text: string) => {
-    const parts = split(text, all);
+    const parts = markers(text).flatMap((part) => ('text' in part ? split(part.text, all) : [part]));
     if (parts.length === 0) return "''";
     return parts.map((p) => ('variable' in p ? `"$${p.variable}"` : quote(clean(p.text)))).join('');
   };
@@ -67,12 +85,11 @@ export function curlCommand({ exchange, baseUrl, placeholders, keptBody, clean }
   }
   let comment = '';
   if (body !== undefined && body !== '') {
-    if (body.length > MAX_KEPT_BODY) {
-      comment = `# the request body was ${Buffer.byteLength(body)} bytes; only the first ${MAX_KEPT_BODY} characters the inspector kept are sent\n`;
-      words.push('--data-binary', word(keptBody ?? ''));
-    } else {
-      words.push('--data-binary', word(body));
+    const template = bodyTemplate ?? '';
+    if (template.length > MAX_KEPT_BODY || template === WITHHELD) {
+      comment = `# the request body was ${Buffer.byteLength(body)} bytes; only what the inspector kept of it is sent\n`;
     }
+    words.push('--data-binary', word(template.length > MAX_KEPT_BODY ? template.slice(0, MAX_KEPT_BODY) : template));
   }
   return comment + words.join(' ');
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCommandLine, UsageError } from '../cli/command-line.ts';
 import type { Exchange } from '../http/exchange.ts';
 import { checkInspectHistory, createInspector, MAX_INSPECT_HISTORY, type KeptExchange } from './history.ts';
-import { MAX_KEPT_BODY, REDACTED } from './redact.ts';
+import { MAX_KEPT_BODY, REDACTED, WITHHELD } from './redact.ts';
 import { contractSecretRules } from './secret-rules.ts';
 
 const KEY = 'pk_test_AbCdEfGh12345678.sk_test_S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tAB';
@@ -127,8 +127,10 @@ describe('redaction on the way in', () => {
     expect(kept.violations).toEqual([{ location: ['body', 'password'], severity: 'Error', code: 'maxLength', message: `must be shorter than ${REDACTED}` }]);
     expect(kept.curl).toContain(`-H 'cookie: pacspace_access='"$PACSPACE_SESSION_COOKIE"'; pacspace_refresh='"$PACSPACE_REFRESH_COOKIE" --data-binary`);
     expect(kept.curl).toContain(`"password":"'"$PACSPACE_PASSWORD"'"}'`);
-    expect(ins.get(broken.requestId)!.request.body!.text).toBe(`{"email":"a@example.com","password":"${REDACTED}"`);
-    expect(ins.get(form.requestId)!.request.body!.text).toBe(`email=a&password=${REDACTED}`);
+    // Not JSON, and naming a secret: not kept at all (its spellings cannot all be chased in text).
+    expect(ins.get(broken.requestId)!.request.body!.text).toBe(WITHHELD);
+    expect(ins.get(form.requestId)!.request.body!.text).toBe(WITHHELD);
+    expect(ins.get(form.requestId)!.curl).toContain(`--data-binary '${WITHHELD}'`);
     expect(ins.get(control.requestId)!.request.headers).toEqual([
       { name: 'x-sandbox-control-token', value: REDACTED },
       { name: 'x-pacspace-csrf', value: REDACTED },
@@ -155,8 +157,38 @@ describe('redaction on the way in', () => {
     const kept = ins.get(ex.requestId)!;
     expectNoSecret(kept);
     expect(kept.request.body).toEqual({ text: expect.any(String), bytes: Buffer.byteLength(body), truncated: true });
-    expect(kept.request.body!.text.length).toBe(MAX_KEPT_BODY);
+    // Too large to read again and naming a secret: withheld.
+    expect(kept.request.body!.text).toBe(WITHHELD);
     expect(kept.curl.startsWith(`# the request body was ${Buffer.byteLength(body)} bytes;`)).toBe(true);
+    // One that names none keeps its start.
+    const plain = exchange({ method: 'POST', url: '/api/v1/balance/delta', request: { headers: { 'content-type': 'application/json' }, body: `{"reason":"${'x'.repeat(100_000)}"}` } });
+    ins.observe(plain);
+    expect(ins.get(plain.requestId)!.request.body!.text.length).toBe(MAX_KEPT_BODY);
+  });
+
+  it('finds a secret however the body spells it: escapes, a repeated member, a non-string value, JSON inside a string, an encoded form name, a large body', () => {
+    const ins = inspector();
+    const pw = 'HV3/mbtu1tISbbphhkKwa';
+    const unicode = [...pw].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const bodies = [
+      `{"email":"a@example.com","password":"${unicode}"}`,
+      `{"email":"a@example.com","password":"${pw.replace('/', '\\/')}"}`,
+      `{"password":"${pw}","password":"wrongwrong"}`,
+      `{"email":"a@example.com","password":["${pw}"]}`,
+      `{"email":"a@example.com","password":{"value":"${pw}"}}`,
+      JSON.stringify({ note: JSON.stringify({ password: pw }), password: 'x' }),
+      `email=a&pass%77ord=${pw}`,
+      `{"email":"a@example.com","pass\\u0077ord":"${pw}","pad":"${'x'.repeat(70_000)}"}`,
+    ];
+    const sent = bodies.map((body) => exchange({ method: 'POST', url: '/dashboard/auth/login', request: { headers: { 'content-type': 'application/json' }, body } }));
+    for (const ex of sent) ins.observe(ex);
+    for (const ex of sent) {
+      const text = JSON.stringify(ins.get(ex.requestId));
+      for (const spelling of [pw, pw.replace('/', '\\/'), encodeURIComponent(pw), unicode]) expect(text, ex.request.body!.slice(0, 80)).not.toContain(spelling);
+    }
+    // A parsed body's secret is the shell variable in copy-as-curl.
+    expect(ins.get(sent[0]!.requestId)!.curl).toContain(`"password":"'"$PACSPACE_PASSWORD"'"}'`);
+    expect(ins.get(sent[3]!.requestId)!.curl).toContain(`"password":"'"$PACSPACE_PASSWORD"'"}'`);
   });
 });
 

@@ -76,7 +76,7 @@ export function createInspector(options: InspectorOptions) {
   }
 
   function keep(exchange: Exchange): KeptExchange {
-    const { url, request, response, found } = redact(exchange);
+    const { url, request, response, requestBodyTemplate, found } = redact(exchange);
     const safe = (text: string) => clean(text, found.placeholders);
     const auth = exchange.auth;
     const publicKey = auth?.kind === 'apiKey' ? /^pk_(test|live)_[A-Za-z0-9]{1,128}/.exec(request.headers.find((h) => h.name === 'x-api-key')?.value ?? '')?.[0] : undefined;
@@ -109,7 +109,7 @@ export function createInspector(options: InspectorOptions) {
       violations: exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map(safe), severity: 'Error', code: v.code, message: safe(v.message) })),
       request,
       response,
-      curl: curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders: found.placeholders, keptBody: request.body?.text, clean: safe }),
+      curl: curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders: found.placeholders, bodyTemplate: requestBodyTemplate, clean: safe }),
     };
   }
 

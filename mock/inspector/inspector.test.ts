@@ -186,6 +186,29 @@ describe('the request inspector', () => {
     expect(keptCalm.body.data.summary ?? keptCalm.body.data).toMatchObject({ status: 200, chaos: null });
   });
 
+  it('keeps a request chaos reset (no answer sent) with status 0, as its contract allows', async () => {
+    const put = await sb.dashboard.request('PUT', '/__sandbox/chaos', { headers: CONTROL, json: { seed: 5, operations: { deriveBalance: { resetRate: 1 } } } });
+    expect(put.status, put.text).toBe(200);
+    let answer;
+    try {
+      answer = await sb.handle({
+        method: 'GET',
+        url: '/api/v1/balance/derive/customer_001',
+        headers: { 'x-api-key': sb.demo!.apiKey, host: new URL(sb.sandboxUrl).host },
+        body: undefined,
+        environment: 'test',
+        clientAddress: '127.0.0.1',
+      });
+    } finally {
+      expect((await sb.dashboard.delete('/__sandbox/chaos', { headers: CONTROL })).status).toBeLessThan(300);
+    }
+    expect(answer.abort).toBe('reset');
+    // The test client fails on a response flagged in sl-violations: the list is as its contract says.
+    const listed = await control(sb.dashboard, '/__sandbox/requests?operationId=deriveBalance&limit=1');
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.items[0]).toMatchObject({ status: 0, chaos: 'reset' });
+  });
+
   it('answers a malformed filter with 422 and an unknown id with 404, exactly', async () => {
     const bad = await control(sb.dashboard, '/__sandbox/requests?status=45x');
     expect(bad.status).toBe(422);

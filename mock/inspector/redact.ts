@@ -20,6 +20,12 @@ export const MAX_KEPT_BODY = 16 * 1024;
 const LARGE_BODY = 64 * 1024;
 /** Header fields whose value is a URL, redacted as the request's own URL is. */
 const URL_HEADERS = new Set(['referer', 'location', 'content-location']);
+/** A body kept as this: not JSON (or too large to read again) and something in it may name a secret. */
+export const WITHHELD = '[withheld: this body is not JSON, or too large to read again, and it may hold a secret]';
+/** The marker a secret member's value becomes in a body's curl template (JSON-escaped there). */
+const marker = (variable: string) => `\u0001${variable}\u0001`;
+/** A marker as it appears in serialized JSON. */
+export const MARKER_IN_JSON = /\\u0001([A-Z0-9_]+)\\u0001/g;
 /** Shorter values are not masked elsewhere by value (`1` would mask every digit). */
 const MIN_VALUE_LENGTH = 6;
 
@@ -171,52 +177,74 @@ export function createRedactor(rules: SecretRules) {
     return value;
   }
 
-  /** Pass 1 for a JSON value: secret members (any depth) become `[redacted]`. */
-  function jsonMembers(node: unknown, found: Collector): unknown {
-    if (Array.isArray(node)) return node.map((item) => jsonMembers(item, found));
+  /** Every string and number under a value (a secret member's value may be an array or object). */
+  function addAll(value: unknown, kind: string, found: Collector): void {
+    if (value === null || value === undefined) return;
+    if (typeof value === 'object') {
+      for (const item of Array.isArray(value) ? value : Object.values(value)) addAll(item, kind, found);
+    } else {
+      found.add(String(value), kind);
+    }
+  }
+
+  /**
+   * Pass 1 for a JSON value: a secret member's whole value (whatever its type, at any depth)
+   * becomes a marker naming its shell variable (`markers`), or `[redacted]`; a string holding
+   * JSON that names a secret member is redacted as JSON too.
+   */
+  function jsonMembers(node: unknown, found: Collector, markers: boolean): unknown {
+    if (Array.isArray(node)) return node.map((item) => jsonMembers(item, found, markers));
+    if (typeof node === 'string') return nestedJson(node, found);
     if (node === null || typeof node !== 'object') return node;
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(node)) {
-      if (rules.members.has(key) && value !== null && value !== undefined && typeof value !== 'object') {
-        found.add(String(value), key);
-        out[key] = REDACTED;
+      if (rules.members.has(key) && value !== null && value !== undefined) {
+        addAll(value, key, found);
+        out[key] = markers ? marker(variableFor(key)) : REDACTED;
       } else {
-        out[key] = jsonMembers(value, found);
+        out[key] = jsonMembers(value, found, markers);
       }
     }
     return out;
   }
 
-  /** A body that is not JSON: secret members spelled as JSON or as a form, masked by pattern. */
-  function textMembers(text: string, found: Collector): string {
-    let out = text;
-    for (const name of rules.members) {
-      const quoted = new RegExp(`("${name}"\\s*:\\s*)"((?:[^"\\\\]|\\\\.)*)"?`, 'g');
-      out = out.replace(quoted, (_m, head: string, value: string) => {
-        found.add(value, name);
-        return `${head}"${REDACTED}"`;
-      });
-      const form = new RegExp(`((?:^|[&?])${name}=)([^&\\s]*)`, 'g');
-      out = out.replace(form, (_m, head: string, value: string) => {
-        found.add(value, name);
-        return `${head}${REDACTED}`;
-      });
+  /** A string that is itself JSON naming a secret member (`"note": "{\"password\": …}"`). */
+  function nestedJson(text: string, found: Collector): string {
+    const start = text.trimStart()[0];
+    if ((start !== '{' && start !== '[') || !mightNameSecret(text)) return text;
+    try {
+      return JSON.stringify(jsonMembers(JSON.parse(text), found, false));
+    } catch {
+      return mightNameSecret(text) ? WITHHELD : text;
     }
-    return out;
   }
 
-  function body(text: string | undefined, found: Collector): string | undefined {
+  /** Whether a text may name a secret member: it does, or an escape (`\u0070`, `%70`) could spell one. */
+  const mightNameSecret = (text: string) => !!anyMember?.test(text) || text.includes('\\') || text.includes('%');
+
+  /**
+   * Pass 1 for a body: the kept text and the template copy-as-curl is built from (the same,
+   * with each secret a marker naming its shell variable). A JSON body is parsed and written
+   * again with its secret members replaced, so no spelling of a secret (escapes, a repeated
+   * member) survives; a body that is not JSON, or too large to parse again, is kept only when
+   * nothing in it could name a secret.
+   */
+  function body(text: string | undefined, found: Collector): { kept: string; template: string } | undefined {
     if (text === undefined || text === '') return undefined;
-    // A large body is not parsed again on the request path: its start is redacted as text, with
-    // room past the kept length so that no secret is cut in two before it is masked.
-    if (text.length > LARGE_BODY) return textMembers(text.slice(0, MAX_KEPT_BODY + 1024), found);
-    // Nothing to find by place: no secret member is named (a JSON escape could spell one).
-    if (!anyMember?.test(text) && !text.includes('\\')) return text;
-    try {
-      return JSON.stringify(jsonMembers(JSON.parse(text), found));
-    } catch {
-      return textMembers(text, found);
+    const same = (t: string) => ({ kept: t, template: t });
+    if (text.length > LARGE_BODY) {
+      const start = text.slice(0, MAX_KEPT_BODY + 1024);
+      return mightNameSecret(start) ? same(WITHHELD) : same(start);
     }
+    if (!mightNameSecret(text)) return same(text);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return same(WITHHELD);
+    }
+    const template = JSON.stringify(jsonMembers(parsed, found, true));
+    return { kept: template.replace(MARKER_IN_JSON, REDACTED), template };
   }
 
   function url(raw: string, found: Collector): string {
@@ -261,24 +289,23 @@ export function createRedactor(rules: SecretRules) {
    * The exchange's URL, header fields and bodies without a secret, and the secrets found
    * (value → shell variable) for copy-as-curl. The placeholders hold secrets: never keep them.
    */
-  function redact(exchange: Exchange): { url: string; request: KeptMessage; response: KeptMessage; found: Found } {
+  function redact(exchange: Exchange): { url: string; request: KeptMessage; response: KeptMessage; requestBodyTemplate: string | undefined; found: Found } {
     const found = collector();
     const requestHeaders = headerFields(exchange.request.headers).map((h) => ({ name: h.name, value: headerValue(h.name, h.value, found, false) }));
     const responseHeaders = headerFields(exchange.response.headers).map((h) => ({ name: h.name, value: headerValue(h.name, h.value, found, true) }));
     let safeUrl = url(exchange.url, found);
-    let requestBody = body(exchange.request.body, found);
-    let responseBody = body(exchange.response.body, found);
+    const requestBody = body(exchange.request.body, found);
+    const responseBody = body(exchange.response.body, found);
     const placeholders = found.placeholders();
     const spellings = spellingsOf(placeholders);
     const clean = (text: string) => byValue(byShape(text), spellings);
     safeUrl = clean(safeUrl);
-    requestBody = requestBody === undefined ? undefined : clean(requestBody);
-    responseBody = responseBody === undefined ? undefined : clean(responseBody);
     const cleanFields = (fields: HeaderField[]) => fields.map((h) => ({ name: h.name, value: clean(h.value) }));
     return {
       url: safeUrl,
-      request: { headers: cleanFields(requestHeaders), body: kept(requestBody, exchange.request.body) },
-      response: { headers: cleanFields(responseHeaders), body: kept(responseBody, exchange.response.body) },
+      request: { headers: cleanFields(requestHeaders), body: kept(requestBody && clean(requestBody.kept), exchange.request.body) },
+      response: { headers: cleanFields(responseHeaders), body: kept(responseBody && clean(responseBody.kept), exchange.response.body) },
+      requestBodyTemplate: requestBody?.template,
       found: { placeholders },
     };
   }
