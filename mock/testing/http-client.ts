@@ -145,11 +145,17 @@ export type HttpClient = ReturnType<typeof createHttpClient>;
  * through the SDK and raw sockets).
  */
 async function loopbackFetch(url: URL, init: RequestInit): Promise<Response> {
+  // A deadline well inside a test's own: a request the sandbox never answers fails with its
+  // URL, not as a test that timed out without saying where.
+  const send = () => fetch(url, { ...init, signal: AbortSignal.timeout(LOOPBACK_DEADLINE_MS) });
   try {
-    return await fetch(url, init);
+    return await send();
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code;
+    if ((error as Error).name === 'TimeoutError') throw new Error(`${init.method} ${url.pathname}: no answer within ${LOOPBACK_DEADLINE_MS} ms`, { cause: error });
     if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET') throw error;
-    return fetch(url, init);
+    return send();
   }
 }
+
+const LOOPBACK_DEADLINE_MS = 30_000;
