@@ -240,7 +240,7 @@ describe('@pacspace-io/sandbox and @pacspace-io/conformance, installed', () => {
     }
   });
 
-  it.each(NODE_VERSIONS.length ? ['machine', ...NODE_VERSIONS] : ['machine'])('on Node %s: the bin serves the API and /docs/, the conformance bin passes against it, both APIs work, SIGTERM stops it', async (version) => {
+  it.each(NODE_VERSIONS.length ? ['machine', ...NODE_VERSIONS] : ['machine'])('on Node %s: the bin serves the API, /docs/ and the inspector page, the conformance bin passes against it, both APIs work, SIGTERM stops it', async (version) => {
     const node = version === 'machine' ? machineNode : tools.node[version]!;
     const env = envWithNode(node);
     const sb = await startInstalledSandbox(join(consumer, 'node_modules', '.bin', 'pacspace-sandbox'), { cwd: consumer, env });
@@ -250,6 +250,11 @@ describe('@pacspace-io/sandbox and @pacspace-io/conformance, installed', () => {
       expect(docs.headers.get('content-type')).toMatch(/^text\/html/);
       expect(await docs.text()).toMatch(/PacSpace/);
       expect((await fetch(`${sb.productionUrl}/openapi.json`)).status).toBe(200);
+      // The request inspector's page ships with the package.
+      const inspector = await fetch(`${sb.productionUrl}/__sandbox/inspector/`);
+      expect(inspector.status).toBe(200);
+      expect(inspector.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await inspector.text()).toMatch(/inspector/i);
 
       const conformance = await run(
         join(consumer, 'node_modules', '.bin', 'pacspace-conformance'),
