@@ -1,6 +1,6 @@
 // The shared contract module: path templates, $ref resolution and the operation table.
 import { describe, expect, it } from 'vitest';
-import { deref, loadBundle, readBundle, resolvePointer } from './document.ts';
+import { deref, inlineRefs, loadBundle, readBundle, resolvePointer } from './document.ts';
 import { allowedMethods, authOf, findOperation, listOperations } from './operations.ts';
 import { compilePathTemplate } from './path-template.ts';
 
@@ -33,6 +33,21 @@ describe('document', () => {
     expect(() => deref(doc, { $ref: 'other.yaml#/x' })).toThrow('cannot follow $ref other.yaml#/x');
     const cyclic = { a: { $ref: '#/b' }, b: { $ref: '#/a' } };
     expect(() => deref(cyclic, { $ref: '#/a' })).toThrow('cannot follow');
+  });
+  it('inlines every $ref of a schema (at any depth, as draft-07 reads them), leaving the document unchanged, and refuses a recursive one', () => {
+    const doc2 = {
+      components: { schemas: { Id: { type: 'string', minLength: 1 }, Pair: { type: 'object', properties: { a: { $ref: '#/components/schemas/Id' }, b: { items: [{ $ref: '#/components/schemas/Id' }] } } } } },
+    };
+    const before = JSON.stringify(doc2);
+    expect(inlineRefs(doc2, { $ref: '#/components/schemas/Pair', description: 'ignored beside $ref' })).toEqual({
+      type: 'object',
+      properties: { a: { type: 'string', minLength: 1 }, b: { items: [{ type: 'string', minLength: 1 }] } },
+    });
+    expect(JSON.stringify(doc2)).toBe(before);
+    const body = inlineRefs(doc, resolvePointer(doc, '#/paths/~1api~1v1~1balance~1delta/post/requestBody/content/application~1json/schema'));
+    expect(JSON.stringify(body)).not.toContain('$ref');
+    const recursive = { components: { schemas: { Node: { type: 'object', properties: { next: { $ref: '#/components/schemas/Node' } } } } } };
+    expect(() => inlineRefs(recursive, { $ref: '#/components/schemas/Node' })).toThrow('cannot inline a recursive schema');
   });
   it('loadBundle is shared, readBundle is a fresh copy', () => {
     expect(loadBundle('openapi')).toBe(doc);

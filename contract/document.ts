@@ -40,3 +40,16 @@ export function deref(doc: Json, node: Json): Json {
   }
   return current;
 }
+
+/**
+ * A copy of `node` with every local `$ref` inside it replaced by what it names, as Prism and
+ * draft-07 read them (keywords beside a `$ref` are ignored): a self-contained schema a
+ * validator compiles without the document. Fails loudly on a recursive schema.
+ */
+export function inlineRefs(doc: Json, node: Json, depth = 0): Json {
+  if (depth > 64) throw new Error('cannot inline a recursive schema');
+  if (Array.isArray(node)) return node.map((n) => inlineRefs(doc, n, depth + 1));
+  if (!node || typeof node !== 'object') return node;
+  const target = node.$ref ? deref(doc, node) : node;
+  return Object.fromEntries(Object.entries(target).map(([k, v]) => [k, inlineRefs(doc, v, depth + 1)]));
+}

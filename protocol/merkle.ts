@@ -44,7 +44,7 @@ export function receiptLeaf(r: ReceiptLeafFields, createdAt: string) {
     balanceAfter: r.balanceAfter,
     reason: r.reason,
     referenceId: r.referenceId,
-    metadata: r.metadata,
+    metadata: { ...r.metadata },
     createdAt,
   };
 }

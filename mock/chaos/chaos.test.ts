@@ -52,6 +52,15 @@ describe('decisions', () => {
     expect(mixed).toEqual(alone);
   });
 
+  it('a changed latency leaves the faults where they were (latency draws from a stream of its own)', () => {
+    const faults = (latency: NonNullable<ChaosSettings['operations']>[string]['latency']) =>
+      run(createChaos({ sandboxSeed: 5, settings: { operations: { recordDelta: { error: { rate: 0.5, status: 503 }, ...(latency ? { latency } : {}) } } } }), 'recordDelta', 100).map((d) => d?.fault ?? null);
+    const none = faults(undefined);
+    expect(none.some((f) => f !== null) && none.some((f) => f === null)).toBe(true);
+    expect(faults({ distribution: 'uniform', minMs: 1, maxMs: 50 })).toEqual(none);
+    expect(faults({ distribution: 'normal', meanMs: 20, stdDevMs: 5, minMs: 1, maxMs: 50 })).toEqual(none);
+  });
+
   it('PUT again starts the streams again; state() shows the settings and seed', () => {
     const chaos = createChaos({ sandboxSeed: 3 });
     expect(chaos.state()).toEqual({ active: false, seed: 3, settings: {} });

@@ -6,7 +6,7 @@
 // empty values dropped, required body, media types) and are stricter wherever in doubt. The
 // fuzz test runs Prism beside them on every request and fails on a disagreement.
 import { createRequire } from 'node:module';
-import { deref, type Json } from '../../contract/document.ts';
+import { deref, inlineRefs, type Json } from '../../contract/document.ts';
 import type { ContractOperation } from '../../contract/operations.ts';
 import { parseMediaType } from '../../contract/media-type.ts';
 
@@ -74,7 +74,7 @@ function parametersOf(document: Json, op: ContractOperation, pathItem: Json): Pa
   const byKey = new Map<string, Parameter>();
   for (const p of [...(pathItem.parameters ?? []), ...(op.operation.parameters ?? [])]) {
     const param = deref(document, p) as Parameter;
-    byKey.set(`${param.in}:${param.name}`, { ...param, schema: resolveAll(document, param.schema) });
+    byKey.set(`${param.in}:${param.name}`, { ...param, schema: inlineRefs(document, param.schema) });
   }
   return [...byKey.values()];
 }
@@ -132,15 +132,6 @@ function bodySchema(document: Json, schema: Json, context: 'request' | 'response
   return drop.size ? { ...resolved, required: resolved.required.filter((name: string) => !drop.has(name)) } : resolved;
 }
 
-/** A schema with every `$ref` of the document resolved (the contract has no recursive schemas). */
-function resolveAll(document: Json, node: Json, depth = 0): Json {
-  if (depth > 64) throw new Error('the contract has a recursive schema, which the compiled validators do not support');
-  if (Array.isArray(node)) return node.map((n) => resolveAll(document, n, depth + 1));
-  if (!node || typeof node !== 'object') return node;
-  const target = node.$ref ? deref(document, node) : node;
-  return Object.fromEntries(Object.entries(target).map(([k, v]) => [k, resolveAll(document, v, depth + 1)]));
-}
-
 // ---------------------------------------------------------------- requests
 
 export type RequestToCheck = {
@@ -163,7 +154,7 @@ export function compileRequestCheck(document: Json, op: ContractOperation): Requ
   const path = compileParams(params, 'path');
   const requestBody = op.operation.requestBody ? deref(document, op.operation.requestBody) : undefined;
   const jsonSchema = requestBody?.content?.['application/json']?.schema;
-  const body = jsonSchema ? lazyValidator(resolveAll(document, bodySchema(document, jsonSchema, 'request')), false) : () => true;
+  const body = jsonSchema ? lazyValidator(inlineRefs(document, bodySchema(document, jsonSchema, 'request')), false) : () => true;
   return (request) => {
     if (requestBody?.required && !request.body) return false;
     const contentType = request.headers['content-type'];
@@ -196,11 +187,11 @@ export function compileResponseCheck(document: Json, op: ContractOperation): Res
     const response = deref(document, documented);
     const contents = Object.entries<Json>(response.content ?? {}).map(([mediaType, c]) => ({
       mediaType: parseMediaType(mediaType),
-      validate: c.schema ? lazyValidator(resolveAll(document, bodySchema(document, c.schema, 'response')), false) : () => true,
+      validate: c.schema ? lazyValidator(inlineRefs(document, bodySchema(document, c.schema, 'response')), false) : () => true,
     }));
     const headerParams: Parameter[] = Object.entries<Json>(response.headers ?? {}).map(([name, h]) => {
       const header = deref(document, h);
-      return { ...header, name, in: 'header', schema: resolveAll(document, header.schema) };
+      return { ...header, name, in: 'header', schema: inlineRefs(document, header.schema) };
     });
     assertSupported(op, headerParams);
     const headers = compileParams(headerParams, 'header');

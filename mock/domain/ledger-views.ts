@@ -3,7 +3,7 @@
 // Views only read the projection (and its read caches, mock/state/ledger-caches.ts).
 import type { components } from '../../generated/openapi.d.ts';
 import { formatAmount } from '../../protocol/decimal.ts';
-import { treeAuditPath } from '../../protocol/merkle.ts';
+import { receiptLeaf, treeAuditPath } from '../../protocol/merkle.ts';
 import { checkpointTree, confirmedCount } from '../state/ledger-caches.ts';
 import { checkpointOf, type Checkpoint, type CustomerLedger, type LedgerProjection, type Receipt } from '../state/ledger.ts';
 import { iso } from './handler.ts';
@@ -38,21 +38,16 @@ export function receiptView(l: LedgerProjection, r: Receipt, now: number): Recei
   };
 }
 
-/** The receipt as it was when recorded: the 201 answer, its replays and `delta.recorded`. */
+/**
+ * The receipt as it was when recorded: the 201 answer, its replays and `delta.recorded` — its
+ * proof leaf (protocol/merkle.ts) and its state.
+ */
 export function recordedView(r: Receipt): ReceiptView {
   return {
-    receiptId: r.receiptId,
-    customerId: r.customerId,
-    sequence: r.sequence,
-    delta: r.delta,
-    balanceAfter: r.balanceAfter,
-    reason: r.reason,
-    referenceId: r.referenceId,
-    metadata: { ...r.metadata },
+    ...receiptLeaf(r, iso(r.createdAt)),
     status: 'recorded',
     leafHash: r.leafHash,
     environment: r.environment,
-    createdAt: iso(r.createdAt),
     confirmedAt: null,
     checkpointId: null,
     inclusionProof: null,
