@@ -13,6 +13,7 @@ type Part = { text: string } | { variable: string };
 
 /** Every spelling of each secret value that may occur in text, longest first. */
 function spellings(placeholders: Placeholder[]): Placeholder[] {
+  if (placeholders.length === 0) return placeholders;
   const out: Placeholder[] = [];
   for (const { value, name } of placeholders) {
     const forms = /^[A-Za-z0-9_.!~*'()-]*$/.test(value) ? [value] : new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]);
@@ -21,16 +22,31 @@ function spellings(placeholders: Placeholder[]): Placeholder[] {
   return out.sort((a, b) => b.value.length - a.value.length);
 }
 
+/** Whether a text holds any spelling of a secret. */
+function holdsAny(text: string, placeholders: Placeholder[]): boolean {
+  for (const p of placeholders) if (text.includes(p.value)) return true;
+  return false;
+}
+
+/** The text with each spelling of a secret a variable, longest spellings first. */
 function split(text: string, placeholders: Placeholder[]): Part[] {
   // Most words hold no secret: nothing to split.
-  if (!placeholders.some((p) => text.includes(p.value))) return [{ text }];
+  if (!holdsAny(text, placeholders)) return [{ text }];
   let parts: Part[] = [{ text }];
   for (const p of placeholders) {
-    parts = parts.flatMap((part): Part[] => {
-      if (!('text' in part) || !part.text.includes(p.value)) return [part];
+    const next: Part[] = [];
+    for (const part of parts) {
+      if (!('text' in part) || !part.text.includes(p.value)) {
+        next.push(part);
+        continue;
+      }
       const pieces = part.text.split(p.value);
-      return pieces.flatMap((piece, i): Part[] => [...(piece ? [{ text: piece }] : []), ...(i < pieces.length - 1 ? [{ variable: p.name }] : [])]);
-    });
+      for (let i = 0; i < pieces.length; i++) {
+        if (pieces[i]) next.push({ text: pieces[i]! });
+        if (i < pieces.length - 1) next.push({ variable: p.name });
+      }
+    }
+    parts = next;
   }
   return parts;
 }
@@ -49,39 +65,50 @@ function markers(text: string): Part[] {
   return parts;
 }
 
-const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const quote = (s: string) => (s.includes("'") ? `'${s.replace(/'/g, `'\\''`)}'` : `'${s}'`);
 
 export type CurlInput = {
   exchange: Exchange;
   /** The listener's base URL (`http://127.0.0.1:4011`). */
   baseUrl: string;
   placeholders: Placeholder[];
+  /** Every spelling of those secrets, as the redaction masks them. */
+  spellings: string[];
   /**
    * The request body as the redaction wrote it again (./redact.ts): each secret member a marker
    * naming its shell variable. Never the body as sent, whose spellings of a secret (escapes, a
    * repeated member) the redaction does not chase.
    */
   bodyTemplate: string | undefined;
-  /** Cleans literal text as the kept exchange is cleaned. */
-  clean: (text: string) => string;
+  /** Cleans literal text as the kept exchange is cleaned (the redactor's `clean`, with `spellings`). */
+  clean: (text: string, spellings: string[]) => string;
 };
 
-export function curlCommand({ exchange, baseUrl, placeholders, bodyTemplate, clean }: CurlInput): string {
-  const all = spellings(placeholders);
-  const word = (text: string) => {
-    const parts = markers(text).flatMap((part) => ('text' in part ? split(part.text, all) : [part]));
-    if (parts.length === 0) return "''";
-    return parts.map((p) => ('variable' in p ? `"$${p.variable}"` : quote(clean(p.text)))).join('');
-  };
+/** One shell word: each secret a variable, the rest cleaned and quoted. */
+function word(text: string, input: CurlInput, all: Placeholder[]): string {
+  // Most words hold neither a marker nor a secret: one quoted piece.
+  if (!text.includes('\\u0001') && !holdsAny(text, all)) return quote(input.clean(text, input.spellings));
+  let out = '';
+  for (const marked of markers(text)) {
+    for (const p of 'text' in marked ? split(marked.text, all) : [marked]) out += 'variable' in p ? `"$${p.variable}"` : quote(input.clean(p.text, input.spellings));
+  }
+  return out === '' ? "''" : out;
+}
+
+export function curlCommand(input: CurlInput): string {
+  const { exchange, baseUrl, bodyTemplate } = input;
+  const all = spellings(input.placeholders);
   const method = exchange.method.toUpperCase();
   const body = exchange.request.body;
-  const words = ['curl'];
-  if (method !== 'GET' || (body !== undefined && body !== '')) words.push('-X', method === 'HEAD' ? 'HEAD' : method);
-  words.push(word(`${baseUrl}${exchange.url}`));
-  for (const [name, value] of Object.entries(exchange.request.headers)) {
+  let command = 'curl';
+  if (method !== 'GET' || (body !== undefined && body !== '')) command += ` -X ${method === 'HEAD' ? 'HEAD' : method}`;
+  command += ` ${word(`${baseUrl}${exchange.url}`, input, all)}`;
+  const headers = exchange.request.headers;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]!;
     const lower = name.toLowerCase();
     if (LEFT_OUT.has(lower) || lower.startsWith('sec-') || (lower === 'accept' && value === '*/*')) continue;
-    words.push('-H', word(`${lower}: ${value}`));
+    command += ` -H ${word(`${lower}: ${value}`, input, all)}`;
   }
   let comment = '';
   if (body !== undefined && body !== '') {
@@ -89,7 +116,7 @@ export function curlCommand({ exchange, baseUrl, placeholders, bodyTemplate, cle
     if (template.length > MAX_KEPT_BODY || template === WITHHELD) {
       comment = `# the request body was ${Buffer.byteLength(body)} bytes; only what the inspector kept of it is sent\n`;
     }
-    words.push('--data-binary', word(template.length > MAX_KEPT_BODY ? template.slice(0, MAX_KEPT_BODY) : template));
+    command += ` --data-binary ${word(template.length > MAX_KEPT_BODY ? template.slice(0, MAX_KEPT_BODY) : template, input, all)}`;
   }
-  return comment + words.join(' ');
+  return comment + command;
 }

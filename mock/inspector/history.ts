@@ -69,17 +69,43 @@ export function createInspector(options: InspectorOptions) {
 
   function ignored(exchange: Exchange): boolean {
     if (exchange.operationId !== undefined && OWN_OPERATIONS.has(exchange.operationId)) return true;
-    const path = exchange.url.split('?')[0]!;
-    if (path === INSPECTOR_PAGE_PATH || path.startsWith(`${INSPECTOR_PAGE_PATH}/`)) return true;
+    const url = exchange.url;
+    if (url.startsWith(INSPECTOR_PAGE_PATH)) {
+      const next = url.charAt(INSPECTOR_PAGE_PATH.length);
+      if (next === '' || next === '?' || next === '/') return true;
+    }
+    if (exchange.surface !== 'control') return false;
     const method = exchange.method.toUpperCase();
-    return exchange.surface === 'control' && (method === 'GET' || method === 'HEAD') && exchange.request.headers[INSPECTOR_POLL_HEADER] === 'page';
+    return (method === 'GET' || method === 'HEAD') && exchange.request.headers[INSPECTOR_POLL_HEADER] === 'page';
+  }
+
+  /** What the gate decided, as the summary shows it (with the key's public part, as sent). */
+  function authOf(auth: Exchange['auth'], request: KeptMessage): Summary['auth'] {
+    if (auth === undefined) return { kind: 'none' };
+    switch (auth.kind) {
+      case 'apiKey': {
+        let sent = '';
+        for (const h of request.headers) {
+          if (h.name === 'x-api-key') {
+            sent = h.value;
+            break;
+          }
+        }
+        const publicKey = /^pk_(test|live)_[A-Za-z0-9]{1,128}/.exec(sent)?.[0];
+        return { kind: 'apiKey', keyId: auth.keyId, ...(publicKey ? { publicKey } : {}), tenantId: auth.tenantId, environment: auth.environment };
+      }
+      case 'session':
+        return { kind: 'session', userId: auth.userId, tenantId: auth.tenantId };
+      case 'refused':
+        return { kind: 'refused', code: auth.code };
+      default:
+        return { kind: 'public' };
+    }
   }
 
   function keep(exchange: Exchange): KeptExchange {
     const { url, request, response, requestBodyTemplate, found } = redact(exchange);
-    const safe = (text: string) => clean(text, found.placeholders);
-    const auth = exchange.auth;
-    const publicKey = auth?.kind === 'apiKey' ? /^pk_(test|live)_[A-Za-z0-9]{1,128}/.exec(request.headers.find((h) => h.name === 'x-api-key')?.value ?? '')?.[0] : undefined;
+    const { placeholders, spellings } = found;
     return {
       summary: {
         requestId: exchange.requestId,
@@ -90,26 +116,17 @@ export function createInspector(options: InspectorOptions) {
         method: exchange.method.toUpperCase(),
         url,
         operationId: exchange.operationId ?? null,
-        auth:
-          auth === undefined
-            ? { kind: 'none' }
-            : auth.kind === 'apiKey'
-              ? { kind: 'apiKey', keyId: auth.keyId, ...(publicKey ? { publicKey } : {}), tenantId: auth.tenantId, environment: auth.environment }
-              : auth.kind === 'session'
-                ? { kind: 'session', userId: auth.userId, tenantId: auth.tenantId }
-                : auth.kind === 'refused'
-                  ? { kind: 'refused', code: auth.code }
-                  : { kind: 'public' },
+        auth: authOf(exchange.auth, request),
         status: exchange.response.status,
         problemCode: exchange.problemCode ?? null,
         violations: exchange.violations.length,
         chaos: exchange.chaos ?? null,
       },
       // Violation messages quote the request (a bad password's value, say): cleaned as the rest.
-      violations: exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map(safe), severity: 'Error', code: v.code, message: safe(v.message) })),
+      violations: exchange.violations.length === 0 ? [] : exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map((l) => clean(l, spellings)), severity: 'Error', code: v.code, message: clean(v.message, spellings) })),
       request,
       response,
-      curl: curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders: found.placeholders, bodyTemplate: requestBodyTemplate, clean: safe }),
+      curl: curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders, spellings, bodyTemplate: requestBodyTemplate, clean }),
     };
   }
 

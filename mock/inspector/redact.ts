@@ -34,11 +34,21 @@ export type KeptBody = { text: string; bytes: number; truncated: boolean };
 export type KeptMessage = { headers: HeaderField[]; body: KeptBody | null };
 export type Placeholder = { value: string; name: string };
 
-/** What one exchange's redaction found: the secret values (with the shell variable for each). */
-export type Found = { placeholders: Placeholder[] };
+/** What one exchange's redaction found: the secret values (with the shell variable for each), and every spelling of them to mask. */
+export type Found = { placeholders: Placeholder[]; spellings: string[] };
 
 /** The shell variable named for a secret of this kind (copy-as-curl). */
 function variableFor(kind: string): string {
+  const known = variables.get(kind);
+  if (known !== undefined) return known;
+  const variable = variableOf(kind);
+  // Kinds are member, header and cookie names: a client can send endless cookie names, so the cache is bounded.
+  if (variables.size < 256) variables.set(kind, variable);
+  return variable;
+}
+const variables = new Map<string, string>();
+
+function variableOf(kind: string): string {
   switch (kind) {
     case 'apiKey':
       return 'PACSPACE_API_KEY';
@@ -63,26 +73,33 @@ function variableFor(kind: string): string {
   }
 }
 
+/** No secret found: one shared list (most exchanges of a load). */
+const NO_PLACEHOLDERS: Placeholder[] = [];
+
+/** The secret values one exchange's redaction finds, each with its shell variable (a class: no closures made per exchange). */
+class Collector {
+  private byValue: Map<string, string> | undefined;
+
+  add(value: string, kind: string): void {
+    if (value.length === 0 || value === REDACTED) return;
+    this.byValue ??= new Map();
+    if (!this.byValue.has(value)) this.byValue.set(value, variableFor(kind));
+  }
+
+  placeholders(): Placeholder[] {
+    if (this.byValue === undefined) return NO_PLACEHOLDERS;
+    const out: Placeholder[] = [];
+    for (const [value, name] of this.byValue) out.push({ value, name });
+    // Longest first: a full key is replaced before its secret half could be.
+    return out.length > 1 ? out.sort(longestFirst) : out;
+  }
+}
+const longestFirst = (a: Placeholder, b: Placeholder) => b.value.length - a.value.length;
+
 /** Text that JSON-escaping and percent-encoding leave as it is. */
 const PLAIN = /^[A-Za-z0-9_.!~*'()-]*$/;
 
 export function createRedactor(rules: SecretRules) {
-  const spellingsFound = new WeakMap<Placeholder[], string[]>();
-  function collector() {
-    const byValue = new Map<string, string>();
-    return {
-      add(value: string, kind: string) {
-        if (value.length === 0 || value === REDACTED || byValue.has(value)) return;
-        byValue.set(value, variableFor(kind));
-      },
-      placeholders(): Placeholder[] {
-        // Longest first: a full key is replaced before its secret half could be.
-        return [...byValue].map(([value, name]) => ({ value, name })).sort((a, b) => b.value.length - a.value.length);
-      },
-    };
-  }
-  type Collector = ReturnType<typeof collector>;
-
   /** Pass 2: secret-shaped text (an API key keeps its public part). */
   // One scan says whether any secret shape occurs at all (most texts hold none).
   const anyShape = rules.patterns.length ? new RegExp(rules.patterns.map((p) => `(?:${p.source})`).join('|'), rules.patterns[0]!.flags.replace('g', '')) : undefined;
@@ -101,8 +118,7 @@ export function createRedactor(rules: SecretRules) {
 
   /** The spellings a secret value may take in text (as is, JSON-escaped, percent-encoded), longest values first. */
   function spellingsOf(placeholders: Placeholder[]): string[] {
-    const known = spellingsFound.get(placeholders);
-    if (known) return known;
+    if (placeholders.length === 0) return [];
     const out = new Set<string>();
     for (const { value } of placeholders) {
       if (value.length < MIN_VALUE_LENGTH) continue;
@@ -113,14 +129,12 @@ export function createRedactor(rules: SecretRules) {
       }
       for (const spelling of [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')]) out.add(spelling);
     }
-    const spellings = [...out];
-    // Per exchange (its placeholders), released with it: copy-as-curl cleans many words.
-    spellingsFound.set(placeholders, spellings);
-    return spellings;
+    return [...out];
   }
 
   /** Pass 3: every known secret value, in every spelling, masked. */
   function byValue(text: string, spellings: string[]): string {
+    if (spellings.length === 0) return text;
     let out = text;
     for (const spelling of spellings) if (out.includes(spelling)) out = out.split(spelling).join(REDACTED);
     return out;
@@ -231,17 +245,17 @@ export function createRedactor(rules: SecretRules) {
    */
   function body(text: string | undefined, found: Collector): { kept: string; template: string } | undefined {
     if (text === undefined || text === '') return undefined;
-    const same = (t: string) => ({ kept: t, template: t });
     if (text.length > LARGE_BODY) {
       const start = text.slice(0, MAX_KEPT_BODY + 1024);
-      return mightNameSecret(start) ? same(WITHHELD) : same(start);
+      const kept = mightNameSecret(start) ? WITHHELD : start;
+      return { kept, template: kept };
     }
-    if (!mightNameSecret(text)) return same(text);
+    if (!mightNameSecret(text)) return { kept: text, template: text };
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      return same(WITHHELD);
+      return { kept: WITHHELD, template: WITHHELD };
     }
     const template = JSON.stringify(jsonMembers(parsed, found, true));
     return { kept: template.replace(MARKER_IN_JSON, REDACTED), template };
@@ -276,44 +290,56 @@ export function createRedactor(rules: SecretRules) {
     return `${raw.slice(0, q)}?${query}`;
   }
 
-  const headerFields = (headers: Record<string, string | string[]>): HeaderField[] =>
-    Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => ({ name: name.toLowerCase(), value: String(v) })));
+  /** Pass 1 for every field of a header map (an array value is one field each), names in lower case. */
+  function headerFields(headers: Record<string, string | string[]>, found: Collector, response: boolean): HeaderField[] {
+    const out: HeaderField[] = [];
+    for (const key of Object.keys(headers)) {
+      const value = headers[key]!;
+      const name = key.toLowerCase();
+      if (Array.isArray(value)) for (const v of value) out.push({ name, value: headerValue(name, String(v), found, response) });
+      else out.push({ name, value: headerValue(name, String(value), found, response) });
+    }
+    return out;
+  }
 
-  const kept = (text: string | undefined, original: string | undefined): KeptBody | null => {
+  /** Passes 2 and 3 on every field (fields of this exchange's own making: changed in place). */
+  function cleanFields(fields: HeaderField[], spellings: string[]): HeaderField[] {
+    for (const field of fields) field.value = cleanText(field.value, spellings);
+    return fields;
+  }
+
+  function kept(text: string | undefined, original: string | undefined): KeptBody | null {
     if (text === undefined || original === undefined || original === '') return null;
     const truncated = text.length > MAX_KEPT_BODY || original.length > LARGE_BODY;
     return { text: truncated ? text.slice(0, MAX_KEPT_BODY) : text, bytes: Buffer.byteLength(original), truncated };
-  };
+  }
 
   /**
    * The exchange's URL, header fields and bodies without a secret, and the secrets found
    * (value → shell variable) for copy-as-curl. The placeholders hold secrets: never keep them.
    */
   function redact(exchange: Exchange): { url: string; request: KeptMessage; response: KeptMessage; requestBodyTemplate: string | undefined; found: Found } {
-    const found = collector();
-    const requestHeaders = headerFields(exchange.request.headers).map((h) => ({ name: h.name, value: headerValue(h.name, h.value, found, false) }));
-    const responseHeaders = headerFields(exchange.response.headers).map((h) => ({ name: h.name, value: headerValue(h.name, h.value, found, true) }));
-    let safeUrl = url(exchange.url, found);
+    const found = new Collector();
+    const requestHeaders = headerFields(exchange.request.headers, found, false);
+    const responseHeaders = headerFields(exchange.response.headers, found, true);
+    const rawUrl = url(exchange.url, found);
     const requestBody = body(exchange.request.body, found);
     const responseBody = body(exchange.response.body, found);
     const placeholders = found.placeholders();
     const spellings = spellingsOf(placeholders);
-    const clean = (text: string) => byValue(byShape(text), spellings);
-    safeUrl = clean(safeUrl);
-    const cleanFields = (fields: HeaderField[]) => fields.map((h) => ({ name: h.name, value: clean(h.value) }));
     return {
-      url: safeUrl,
-      request: { headers: cleanFields(requestHeaders), body: kept(requestBody && clean(requestBody.kept), exchange.request.body) },
-      response: { headers: cleanFields(responseHeaders), body: kept(responseBody && clean(responseBody.kept), exchange.response.body) },
+      url: cleanText(rawUrl, spellings),
+      request: { headers: cleanFields(requestHeaders, spellings), body: kept(requestBody && cleanText(requestBody.kept, spellings), exchange.request.body) },
+      response: { headers: cleanFields(responseHeaders, spellings), body: kept(responseBody && cleanText(responseBody.kept, spellings), exchange.response.body) },
       requestBodyTemplate: requestBody?.template,
-      found: { placeholders },
+      found: { placeholders, spellings },
     };
   }
 
-  /** Passes 2 and 3 on any text: what copy-as-curl leaves literal goes through them too. */
-  const clean = (text: string, placeholders: Placeholder[]) => byValue(byShape(text), spellingsOf(placeholders));
+  /** Passes 2 and 3 on any text, with the spellings an exchange's redaction found: what copy-as-curl leaves literal goes through them too. */
+  const cleanText = (text: string, spellings: string[]) => byValue(byShape(text), spellings);
 
-  return { redact, clean };
+  return { redact, clean: cleanText };
 }
 
 export type Redactor = ReturnType<typeof createRedactor>;
