@@ -132,11 +132,12 @@ afterAll(async () => {
 });
 
 describe('correct servers that differ from the sandbox', () => {
-  it('a lower rate limit — 429 + Retry-After: 1 to every 3rd request — still passes: every request waits and retries', async () => {
+  it('a lower rate limit — 429 + Retry-After: 1 to every 3rd request, 12 times — still passes: every request waits and retries', async () => {
     let n = 0;
     let refused = 0;
+    // Each refusal costs the run a second (Retry-After: 1): 12 of them prove the retries.
     const intercept = (_req: IncomingMessage, res: ServerResponse) => {
-      if (++n % 3 !== 0) return false;
+      if (++n % 3 !== 0 || refused >= 12) return false;
       refused++;
       const requestId = `req_proxy${String(n).padStart(8, '0')}`;
       const body = JSON.stringify({ type: 'https://docs.pacspace.io/errors/rate_limited', title: 'Too many requests', status: 429, detail: 'Rate limit exceeded; retry after 1 seconds.', code: 'rate_limited', requestId, retryAfter: 1 });
@@ -152,7 +153,7 @@ describe('correct servers that differ from the sandbox', () => {
     const r = await report(out);
     expect(r.results.filter((x: any) => x.status !== 'passed')).toEqual([]);
     expect(run.code).toBe(0);
-    expect(refused).toBeGreaterThan(5);
+    expect(refused).toBe(12);
     // Every 429 was retried: the proxy saw each of them plus the request that then got through.
     expect(api.seen.length + dash.seen.length).toBe(r.requests.sent);
     expect(r.leftovers).toEqual([]);
@@ -177,6 +178,30 @@ describe('correct servers that differ from the sandbox', () => {
     expect(run.stderr).toContain(`webhook receiver listening on http://127.0.0.1:${port}; registering ${tunnel.url}/hooks (the tunnel must forward it to port ${port})`);
     expect(tunnel.seen.filter((s) => s.path.startsWith('/hooks')).length).toBeGreaterThanOrEqual(1);
   }, 90_000);
+
+  it('a slow target that never answers 429: the rate-limit probe is inconclusive, not failed (the contract names no rate)', async () => {
+    // The Balance API answers derive one request at a time, every 20 ms (50 a second), and
+    // never refuses: whether its key is limited cannot be seen at that pace.
+    let queue = Promise.resolve();
+    const intercept = (req: IncomingMessage, res: ServerResponse) => {
+      if (!req.url!.startsWith('/api/v1/balance/derive/')) return false;
+      queue = queue.then(async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_slow00000001' });
+        res.end(JSON.stringify({ data: { customerId: 'customer_001', balance: '0', deltaCount: 0 } }));
+      });
+      return true;
+    };
+    const api = await startProxy(sb.sandboxUrl, { intercept });
+    const out = join(dir, 'slow-unlimited.json');
+    const run = await cli([...inputs(api.url, sb.productionUrl, ['--probe-rate-limit']), '--only', 'ERR-007', '--reporter', 'json', '--out', out]);
+    const r = await report(out);
+    expect(r.results.map((x: any) => [x.id, x.status])).toEqual([['ERR-007', 'inconclusive']]);
+    expect(r.results[0].message).toMatch(/^no 429 after \d+ requests in \d+\.\d s \(\d+ a second\): too slow to reach a limit that refills faster$/);
+    expect(run.code).toBe(0);
+    // It gave up after about 5 s, not after 2,000 requests.
+    expect(api.seen.length).toBeLessThan(1_000);
+  });
 });
 
 describe('safe on a real deployment', () => {
