@@ -102,35 +102,16 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       console.error(`[sandbox] ${requestId} failed: ${(error as Error)?.name ?? 'Error'}`);
       response = internalError(requestId);
     }
-    options.observe?.({
-      requestId,
-      at: arrivedAt,
-      durationMs: performance.now() - started,
-      environment: req.environment,
-      surface: trace.surface,
-      method: req.method,
-      url: req.url,
-      violations: trace.violations,
-      request: { headers, ...(req.body instanceof Buffer ? { body: req.body.toString('utf8') } : {}) },
-      response: { status: response.status, headers: response.headers, ...(response.body === undefined ? {} : { body: response.body }) },
-      ...(trace.operationId ? { operationId: trace.operationId } : {}),
-      ...(trace.auth ? { auth: trace.auth } : {}),
-      ...(trace.problemCode ? { problemCode: trace.problemCode } : {}),
-      ...(trace.chaos ? { chaos: trace.chaos } : {}),
-    });
+    if (options.observe) options.observe(exchangeOf(req, requestId, arrivedAt, performance.now() - started, headers, trace, response));
     return response;
   }
 
   async function answer(req: IncomingRequest, headers: Record<string, string>, requestId: string, trace: Trace): Promise<OutgoingResponse> {
     const { path, query } = splitUrl(req.url);
-    const problem = (error: ProblemError, extraHeaders: Record<string, string> = {}): OutgoingResponse => {
-      trace.problemCode = error.code;
-      return write({ status: statusOf(error.code), body: problemBody(error, requestId, path), headers: { ...error.headers, ...extraHeaders } }, requestId);
-    };
 
     // 1. Parse. Only the Host values this sandbox serves (DNS rebinding), on every path of both
     // listeners, before anything else: 421 (http/host-check.ts).
-    if (!hostServed(headers.host, req.localPort ?? listenerPort(req.environment))) return problem(fail('misdirected_request'));
+    if (!hostServed(headers.host, req.localPort ?? listenerPort(req.environment))) return problemAnswer(requestId, path, trace, fail('misdirected_request'));
     // /docs/, /openapi.json, /openapi.yaml: the built docs site, production listener only.
     const site = req.environment === 'live' ? await docsSite(req.method, path, requestId) : undefined;
     if (site) {
@@ -147,23 +128,23 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     const isControl = path.startsWith('/__sandbox/');
     // The control surface lives on the production listener only; so does the Dashboard API.
     const surface = isControl ? (req.environment === 'live' ? control : undefined) : api;
-    if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/'))) return problem(fail('not_found'));
+    if (!surface || (req.environment === 'test' && path.startsWith('/dashboard/'))) return problemAnswer(requestId, path, trace, fail('not_found'));
     trace.surface = surface.name;
     if (isControl) {
       // Cross-site, control token, JSON only (control/guard.ts); judged on the headers as sent.
       const refused = controlGuard({ method: req.method, headers, hasBody: req.body === 'too-large' || !!req.body?.length });
-      if (refused) return problem(refused);
+      if (refused) return problemAnswer(requestId, path, trace, refused);
     } else {
       const decision = services.limits.client.take(req.clientAddress);
-      if (!decision.allowed) return problem(rateLimited(decision));
+      if (!decision.allowed) return problemAnswer(requestId, path, trace, rateLimited(decision));
     }
-    if (req.body === 'too-large' || (req.body && req.body.length > MAX_BODY_BYTES)) return problem(fail('payload_too_large'));
+    if (req.body === 'too-large' || (req.body && req.body.length > MAX_BODY_BYTES)) return problemAnswer(requestId, path, trace, fail('payload_too_large'));
 
     // 2. Route.
     const route = surface.table.route(req.method, path);
-    if (route.kind === 'not-found') return problem(fail('not_found'));
+    if (route.kind === 'not-found') return problemAnswer(requestId, path, trace, fail('not_found'));
     if (route.kind === 'method-not-allowed') {
-      return problem(fail('method_not_allowed', `${req.method.toUpperCase()} is not allowed here; use ${route.allowed.join(', ')}.`, { allowedMethods: route.allowed }), {
+      return problemAnswer(requestId, path, trace, fail('method_not_allowed', `${req.method.toUpperCase()} is not allowed here; use ${route.allowed.join(', ')}.`, { allowedMethods: route.allowed }), {
         allow: route.allowed.join(', '),
       });
     }
@@ -181,9 +162,9 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     // `Prefer: code=…, example=…` (control surface on): Prism's mock answers a valid request;
     // it authenticates nobody. A status or example the operation does not document cannot be
     // produced: the preference is then ignored (RFC 7240) and the request answered as usual.
-    const preferences = services.config.control && surface.name === 'api' && isDecodable(path) ? preferredMock(headers.prefer) : undefined;
+    const preferences = headers.prefer && services.config.control && surface.name === 'api' && isDecodable(path) ? preferredMock(headers.prefer) : undefined;
     if (preferences) {
-      const checked = await readAndValidate(req, op, { path, query, headers, rawParams: route.rawParams }, problem, trace);
+      const checked = await readAndValidate(req, op, { path, query, headers, rawParams: route.rawParams }, requestId, trace);
       if ('status' in checked) return checked;
       const mocked = await op.prism.mock(op.operationId, toPrismRequest(req.method, path, query, headers, checked.body), preferences);
       if (mocked) return write({ status: mocked.statusCode, headers: mocked.headers, body: mocked.body }, requestId);
@@ -196,23 +177,22 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     } catch (error) {
       if (!(error instanceof ProblemError)) throw error;
       trace.auth = { kind: 'refused', code: error.code };
-      return problem(error);
+      return problemAnswer(requestId, path, trace, error);
     }
     trace.auth = verdictOf(caller);
 
     // 5. Validate.
-    const parsed = await readAndValidate(req, op, { path, query, headers, rawParams: route.rawParams }, problem, trace);
+    const parsed = await readAndValidate(req, op, { path, query, headers, rawParams: route.rawParams }, requestId, trace);
     if ('status' in parsed) return parsed;
-    const prismRequest = (): PrismRequest => toPrismRequest(req.method, path, query, headers, parsed.body);
 
     // 6. Handle.
     const handler = surface.handlers[op.operationId];
     let reply: Reply;
     if (!handler) {
-      const mocked = (await op.prism.mock(op.operationId, prismRequest()))!;
+      const mocked = (await op.prism.mock(op.operationId, toPrismRequest(req.method, path, query, headers, parsed.body)))!;
       reply = { status: mocked.statusCode, headers: mocked.headers, body: mocked.body };
     } else {
-      const tracked = trackCommits();
+      const tracked = new CommitTracking(services);
       try {
         reply = await handler({
           services: tracked.services,
@@ -227,15 +207,15 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
         });
         await tracked.settled();
       } catch (error) {
-        if (error instanceof StorageUnavailableError) return problem(storageUnavailable(error));
+        if (error instanceof StorageUnavailableError) return problemAnswer(requestId, path, trace, storageUnavailable(error));
         if (!(error instanceof ProblemError)) throw error;
         try {
           await tracked.settled();
         } catch (failure) {
-          if (failure instanceof StorageUnavailableError) return problem(storageUnavailable(failure));
+          if (failure instanceof StorageUnavailableError) return problemAnswer(requestId, path, trace, storageUnavailable(failure));
           throw failure;
         }
-        return problem(error);
+        return problemAnswer(requestId, path, trace, error);
       }
       // An API key's use is an event, recorded for requests that succeeded only.
       if (caller.kind === 'apiKey' && reply.status < 400) recordKeyUse(services, caller.key.id);
@@ -244,7 +224,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
 
     // 7. Check the response against the contract, and 8. answer.
     const out = write(reply, requestId);
-    const violations = await responseViolations(op, out, prismRequest);
+    const violations = await responseViolations(op, out, reply.body, { method: req.method, path, query, headers, body: parsed.body });
     if (violations.length) out.headers['sl-violations'] = JSON.stringify(violations.map(({ path: p, message }) => ({ path: p, message })));
     return out;
   }
@@ -258,7 +238,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     req: IncomingRequest,
     op: TableOperation,
     at: { path: string; query: Record<string, string | string[]>; headers: Record<string, string>; rawParams: Record<string, string> },
-    problem: (error: ProblemError) => OutgoingResponse,
+    requestId: string,
     trace: Trace,
   ): Promise<{ body: unknown; raw: string | undefined } | OutgoingResponse> {
     const raw = req.body as Buffer | undefined;
@@ -267,16 +247,16 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       let parsed: { body: unknown; raw: string | undefined } = { body: undefined, raw: undefined };
       if (op.hasBody && raw?.length) {
         if (op.maxBodyBytes !== undefined && raw.length > op.maxBodyBytes) {
-          return problem(fail('payload_too_large', `This operation accepts request bodies of at most ${op.maxBodyBytes} bytes.`));
+          return problemAnswer(requestId, at.path, trace, fail('payload_too_large', `This operation accepts request bodies of at most ${op.maxBodyBytes} bytes.`));
         }
         const result = parseJsonBody(raw, at.headers['content-type']);
-        if (result instanceof ProblemError) return problem(result);
+        if (result instanceof ProblemError) return problemAnswer(requestId, at.path, trace, result);
         parsed = result;
       }
       const violations = await requestViolations(op, { method: req.method, ...at, body: parsed.body });
       if (!violations.length) return parsed;
       trace.violations = violations.map(({ location, code, message }) => ({ location, code, message }));
-      return problem(
+      return problemAnswer(requestId, at.path, trace, 
         fail('validation_failed', undefined, {
           validation: violations.slice(0, MAX_VIOLATIONS),
           ...(violations.length > MAX_VIOLATIONS ? { violationsOmitted: violations.length - MAX_VIOLATIONS } : {}),
@@ -312,11 +292,27 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     return errors.map((v) => ({ location: v.path ?? [], severity: 'Error' as const, code: String(v.code ?? 'invalid'), message: v.message }));
   }
 
-  async function responseViolations(op: TableOperation, out: OutgoingResponse, request: () => PrismRequest): Promise<Diagnostic[]> {
+  /**
+   * Violations of the response as written. The compiled check first judges the body the handler
+   * gave (an object, not yet read back from the JSON written): what it accepts serialises to a
+   * body it accepts too (no Date, NaN or toJSON passes a JSON schema type); whatever it does not
+   * accept is judged again on the JSON as written, and by Prism.
+   */
+  async function responseViolations(
+    op: TableOperation,
+    out: OutgoingResponse,
+    given: unknown,
+    request: { method: string; path: string; query: Record<string, string | string[]>; headers: Record<string, string>; body: unknown },
+  ): Promise<Diagnostic[]> {
+    if (!shadowValidation && op.checkResponse({ status: out.status, headers: hasArrayValue(out.headers) ? joinedHeaders(out.headers) : out.headers, body: given })) return [];
     const response = { status: out.status, headers: joinedHeaders(out.headers), body: out.body === undefined ? undefined : JSON.parse(out.body) };
     const accepted = op.checkResponse(response);
     if (accepted && !shadowValidation) return [];
-    const judged = await op.prism.responseViolations(op.operationId, request(), { statusCode: response.status, headers: response.headers, body: response.body });
+    const judged = await op.prism.responseViolations(op.operationId, toPrismRequest(request.method, request.path, request.query, request.headers, request.body), {
+      statusCode: response.status,
+      headers: response.headers,
+      body: response.body,
+    });
     if (accepted) {
       if (judged.length) shadowDisagreements.push({ kind: 'response', operationId: op.operationId });
       return [];
@@ -335,35 +331,63 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     return write({ status: answered.status, headers: answered.headers, body: answered.body }, at.requestId);
   }
 
-  /**
-   * The services a handler gets, noting whether it committed. A request that committed is
-   * answered once its events are durable (and with them everything applied before). One that
-   * only read waits until what it may have read is durable: with --data, writes are applied
-   * before their sync, and a read must never show one that is then undone.
-   */
-  function trackCommits() {
-    const store = services.store;
-    let committed = false;
-    const view: Store = Object.create(store, {
-      commit: {
-        value: (...events: SandboxEvent[]) => {
-          committed = true;
-          return store.commit(...events);
-        },
-      },
-    });
-    return {
-      services: Object.create(services, { store: { value: view } }) as Services,
-      settled: async () => {
-        if (!committed) await store.settled();
-      },
-    };
-  }
-
   /** Prism loaded ahead of need (a long-running server calls it once it is idle after start). */
   const warmUp = () => Promise.all([api.table.prism.warmUp(), control?.table.prism.warmUp()]).then(() => undefined);
 
   return { handle, warmUp, api: api.table, control: control?.table };
+}
+
+// ---------------------------------------------------------------- commits
+
+/**
+ * The services a handler gets, noting whether it committed. A request that committed is
+ * answered once its events are durable (and with them everything applied before). One that
+ * only read waits until what it may have read is durable: with --data, writes are applied
+ * before their sync, and a read must never show one that is then undone. (A class, not
+ * closures and Object.create per request: this is on every request's path.)
+ */
+class CommitTracking {
+  committed = false;
+  readonly services: Services;
+
+  constructor(services: Services) {
+    this.services = { ...services, store: new TrackedStore(services.store, this) };
+  }
+
+  /** Resolves once what the handler may have read is durable (at once when it committed: its commit waited). */
+  async settled(): Promise<void> {
+    if (this.committed) return;
+    const pending = this.services.store.settled();
+    if (pending) await pending;
+  }
+}
+
+/** The store as one handler sees it: the same state, its commits noted. */
+class TrackedStore implements Store {
+  constructor(
+    private readonly store: Store,
+    private readonly tracking: CommitTracking,
+  ) {}
+
+  get state() {
+    return this.store.state;
+  }
+  get eventCount() {
+    return this.store.eventCount;
+  }
+  commit(...events: SandboxEvent[]): Promise<void> {
+    this.tracking.committed = true;
+    return this.store.commit(...events);
+  }
+  settled() {
+    return this.store.settled();
+  }
+  reset(events?: SandboxEvent[]) {
+    return this.store.reset(events);
+  }
+  close() {
+    return this.store.close();
+  }
 }
 
 // ---------------------------------------------------------------- shadow validation (tests)
@@ -392,13 +416,32 @@ function verdictOf(caller: Caller): AuthVerdict {
   }
 }
 
+/** A refusal as written: the problem's status and body; its code noted for the inspector. */
+function problemAnswer(requestId: string, path: string, trace: Trace, error: ProblemError, extraHeaders?: Record<string, string>): OutgoingResponse {
+  trace.problemCode = error.code;
+  return write({ status: statusOf(error.code), body: problemBody(error, requestId, path), headers: { ...error.headers, ...extraHeaders } }, requestId);
+}
+
+/** The exchange as the observer (the request inspector) is told it. */
+function exchangeOf(req: IncomingRequest, requestId: string, at: number, durationMs: number, headers: Record<string, string>, trace: Trace, response: OutgoingResponse): Exchange {
+  const request: Exchange['request'] = { headers };
+  if (req.body instanceof Buffer) request.body = req.body.toString('utf8');
+  const answered: Exchange['response'] = { status: response.status, headers: response.headers };
+  if (response.body !== undefined) answered.body = response.body;
+  const exchange: Exchange = { requestId, at, durationMs, environment: req.environment, surface: trace.surface, method: req.method, url: req.url, violations: trace.violations, request, response: answered };
+  if (trace.operationId) exchange.operationId = trace.operationId;
+  if (trace.auth) exchange.auth = trace.auth;
+  if (trace.problemCode) exchange.problemCode = trace.problemCode;
+  if (trace.chaos) exchange.chaos = trace.chaos;
+  return exchange;
+}
+
 /** The response as written: content type, request id, cookies, JSON body. */
 function write(reply: Reply, requestId: string): OutgoingResponse {
-  const headers: Record<string, string | string[]> = {
-    'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json',
-    ...lowercaseKeys(reply.headers ?? {}),
-    'x-request-id': requestId,
-  };
+  const headers: Record<string, string | string[]> = { 'content-type': reply.status >= 400 ? 'application/problem+json' : 'application/json' };
+  // A later field of the same name replaces an earlier one in place (as a spread would).
+  if (reply.headers) for (const name of Object.keys(reply.headers)) headers[name.toLowerCase()] = reply.headers[name]!;
+  headers['x-request-id'] = requestId;
   if (reply.cookies?.length) headers['set-cookie'] = reply.cookies;
   return { status: reply.status, headers, body: reply.body === undefined ? undefined : JSON.stringify(reply.body) };
 }
@@ -454,6 +497,8 @@ function preferredMock(prefer: string | undefined): MockPreferences | undefined 
 }
 
 function isDecodable(text: string): boolean {
+  // Only a `%` can fail to decode.
+  if (!text.includes('%')) return true;
   try {
     decodeURIComponent(text);
     return true;
@@ -479,11 +524,19 @@ const withoutHeader = (headers: Record<string, string>, name: string) => Object.
 
 function normalizeHeaders(headers: IncomingRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const k of Object.keys(headers)) {
+    const v = headers[k];
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return out;
 }
+
+const hasArrayValue = (h: Record<string, string | string[]>) => {
+  for (const key in h) if (Array.isArray(h[key])) return true;
+  return false;
+};
 
 /** Header values as one string each (Set-Cookie's fields joined), as Prism's checks read them. */
 const joinedHeaders = (h: Record<string, string | string[]>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
 
-const lowercaseKeys = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+

@@ -1,0 +1,85 @@
+// The response check (step 7 of mock/app.ts) judges the body a handler gave before reading back
+// the JSON written: a handler answering what its contract does not allow is still flagged in
+// `sl-violations`, whether the object itself is wrong or only its JSON is (a member the
+// serialiser drops, a Date, a number JSON cannot hold), and a good answer is not flagged.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from './app.ts';
+import { controlHandlers } from './control/handlers.ts';
+import { seedDemoAccount } from './demo/seed-demo.ts';
+import type { Handler } from './domain/handler.ts';
+import { apiHandlers } from './domain/index.ts';
+import { createLogger } from './logger.ts';
+import { createServices } from './sandbox.ts';
+import type { Services } from './services.ts';
+
+let services: Services;
+let apiKey: string;
+/** What deriveBalance answers in this test: the real handler's reply, changed by `change`. */
+let change: (data: Record<string, unknown>) => unknown = (data) => data;
+let app: Awaited<ReturnType<typeof createApp>>;
+
+beforeAll(async () => {
+  services = await createServices(
+    {
+      productionUrl: 'http://127.0.0.1:4010',
+      sandboxUrl: 'http://127.0.0.1:4011',
+      autoApprove: true,
+      provisioningMs: 0,
+      loginFailures: { limit: 5, windowMs: 15 * 60_000 },
+      control: true,
+      seed: 1,
+      confirmationMs: 60_000,
+      freePlanDeltas: 1_000,
+      webhooks: { timeoutMs: 1_000, retryDelaysMs: [10] },
+    },
+    { logLevel: 'silent', inspectHistory: 0 },
+    undefined,
+    createLogger('silent'),
+  );
+  const derive: Handler = async (ctx) => {
+    const reply = await apiHandlers.deriveBalance!(ctx);
+    const body = reply.body as { statusCode: number; data: Record<string, unknown> };
+    return { ...reply, body: { ...body, data: change(body.data) } };
+  };
+  app = await createApp(services, { api: { ...apiHandlers, deriveBalance: derive }, control: controlHandlers });
+  apiKey = (await seedDemoAccount(services, 1)).apiKey;
+});
+
+afterAll(() => {
+  services.webhooks.stop?.();
+  services.scheduler.stop();
+});
+
+async function derive() {
+  const res = await app.handle({ method: 'GET', url: '/api/v1/balance/derive/customer_001', headers: { 'x-api-key': apiKey }, body: undefined, environment: 'test', clientAddress: '127.0.0.1' });
+  const flagged = res.headers['sl-violations'];
+  return { status: res.status, body: JSON.parse(res.body!), violations: flagged === undefined ? undefined : (JSON.parse(flagged as string) as { path: string[]; message: string }[]) };
+}
+
+describe('the response check', () => {
+  it('does not flag what the contract allows', async () => {
+    change = (data) => data;
+    const res = await derive();
+    expect(res.status).toBe(200);
+    expect(res.violations).toBeUndefined();
+  });
+
+  it('flags a handler answer missing a required member, or with a member of the wrong type', async () => {
+    change = ({ computedBalance: _, ...rest }) => rest;
+    expect((await derive()).violations).toEqual([expect.objectContaining({ path: ['body', 'data'], message: expect.stringContaining('computedBalance') })]);
+    change = (data) => ({ ...data, computedBalance: 12 });
+    expect((await derive()).violations).toEqual([expect.objectContaining({ path: ['body', 'data', 'computedBalance'] })]);
+  });
+
+  it('judges the JSON as written where it differs from the object: a member set to undefined is missing, a Date is a string', async () => {
+    change = (data) => ({ ...data, computedBalance: undefined });
+    const missing = await derive();
+    expect(missing.body.data).not.toHaveProperty('computedBalance');
+    expect(missing.violations).toEqual([expect.objectContaining({ path: ['body', 'data'], message: expect.stringContaining('computedBalance') })]);
+    // A Date's JSON is an ISO string, which the balance's pattern does not allow; the object is no string at all.
+    change = (data) => ({ ...data, computedBalance: new Date(0) });
+    const dated = await derive();
+    expect(dated.body.data.computedBalance).toBe('1970-01-01T00:00:00.000Z');
+    expect(dated.violations).toEqual([expect.objectContaining({ path: ['body', 'data', 'computedBalance'] })]);
+  });
+});
