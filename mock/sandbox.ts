@@ -159,8 +159,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const demoPasswordHash = options.seed === undefined ? undefined : hashPassword(demoIdentity(options.seed).password);
   demoPasswordHash?.catch(() => {}); // unused when the journal already has the account
   const app = await createApp(services, { api: apiHandlers, control: controlHandlers }, { ...(services.inspector ? { observe: services.inspector.observe } : {}), chaos: services.chaos!.policy });
-  const production = createListener('live', app.handle, log, MAX_BODY_BYTES, connections);
-  const sandbox = createListener('test', app.handle, log, MAX_BODY_BYTES, connections);
+  // The listeners log only a request line at debug: below it, they get no log and build no line.
+  const requestLog = options.logLevel === 'debug' ? log : undefined;
+  const production = createListener('live', app.handle, requestLog, MAX_BODY_BYTES, connections);
+  const sandbox = createListener('test', app.handle, requestLog, MAX_BODY_BYTES, connections);
   const closeServer = (server: Server) =>
     new Promise<void>((resolve) => {
       // Resolves for a server that never started listening too (its callback gets an error).

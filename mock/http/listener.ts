@@ -1,7 +1,7 @@
 // One node:http server per environment. It reads at most the app's body limit (MAX_BODY_BYTES) + 1 bytes of a body
 // (so an oversized upload is refused without being buffered), hands the request to the app
 // and writes its answer. A broken connection or a handler bug never takes the process down.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { MAX_BODY_BYTES, type IncomingRequest, type OutgoingResponse } from '../app.ts';
 import type { Logger } from '../logger.ts';
@@ -38,6 +38,12 @@ export function listenerLimits(limits: ListenerLimits = {}): Required<ListenerLi
     throw new RangeError(`connections.headersTimeoutMs (${out.headersTimeoutMs}) must not exceed connections.requestTimeoutMs (${out.requestTimeoutMs})`);
   }
   return out;
+}
+
+/** A request that declares no body (no Content-Length, or 0, and no Transfer-Encoding). */
+function hasNoBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined;
 }
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<IncomingRequest['body']> {
@@ -78,34 +84,49 @@ export function createListener(
     // a header-dripping client stay that much longer than headersTimeout).
     connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(headersTimeoutMs / 4))),
   };
-  const server = createServer(options, async (req, res) => {
-    const started = performance.now();
-    try {
-      const body = await readBody(req, maxBodyBytes);
-      const out = await handle({
-        method: req.method ?? 'GET',
-        url: req.url ?? '/',
-        headers: req.headers,
-        body,
-        environment,
-        clientAddress: req.socket.remoteAddress ?? 'unknown',
-        localPort: req.socket.localPort,
-      });
-      // Chaos (an integrator asked for it): reset the connection, or never answer.
-      if (out.abort === 'reset') return void req.socket.resetAndDestroy();
-      if (out.abort === 'hang') return;
-      const unread = body === 'too-large' && !req.readableEnded;
-      // A known length: without it Node frames the body in chunks, which costs more writes and bytes.
-      const headers = out.body === undefined ? out.headers : { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)) };
-      res.writeHead(out.status, unread ? { ...headers, connection: 'close' } : headers);
-      res.end(out.body);
-      if (unread) res.on('finish', () => req.destroy());
-      // Path only: query strings can carry tokens.
-      log?.debug(`${environment} ${req.method} ${(req.url ?? '/').split('?')[0]} ${out.status} ${(performance.now() - started).toFixed(1)}ms ${out.headers['x-request-id'] ?? ''}`);
-    } catch {
-      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
-      res.end();
+  /** The app's answer written: status, headers with the body's length, body (or the chaos asked for). */
+  async function answer(req: IncomingMessage, res: ServerResponse, body: IncomingRequest['body'], started: number): Promise<void> {
+    const out = await handle({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body,
+      environment,
+      clientAddress: req.socket.remoteAddress ?? 'unknown',
+      localPort: req.socket.localPort,
+    });
+    // Chaos (an integrator asked for it): reset the connection, or never answer.
+    if (out.abort === 'reset') return void req.socket.resetAndDestroy();
+    if (out.abort === 'hang') return;
+    const unread = body === 'too-large' && !req.readableEnded;
+    // As a flat list (no copy of the app's header map, which the inspector keeps as answered),
+    // with a known length: without it Node frames the body in chunks, which costs more writes and bytes.
+    const headers: Array<string | string[]> = [];
+    for (const name of Object.keys(out.headers)) {
+      // Ours replace the app's own (as the spread they stand for did).
+      if ((name === 'content-length' && out.body !== undefined) || (name === 'connection' && unread)) continue;
+      headers.push(name, out.headers[name]!);
     }
+    if (out.body !== undefined) headers.push('content-length', String(Buffer.byteLength(out.body)));
+    if (unread) headers.push('connection', 'close');
+    res.writeHead(out.status, headers as string[]);
+    res.end(out.body);
+    if (unread) res.on('finish', () => req.destroy());
+    // Path only: query strings can carry tokens.
+    log?.debug(`${environment} ${req.method} ${(req.url ?? '/').split('?')[0]} ${out.status} ${(performance.now() - started).toFixed(1)}ms ${out.headers['x-request-id'] ?? ''}`);
+  }
+
+  function failed(res: ServerResponse): void {
+    if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+    res.end();
+  }
+
+  const server = createServer(options, (req, res) => {
+    const started = log ? performance.now() : 0;
+    // Without Content-Length or Transfer-Encoding a request has no body (RFC 9112 §6.3): nothing to wait for.
+    const body = hasNoBody(req) ? undefined : readBody(req, maxBodyBytes);
+    if (body === undefined) answer(req, res, undefined, started).catch(() => failed(res));
+    else body.then((read) => answer(req, res, read, started)).catch(() => failed(res));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Headers or a request not received in time (headersTimeout, requestTimeout): 408, closed.
