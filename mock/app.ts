@@ -21,7 +21,7 @@ import { createDocsSite } from './http/docs-site.ts';
 import { createInspectorPage } from './inspector/page.ts';
 import type { AuthVerdict, ChaosDecision, ChaosPolicy, Exchange, ExchangeObserver } from './http/exchange.ts';
 import { createHostCheck } from './http/host-check.ts';
-import { parseJsonBody } from './http/json-body.ts';
+import { parseJsonBody, type ParsedBody } from './http/json-body.ts';
 import { createControlGuard } from './control/guard.ts';
 import { fail, MAX_VIOLATIONS, problemBody, ProblemError, statusOf } from './http/problem.ts';
 import { createTurns, LARGE_BODY_BYTES } from './http/large-bodies.ts';
@@ -181,9 +181,14 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     }
     trace.auth = verdictOf(caller);
 
-    // 5. Validate.
-    const parsed = await readAndValidate(req, op, { path, query, headers, rawParams: route.rawParams }, requestId, trace);
-    if ('status' in parsed) return parsed;
+    // 5. Validate: in this turn when the compiled checks accept the request as it is (most do).
+    const at = { path, query, headers, rawParams: route.rawParams };
+    let parsed = acceptedAsIs(req, op, at);
+    if (!parsed) {
+      const checked = await readAndValidate(req, op, at, requestId, trace);
+      if ('status' in checked) return checked;
+      parsed = checked;
+    }
 
     // 6. Handle.
     const handler = surface.handlers[op.operationId];
@@ -194,7 +199,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     } else {
       const tracked = new CommitTracking(services);
       try {
-        reply = await handler({
+        const replied = handler({
           services: tracked.services,
           caller,
           environment: req.environment,
@@ -205,7 +210,10 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
           rawBody: parsed.raw,
           requestId,
         });
-        await tracked.settled();
+        // A handler that answered at once is not waited for a turn.
+        reply = replied instanceof Promise ? await replied : replied;
+        const unsettled = tracked.unsettled();
+        if (unsettled) await unsettled;
       } catch (error) {
         if (error instanceof StorageUnavailableError) return problemAnswer(requestId, path, trace, storageUnavailable(error));
         if (!(error instanceof ProblemError)) throw error;
@@ -223,10 +231,36 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     if (reply.status >= 400) trace.problemCode = (reply.body as { code?: string } | undefined)?.code;
 
     // 7. Check the response against the contract, and 8. answer.
+    // The compiled check judges the body the handler gave (an object, not yet read back from the
+    // JSON written): what it accepts serialises to a body it accepts too (no Date, NaN or toJSON
+    // passes a JSON schema type); whatever it does not accept is judged again on the JSON as
+    // written, and by Prism.
     const out = write(reply, requestId);
-    const violations = await responseViolations(op, out, reply.body, { method: req.method, path, query, headers, body: parsed.body });
-    if (violations.length) out.headers['sl-violations'] = JSON.stringify(violations.map(({ path: p, message }) => ({ path: p, message })));
+    if (shadowValidation || !op.checkResponse({ status: out.status, headers: hasArrayValue(out.headers) ? joinedHeaders(out.headers) : out.headers, body: reply.body })) {
+      const violations = await responseViolations(op, out, { method: req.method, path, query, headers, body: parsed.body });
+      if (violations.length) out.headers['sl-violations'] = JSON.stringify(violations.map(({ path: p, message }) => ({ path: p, message })));
+    }
     return out;
+  }
+
+  /**
+   * readAndValidate's answer when it is known in this turn: a request (with a body small enough
+   * to parse now) that the compiled checks accept as it is. Undefined otherwise, and
+   * readAndValidate decides, and words any refusal.
+   */
+  function acceptedAsIs(req: IncomingRequest, op: TableOperation, at: { query: Record<string, string | string[]>; headers: Record<string, string>; rawParams: Record<string, string> }): ParsedBody | undefined {
+    if (shadowValidation) return undefined;
+    const raw = req.body as Buffer | undefined;
+    if (raw && raw.length > LARGE_BODY_BYTES) return undefined;
+    let parsed: ParsedBody = { body: undefined, raw: undefined };
+    if (op.hasBody && raw?.length) {
+      if (op.maxBodyBytes !== undefined && raw.length > op.maxBodyBytes) return undefined;
+      const result = parseJsonBody(raw, at.headers['content-type']);
+      if (result instanceof ProblemError) return undefined;
+      parsed = result;
+    }
+    for (const name of op.template.names) if (!isDecodable(at.rawParams[name] ?? '')) return undefined;
+    return op.checkRequest({ headers: at.headers, query: at.query, pathParams: at.rawParams, body: parsed.body }) ? parsed : undefined;
   }
 
   /**
@@ -292,19 +326,12 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     return errors.map((v) => ({ location: v.path ?? [], severity: 'Error' as const, code: String(v.code ?? 'invalid'), message: v.message }));
   }
 
-  /**
-   * Violations of the response as written. The compiled check first judges the body the handler
-   * gave (an object, not yet read back from the JSON written): what it accepts serialises to a
-   * body it accepts too (no Date, NaN or toJSON passes a JSON schema type); whatever it does not
-   * accept is judged again on the JSON as written, and by Prism.
-   */
+  /** Violations of the response as written (its JSON read back), as the compiled check and Prism judge them. */
   async function responseViolations(
     op: TableOperation,
     out: OutgoingResponse,
-    given: unknown,
     request: { method: string; path: string; query: Record<string, string | string[]>; headers: Record<string, string>; body: unknown },
   ): Promise<Diagnostic[]> {
-    if (!shadowValidation && op.checkResponse({ status: out.status, headers: hasArrayValue(out.headers) ? joinedHeaders(out.headers) : out.headers, body: given })) return [];
     const response = { status: out.status, headers: joinedHeaders(out.headers), body: out.body === undefined ? undefined : JSON.parse(out.body) };
     const accepted = op.checkResponse(response);
     if (accepted && !shadowValidation) return [];
@@ -356,9 +383,12 @@ class CommitTracking {
 
   /** Resolves once what the handler may have read is durable (at once when it committed: its commit waited). */
   async settled(): Promise<void> {
-    if (this.committed) return;
-    const pending = this.services.store.settled();
-    if (pending) await pending;
+    await this.unsettled();
+  }
+
+  /** What settled() waits for: nothing when the handler committed or everything is durable already. */
+  unsettled(): Promise<void> | undefined {
+    return this.committed ? undefined : this.services.store.settled();
   }
 }
 
