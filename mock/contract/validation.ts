@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { deref, inlineRefs, type Json } from '../../contract/document.ts';
 import type { ContractOperation } from '../../contract/operations.ts';
-import { parseMediaType } from '../../contract/media-type.ts';
+import { parseMediaType, type MediaType } from '../../contract/media-type.ts';
 
 // Ajv is CommonJS with a default export that Node and Vite read differently: required.
 const require = createRequire(import.meta.url);
@@ -62,6 +62,19 @@ function lazyValidator(schema: object, coerce: boolean): (data: unknown) => bool
       return false;
     }
   };
+}
+
+/**
+ * A Content-Type value parsed once: the same few values arrive on every request and response.
+ * Bounded (a client may send endless values); the parsed objects are only ever read.
+ */
+const mediaTypes = new Map<string, MediaType | undefined>();
+function mediaTypeOf(value: string): MediaType | undefined {
+  const known = mediaTypes.get(value);
+  if (known !== undefined || mediaTypes.has(value)) return known;
+  const parsed = parseMediaType(value);
+  if (mediaTypes.size < 256) mediaTypes.set(value, parsed);
+  return parsed;
 }
 
 // ---------------------------------------------------------------- parameters
@@ -158,7 +171,7 @@ export function compileRequestCheck(document: Json, op: ContractOperation): Requ
   return (request) => {
     if (requestBody?.required && !request.body) return false;
     const contentType = request.headers['content-type'];
-    if (contentType !== undefined && !parseMediaType(contentType)) return false;
+    if (contentType !== undefined && !mediaTypeOf(contentType)) return false;
     if ((parseInt(request.headers['content-length']!) || 0) !== 0 && !requestBody) return false;
     if (request.body !== undefined && !body(request.body)) return false;
     if (!headers(request.headers)) return false;
@@ -197,9 +210,16 @@ export function compileResponseCheck(document: Json, op: ContractOperation): Res
     const headers = compileParams(headerParams, 'header');
     return (res) => {
       if (contents.length) {
-        const sent = typeof res.headers['content-type'] === 'string' ? parseMediaType(res.headers['content-type']) : undefined;
+        const sent = typeof res.headers['content-type'] === 'string' ? mediaTypeOf(res.headers['content-type']) : undefined;
+        if (!sent) return false;
         // The same type, and exactly the parameters the contract names (none, here): Prism's rule.
-        const content = sent && contents.find((c) => c.mediaType?.essence === sent.essence && sameParameters(c.mediaType.parameters, sent.parameters));
+        let content: (typeof contents)[number] | undefined;
+        for (const c of contents) {
+          if (c.mediaType?.essence === sent.essence && sameParameters(c.mediaType.parameters, sent.parameters)) {
+            content = c;
+            break;
+          }
+        }
         if (!content || !content.validate(res.body)) return false;
       } else if (res.body !== undefined) {
         return false;
@@ -214,8 +234,12 @@ export function compileResponseCheck(document: Json, op: ContractOperation): Res
   };
 }
 
-const sameParameters = (a: Record<string, string>, b: Record<string, string>) =>
-  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+function sameParameters(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (b[k] !== a[k]) return false;
+  return true;
+}
 
 function lowerKeys<T>(target: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};

@@ -71,18 +71,17 @@ export function authenticate(requirement: AuthRequirement, req: GateRequest, ser
 
 function apiKeyCaller(req: GateRequest, services: Services): ApiKey {
   // One and the same 401 whatever the cause, so a caller learns nothing about keys it does not hold.
-  const refused = () => fail('unauthenticated');
   const match = KEY_GRAMMAR.exec(req.headers['x-api-key'] ?? '');
-  if (!match || match[1] !== match[3]) throw refused(); // malformed
+  if (!match || match[1] !== match[3]) throw fail('unauthenticated'); // malformed
   const [, env, publicId, , secret] = match;
   const key = services.store.state.apiKeysByPublicId.get(publicId!);
   const presentedHash = hashSecret(`sk_${env}_${secret}`);
   // A comparison is made for an unknown public id too, so it takes as long as a wrong secret.
   const secretOk = key ? safeEqual(presentedHash, key.secretHash) : safeEqual('', 'x');
-  if (!key || !secretOk) throw refused(); // unknown public id, or not its secret
-  if (key.environment !== env) throw refused(); // names the wrong environment
-  if (env !== req.environment) throw refused(); // belongs to the other listener
-  if (!key.active) throw refused(); // disabled
+  if (!key || !secretOk) throw fail('unauthenticated'); // unknown public id, or not its secret
+  if (key.environment !== env) throw fail('unauthenticated'); // names the wrong environment
+  if (env !== req.environment) throw fail('unauthenticated'); // belongs to the other listener
+  if (!key.active) throw fail('unauthenticated'); // disabled
   return key;
 }
 
