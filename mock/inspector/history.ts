@@ -31,6 +31,28 @@ export type InspectorFilter = {
   keyId?: string;
 };
 
+/** The last instant written as ISO 8601 (exchanges arrive by the dozen within one millisecond). */
+let lastAt = NaN;
+let lastIso = '';
+function isoOf(at: number): string {
+  if (at !== lastAt) {
+    lastIso = new Date(at).toISOString();
+    lastAt = at;
+  }
+  return lastIso;
+}
+
+/** The public part of the API key header as kept (already redacted: no secret), the last one remembered. */
+let lastSent = '';
+let lastPublicKey: string | undefined;
+function publicKeyOf(sent: string): string | undefined {
+  if (sent !== lastSent) {
+    lastPublicKey = /^pk_(test|live)_[A-Za-z0-9]{1,128}/.exec(sent)?.[0];
+    lastSent = sent;
+  }
+  return lastPublicKey;
+}
+
 /** At most this many answered exchanges wait to be kept. */
 const MAX_WAITING = 256;
 
@@ -91,7 +113,7 @@ export function createInspector(options: InspectorOptions) {
             break;
           }
         }
-        const publicKey = /^pk_(test|live)_[A-Za-z0-9]{1,128}/.exec(sent)?.[0];
+        const publicKey = publicKeyOf(sent);
         return { kind: 'apiKey', keyId: auth.keyId, ...(publicKey ? { publicKey } : {}), tenantId: auth.tenantId, environment: auth.environment };
       }
       case 'session':
@@ -109,7 +131,7 @@ export function createInspector(options: InspectorOptions) {
     return {
       summary: {
         requestId: exchange.requestId,
-        at: new Date(exchange.at).toISOString(),
+        at: isoOf(exchange.at),
         durationMs: Math.max(0, Math.round(exchange.durationMs * 100) / 100),
         environment: exchange.environment,
         surface: exchange.surface,

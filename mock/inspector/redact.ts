@@ -78,22 +78,26 @@ const NO_PLACEHOLDERS: Placeholder[] = [];
 
 /** The secret values one exchange's redaction finds, each with its shell variable (a class: no closures made per exchange). */
 class Collector {
-  private byValue: Map<string, string> | undefined;
+  /** In the order found, each value once (an exchange holds a few at most: a list beats a Map). */
+  private found: Placeholder[] | undefined;
 
   add(value: string, kind: string): void {
     if (value.length === 0 || value === REDACTED) return;
-    this.byValue ??= new Map();
-    if (!this.byValue.has(value)) this.byValue.set(value, variableFor(kind));
+    if (this.found === undefined) this.found = [];
+    else for (const p of this.found) if (p.value === value) return;
+    this.found.push({ value, name: variableFor(kind) });
   }
 
   placeholders(): Placeholder[] {
-    if (this.byValue === undefined) return NO_PLACEHOLDERS;
-    const out: Placeholder[] = [];
-    for (const [value, name] of this.byValue) out.push({ value, name });
+    const out = this.found;
+    if (out === undefined) return NO_PLACEHOLDERS;
     // Longest first: a full key is replaced before its secret half could be.
     return out.length > 1 ? out.sort(longestFirst) : out;
   }
 }
+const pushOnce = (list: string[], item: string) => {
+  if (!list.includes(item)) list.push(item);
+};
 const longestFirst = (a: Placeholder, b: Placeholder) => b.value.length - a.value.length;
 
 /** Text that JSON-escaping and percent-encoding leave as it is. */
@@ -119,17 +123,17 @@ export function createRedactor(rules: SecretRules) {
   /** The spellings a secret value may take in text (as is, JSON-escaped, percent-encoded), longest values first. */
   function spellingsOf(placeholders: Placeholder[]): string[] {
     if (placeholders.length === 0) return [];
-    const out = new Set<string>();
+    const out: string[] = [];
     for (const { value } of placeholders) {
       if (value.length < MIN_VALUE_LENGTH) continue;
       // Most secrets (keys, tokens) are spelled the same every way: no escaping to try.
       if (PLAIN.test(value)) {
-        out.add(value);
+        pushOnce(out, value);
         continue;
       }
-      for (const spelling of [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')]) out.add(spelling);
+      for (const spelling of [value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')]) pushOnce(out, spelling);
     }
-    return [...out];
+    return out;
   }
 
   /** Pass 3: every known secret value, in every spelling, masked. */
