@@ -120,13 +120,21 @@ async function main() {
     console.log(`${o.kind.padEnd(9)} ${o.id.padEnd(44)} ${describe(o)}`);
   };
   const onlyMutants = process.argv.includes('--mutants') && !process.argv.includes('--variations');
-  // The clean run first, then the variations (the longest jobs), then the mutants: a queue the
-  // worker processes take from as they finish. Most of a job is waiting (webhooks, Retry-After,
-  // latency), not computing, so there are more workers than cores.
+  // A queue the worker processes take from as they finish, longest jobs first so none is left
+  // running alone at the end: the clean run, the mutants that run the whole suite or wait out a
+  // webhook deadline (a mutant that drops deliveries makes its check wait the whole deadline),
+  // the variations (each a whole suite), then the quick mutants. Most of a job is waiting
+  // (webhooks, Retry-After, latency), not computing, so there are more workers than cores.
+  const slow = (m: Mutant) => {
+    const checks = checksFor(m);
+    return checks.length === 0 || checks.some((c) => c.startsWith('WEBHOOK-'));
+  };
+  const mutantJob = (m: Mutant) => ({ kind: 'mutant' as const, id: m.id });
   const queue: Job[] = [
     ...(onlyMutants ? [] : [{ kind: 'clean' as const }]),
+    ...chosenMutants.filter(slow).map(mutantJob),
     ...(onlyMutants ? [] : chosenVariations.map((v) => ({ kind: 'variation' as const, id: v.id }))),
-    ...chosenMutants.map((m) => ({ kind: 'mutant' as const, id: m.id })),
+    ...chosenMutants.filter((m) => !slow(m)).map(mutantJob),
   ];
   const workers = Math.max(1, Math.min(Number(arg('--workers') ?? 6), queue.length));
   const passOn = process.argv.slice(2).filter((a, j, all) => a !== '--workers' && all[j - 1] !== '--workers');

@@ -1,7 +1,7 @@
 // The suite against servers that differ from the sandbox in ways HTTP and the contract allow,
 // and its safety on a real deployment (the issue "false alarms and hazards on targets it had
 // never seen"), through the CLI. Each target is the local sandbox behind a small node:http proxy
-// that changes one thing: a lower rate limit (429 + Retry-After: 1 to every 3rd request), 300 ms
+// that changes one thing: a lower rate limit (429 + Retry-After: 1 to every 3rd request, 12 times), 150 ms
 // of latency (and a slow webhook tunnel), a script in an error code. (Every legal variation
 // runs against the whole suite in `npm run conformance:mutants`: test/conformance-mutants/variations.ts.) Safety: a wrong password is one login request
 // and one line; a closed port is one line; --max-requests holds; Ctrl-C cleans up.
@@ -159,12 +159,12 @@ describe('correct servers that differ from the sandbox', () => {
     expect(r.leftovers).toEqual([]);
   }, 90_000);
 
-  it('300 ms of latency on every request and on webhook deliveries (through --webhook-url) passes with --timeout-scale 2', async () => {
-    const api = await startProxy(sb.sandboxUrl, { latencyMs: 300 });
-    const dash = await startProxy(sb.productionUrl, { latencyMs: 300 });
+  it('150 ms of latency on every request and on webhook deliveries (through --webhook-url) passes with --timeout-scale 2', async () => {
+    const api = await startProxy(sb.sandboxUrl, { latencyMs: 150 });
+    const dash = await startProxy(sb.productionUrl, { latencyMs: 150 });
     // The "tunnel": a public URL that forwards, slowly, to the receiver's fixed port.
     const port = await closedPort();
-    const tunnel = await startProxy(`http://127.0.0.1:${port}`, { latencyMs: 300 });
+    const tunnel = await startProxy(`http://127.0.0.1:${port}`, { latencyMs: 150 });
     const out = join(dir, 'slow.json');
     const only = 'AUTH-002,KEY-003,SESSION-005,LEDGER-006,WEBHOOK-001,WEBHOOK-003,WEBHOOK-004';
     const run = await cli([
