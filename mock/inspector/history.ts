@@ -5,7 +5,7 @@
 import type { components } from '../../generated/sandbox-control.d.ts';
 import type { Exchange, ExchangeObserver } from '../http/exchange.ts';
 import { curlCommand } from './curl.ts';
-import { createRedactor, type KeptMessage } from './redact.ts';
+import { createRedactor, type HeaderField, type KeptMessage, type PackedMessage } from './redact.ts';
 import { contractSecretRules, type SecretRules } from './secret-rules.ts';
 
 type Summary = components['schemas']['InspectedRequestSummary'];
@@ -53,6 +53,105 @@ function publicKeyOf(sent: string): string | undefined {
   return lastPublicKey;
 }
 
+const NO_VIOLATIONS: Violation[] = [];
+
+/**
+ * A kept exchange as held: its plain values and its redacted parts (no secret), header fields
+ * as flat lists. A handful of objects a request rather than a few dozen, which the garbage
+ * collector would copy and mark under load; the KeptExchange is made when it is read.
+ */
+class Kept {
+  readonly requestId: string;
+  readonly at: number;
+  readonly durationMs: number;
+  readonly environment: Exchange['environment'];
+  readonly surface: Exchange['surface'];
+  readonly method: string;
+  readonly operationId: string | undefined;
+  /** The gate's verdict: ids only (exchange.ts). */
+  readonly auth: Exchange['auth'];
+  readonly status: number;
+  readonly problemCode: string | undefined;
+  readonly violationCount: number;
+  readonly chaos: string | undefined;
+
+  constructor(
+    exchange: Exchange,
+    readonly url: string,
+    readonly violations: Violation[],
+    readonly request: PackedMessage,
+    readonly response: PackedMessage,
+    readonly curl: string,
+  ) {
+    this.requestId = exchange.requestId;
+    this.at = exchange.at;
+    this.durationMs = exchange.durationMs;
+    this.environment = exchange.environment;
+    this.surface = exchange.surface;
+    this.method = exchange.method;
+    this.operationId = exchange.operationId;
+    this.auth = exchange.auth;
+    this.status = exchange.response.status;
+    this.problemCode = exchange.problemCode;
+    this.violationCount = exchange.violations.length;
+    this.chaos = exchange.chaos;
+  }
+
+  view(): KeptExchange {
+    return {
+      summary: {
+        requestId: this.requestId,
+        at: isoOf(this.at),
+        durationMs: Math.max(0, Math.round(this.durationMs * 100) / 100),
+        environment: this.environment,
+        surface: this.surface,
+        method: this.method.toUpperCase(),
+        url: this.url,
+        operationId: this.operationId ?? null,
+        auth: authOf(this.auth, this.request.fields),
+        status: this.status,
+        problemCode: this.problemCode ?? null,
+        violations: this.violationCount,
+        chaos: this.chaos ?? null,
+      },
+      violations: this.violations,
+      request: messageOf(this.request),
+      response: messageOf(this.response),
+      curl: this.curl,
+    };
+  }
+}
+
+const messageOf = (packed: PackedMessage): KeptMessage => {
+  const headers: HeaderField[] = [];
+  for (let i = 0; i < packed.fields.length; i += 2) headers.push({ name: packed.fields[i]!, value: packed.fields[i + 1]! });
+  return { headers, body: packed.body };
+};
+
+/** What the gate decided, as the summary shows it (with the key's public part, as sent and kept). */
+function authOf(auth: Exchange['auth'], fields: string[]): Summary['auth'] {
+  if (auth === undefined) return { kind: 'none' };
+  switch (auth.kind) {
+    case 'apiKey': {
+      let sent = '';
+      for (let i = 0; i < fields.length; i += 2) {
+        if (fields[i] === 'x-api-key') {
+          sent = fields[i + 1]!;
+          break;
+        }
+      }
+      const publicKey = publicKeyOf(sent);
+      return { kind: 'apiKey', keyId: auth.keyId, ...(publicKey ? { publicKey } : {}), tenantId: auth.tenantId, environment: auth.environment };
+    }
+    case 'session':
+      return { kind: 'session', userId: auth.userId, tenantId: auth.tenantId };
+    case 'refused':
+      return { kind: 'refused', code: auth.code };
+    default:
+      return { kind: 'public' };
+  }
+}
+
 /** At most this many answered exchanges wait to be kept. */
 const MAX_WAITING = 256;
 
@@ -85,9 +184,9 @@ export function createInspector(options: InspectorOptions) {
   checkInspectHistory(capacity);
   const { redact, clean } = createRedactor(options.rules ?? contractSecretRules());
   /** A ring of `capacity` slots: the oldest kept request is at `start`. */
-  let ring: KeptExchange[] = [];
+  let ring: Kept[] = [];
   let start = 0;
-  const byId = new Map<string, KeptExchange>();
+  const byId = new Map<string, Kept>();
 
   function ignored(exchange: Exchange): boolean {
     if (exchange.operationId !== undefined && OWN_OPERATIONS.has(exchange.operationId)) return true;
@@ -101,59 +200,22 @@ export function createInspector(options: InspectorOptions) {
     return (method === 'GET' || method === 'HEAD') && exchange.request.headers[INSPECTOR_POLL_HEADER] === 'page';
   }
 
-  /** What the gate decided, as the summary shows it (with the key's public part, as sent). */
-  function authOf(auth: Exchange['auth'], request: KeptMessage): Summary['auth'] {
-    if (auth === undefined) return { kind: 'none' };
-    switch (auth.kind) {
-      case 'apiKey': {
-        let sent = '';
-        for (const h of request.headers) {
-          if (h.name === 'x-api-key') {
-            sent = h.value;
-            break;
-          }
-        }
-        const publicKey = publicKeyOf(sent);
-        return { kind: 'apiKey', keyId: auth.keyId, ...(publicKey ? { publicKey } : {}), tenantId: auth.tenantId, environment: auth.environment };
-      }
-      case 'session':
-        return { kind: 'session', userId: auth.userId, tenantId: auth.tenantId };
-      case 'refused':
-        return { kind: 'refused', code: auth.code };
-      default:
-        return { kind: 'public' };
-    }
-  }
-
-  function keep(exchange: Exchange): KeptExchange {
+  function keep(exchange: Exchange): Kept {
     const { url, request, response, requestBodyTemplate, found } = redact(exchange);
     const { placeholders, spellings } = found;
-    return {
-      summary: {
-        requestId: exchange.requestId,
-        at: isoOf(exchange.at),
-        durationMs: Math.max(0, Math.round(exchange.durationMs * 100) / 100),
-        environment: exchange.environment,
-        surface: exchange.surface,
-        method: exchange.method.toUpperCase(),
-        url,
-        operationId: exchange.operationId ?? null,
-        auth: authOf(exchange.auth, request),
-        status: exchange.response.status,
-        problemCode: exchange.problemCode ?? null,
-        violations: exchange.violations.length,
-        chaos: exchange.chaos ?? null,
-      },
+    return new Kept(
+      exchange,
+      url,
       // Violation messages quote the request (a bad password's value, say): cleaned as the rest.
-      violations: exchange.violations.length === 0 ? [] : exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map((l) => clean(l, spellings)), severity: 'Error', code: v.code, message: clean(v.message, spellings) })),
+      exchange.violations.length === 0 ? NO_VIOLATIONS : exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map((l) => clean(l, spellings)), severity: 'Error', code: v.code, message: clean(v.message, spellings) })),
       request,
       response,
-      curl: curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders, spellings, bodyTemplate: requestBodyTemplate, clean }),
-    };
+      curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders, spellings, bodyTemplate: requestBodyTemplate, clean }),
+    );
   }
 
   function store(exchange: Exchange): void {
-    let record: KeptExchange;
+    let record: Kept;
     try {
       record = keep(exchange);
     } catch (error) {
@@ -164,11 +226,11 @@ export function createInspector(options: InspectorOptions) {
     if (ring.length < capacity) {
       ring.push(record);
     } else {
-      byId.delete(ring[start]!.summary.requestId);
+      byId.delete(ring[start]!.requestId);
       ring[start] = record;
       start = (start + 1) % capacity;
     }
-    byId.set(record.summary.requestId, record);
+    byId.set(record.requestId, record);
   }
 
   // Exchanges are kept in the event-loop turn after their answer, so the answer is written
@@ -198,20 +260,20 @@ export function createInspector(options: InspectorOptions) {
     list(filter: InspectorFilter = {}): KeptExchange[] {
       keepWaiting();
       const status = filter.status?.toLowerCase();
-      const matches = (r: KeptExchange) =>
-        (filter.operationId === undefined || r.summary.operationId === filter.operationId) &&
-        (status === undefined || (status.endsWith('xx') ? String(r.summary.status)[0] === status[0] : String(r.summary.status) === status)) &&
-        (filter.keyId === undefined || r.summary.auth.keyId === filter.keyId);
+      const matches = (r: Kept) =>
+        (filter.operationId === undefined || (r.operationId ?? null) === filter.operationId) &&
+        (status === undefined || (status.endsWith('xx') ? String(r.status)[0] === status[0] : String(r.status) === status)) &&
+        (filter.keyId === undefined || (r.auth?.kind === 'apiKey' ? r.auth.keyId : undefined) === filter.keyId);
       const out: KeptExchange[] = [];
       for (let i = ring.length - 1; i >= 0; i--) {
         const record = ring[(start + i) % ring.length]!;
-        if (matches(record)) out.push(record);
+        if (matches(record)) out.push(record.view());
       }
       return out;
     },
     get: (requestId: string) => {
       keepWaiting();
-      return byId.get(requestId);
+      return byId.get(requestId)?.view();
     },
     /** Forgets everything; returns how many were kept. */
     clear(): number {

@@ -32,6 +32,8 @@ const MIN_VALUE_LENGTH = 6;
 export type HeaderField = { name: string; value: string };
 export type KeptBody = { text: string; bytes: number; truncated: boolean };
 export type KeptMessage = { headers: HeaderField[]; body: KeptBody | null };
+/** A message as the history holds it: its header fields as one flat list (name, value, name, value, …). */
+export type PackedMessage = { fields: string[]; body: KeptBody | null };
 export type Placeholder = { value: string; name: string };
 
 /** What one exchange's redaction found: the secret values (with the shell variable for each), and every spelling of them to mask. */
@@ -294,21 +296,21 @@ export function createRedactor(rules: SecretRules) {
     return `${raw.slice(0, q)}?${query}`;
   }
 
-  /** Pass 1 for every field of a header map (an array value is one field each), names in lower case. */
-  function headerFields(headers: Record<string, string | string[]>, found: Collector, response: boolean): HeaderField[] {
-    const out: HeaderField[] = [];
+  /** Pass 1 for every field of a header map (an array value is one field each), names in lower case: a flat name, value list. */
+  function headerFields(headers: Record<string, string | string[]>, found: Collector, response: boolean): string[] {
+    const out: string[] = [];
     for (const key of Object.keys(headers)) {
       const value = headers[key]!;
       const name = key.toLowerCase();
-      if (Array.isArray(value)) for (const v of value) out.push({ name, value: headerValue(name, String(v), found, response) });
-      else out.push({ name, value: headerValue(name, String(value), found, response) });
+      if (Array.isArray(value)) for (const v of value) out.push(name, headerValue(name, String(v), found, response));
+      else out.push(name, headerValue(name, String(value), found, response));
     }
     return out;
   }
 
-  /** Passes 2 and 3 on every field (fields of this exchange's own making: changed in place). */
-  function cleanFields(fields: HeaderField[], spellings: string[]): HeaderField[] {
-    for (const field of fields) field.value = cleanText(field.value, spellings);
+  /** Passes 2 and 3 on every field's value (a list of this exchange's own making: changed in place). */
+  function cleanFields(fields: string[], spellings: string[]): string[] {
+    for (let i = 1; i < fields.length; i += 2) fields[i] = cleanText(fields[i]!, spellings);
     return fields;
   }
 
@@ -322,7 +324,7 @@ export function createRedactor(rules: SecretRules) {
    * The exchange's URL, header fields and bodies without a secret, and the secrets found
    * (value → shell variable) for copy-as-curl. The placeholders hold secrets: never keep them.
    */
-  function redact(exchange: Exchange): { url: string; request: KeptMessage; response: KeptMessage; requestBodyTemplate: string | undefined; found: Found } {
+  function redact(exchange: Exchange): { url: string; request: PackedMessage; response: PackedMessage; requestBodyTemplate: string | undefined; found: Found } {
     const found = new Collector();
     const requestHeaders = headerFields(exchange.request.headers, found, false);
     const responseHeaders = headerFields(exchange.response.headers, found, true);
@@ -333,8 +335,8 @@ export function createRedactor(rules: SecretRules) {
     const spellings = spellingsOf(placeholders);
     return {
       url: cleanText(rawUrl, spellings),
-      request: { headers: cleanFields(requestHeaders, spellings), body: kept(requestBody && cleanText(requestBody.kept, spellings), exchange.request.body) },
-      response: { headers: cleanFields(responseHeaders, spellings), body: kept(responseBody && cleanText(responseBody.kept, spellings), exchange.response.body) },
+      request: { fields: cleanFields(requestHeaders, spellings), body: kept(requestBody && cleanText(requestBody.kept, spellings), exchange.request.body) },
+      response: { fields: cleanFields(responseHeaders, spellings), body: kept(responseBody && cleanText(responseBody.kept, spellings), exchange.response.body) },
       requestBodyTemplate: requestBody?.template,
       found: { placeholders, spellings },
     };
