@@ -1,6 +1,7 @@
 // The local sandbox as a conformance target: started the way the self-test and the benchmark
-// run the suite against it (instant confirmation and provisioning, quick webhook retries), with
-// its control surface, a fresh demo account per reset, and the suite's configuration for it.
+// run the suite against it (instant confirmation and provisioning, quick webhook retries, a lower
+// per-key rate limit), with its control surface, a fresh demo account per reset, and the suite's
+// configuration for it.
 import type { ConformanceConfig } from '../../conformance/config.ts';
 import { startSandbox } from '../../mock/sandbox.ts';
 import { signUpSecondTenant } from './second-tenant.ts';
@@ -17,6 +18,10 @@ export async function startLocalTarget() {
     confirmationMs: 0,
     logLevel: 'silent',
     webhooks: { timeoutMs: 5_000, retryDelaysMs: [50, 100] },
+    // A per-key limit the rate-limit probe (ERR-007) reaches at any pace a loaded machine keeps
+    // (it calls a key that is never limited inconclusive when it sends under 100 a second); a
+    // whole run's other Balance requests stay under it.
+    rateLimits: { apiKey: { capacity: 100, refillPerSecond: 20 } },
   });
   const control = async (method: string, path: string) => {
     const res = await fetch(`${sandbox.productionUrl}/__sandbox${path}`, { method });
