@@ -103,9 +103,12 @@ describe('the tarballs', () => {
   });
 
   it('every module a package imports at run time is one of its dependencies (strict install, no hoisting from elsewhere)', async () => {
-    // Each package alone in its own project: nothing else installed beside it to lean on.
-    for (const [name, file] of Object.entries(tarballs)) {
-      const dir = await installInFreshProject(join(work, `alone-${name.split('/')[1]}`), [file], { type: 'module' });
+    // Each package alone in its own project: nothing else installed beside it to lean on. The
+    // three installs run side by side (mostly waiting on npm), the checks after them in order.
+    const alone = await Promise.all(
+      Object.entries(tarballs).map(async ([name, file]) => [name, file, await installInFreshProject(join(work, `alone-${name.split('/')[1]}`), [file], { type: 'module' })] as const),
+    );
+    for (const [name, , dir] of alone) {
       const entry = `import * as m from '${name}'; if (Object.keys(m).length === 0) process.exit(3); console.log(Object.keys(m).length);`;
       const result = await run(machineNode, ['--input-type=module', '-e', entry], { cwd: dir });
       expect(result.stderr, name).toBe('');
@@ -240,7 +243,9 @@ describe('@pacspace-io/sandbox and @pacspace-io/conformance, installed', () => {
     }
   });
 
-  it.each(NODE_VERSIONS.length ? ['machine', ...NODE_VERSIONS] : ['machine'])('on Node %s: the bin serves the API, /docs/ and the inspector page, the conformance bin passes against it, both APIs work, SIGTERM stops it', async (version) => {
+  // Side by side: each Node line has its own sandbox on its own ports, and most of a run is
+  // waiting (the installed sandbox's confirmation and provisioning delays, webhook deliveries).
+  it.concurrent.each(NODE_VERSIONS.length ? ['machine', ...NODE_VERSIONS] : ['machine'])('on Node %s: the bin serves the API, /docs/ and the inspector page, the conformance bin passes against it, both APIs work, SIGTERM stops it', async (version) => {
     const node = version === 'machine' ? machineNode : tools.node[version]!;
     const env = envWithNode(node);
     const sb = await startInstalledSandbox(join(consumer, 'node_modules', '.bin', 'pacspace-sandbox'), { cwd: consumer, env });
@@ -285,7 +290,7 @@ describe('@pacspace-io/sandbox and @pacspace-io/conformance, installed', () => {
     } finally {
       expect(await sb.stop()).toBe(0);
     }
-  }, 180_000);
+  }, 240_000);
 
   it('the sandbox package is ESM; a CommonJS test suite loads it with require() (Node ≥ 20.19)', async () => {
     const script = "const { startSandbox } = require('@pacspace-io/sandbox'); startSandbox().then(async (s) => { const ok = (await fetch(s.urls.sandbox + '/api/v1/verify/' + '0'.repeat(64))).status; await s.close(); console.log(ok); });";
