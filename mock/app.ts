@@ -290,7 +290,10 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       const violations = await requestViolations(op, { method: req.method, ...at, body: parsed.body });
       if (!violations.length) return parsed;
       trace.violations = violations.map(({ location, code, message }) => ({ location, code, message }));
-      return problemAnswer(requestId, at.path, trace, 
+      return problemAnswer(
+        requestId,
+        at.path,
+        trace,
         fail('validation_failed', undefined, {
           validation: violations.slice(0, MAX_VIOLATIONS),
           ...(violations.length > MAX_VIOLATIONS ? { violationsOmitted: violations.length - MAX_VIOLATIONS } : {}),

@@ -6,6 +6,9 @@ import { fail, MAX_VIOLATIONS, type ProblemError } from './problem.ts';
 
 export type ParsedBody = { body: unknown; raw: string | undefined };
 
+/** Strict UTF-8 (invalid bytes throw); one decoder for every request (decode without `stream` keeps no state). */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** The body parsed, or the problem it is refused with. No body (or an empty one) is `undefined`. */
 export function parseJsonBody(raw: Buffer | undefined, contentType: string | undefined): ParsedBody | ProblemError {
   if (!raw || raw.length === 0) return { body: undefined, raw: undefined };
@@ -14,7 +17,7 @@ export function parseJsonBody(raw: Buffer | undefined, contentType: string | und
   let text: string;
   let body: unknown;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    text = utf8.decode(raw);
     body = JSON.parse(text);
   } catch (error) {
     const position = /position (\d+)/.exec((error as Error).message)?.[1];

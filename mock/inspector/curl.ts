@@ -100,15 +100,16 @@ export function curlCommand(input: CurlInput): string {
   const all = spellings(input.placeholders);
   const method = exchange.method.toUpperCase();
   const body = exchange.request.body;
-  let command = 'curl';
-  if (method !== 'GET' || (body !== undefined && body !== '')) command += ` -X ${method === 'HEAD' ? 'HEAD' : method}`;
-  command += ` ${word(`${baseUrl}${exchange.url}`, input, all)}`;
+  // Joined once at the end: one flat string kept, not a tree of pieces for the collector to walk.
+  const words = ['curl'];
+  if (method !== 'GET' || (body !== undefined && body !== '')) words.push('-X', method === 'HEAD' ? 'HEAD' : method);
+  words.push(word(`${baseUrl}${exchange.url}`, input, all));
   const headers = exchange.request.headers;
   for (const name of Object.keys(headers)) {
     const value = headers[name]!;
     const lower = name.toLowerCase();
     if (LEFT_OUT.has(lower) || lower.startsWith('sec-') || (lower === 'accept' && value === '*/*')) continue;
-    command += ` -H ${word(`${lower}: ${value}`, input, all)}`;
+    words.push('-H', word(`${lower}: ${value}`, input, all));
   }
   let comment = '';
   if (body !== undefined && body !== '') {
@@ -116,7 +117,8 @@ export function curlCommand(input: CurlInput): string {
     if (template.length > MAX_KEPT_BODY || template === WITHHELD) {
       comment = `# the request body was ${Buffer.byteLength(body)} bytes; only what the inspector kept of it is sent\n`;
     }
-    command += ` --data-binary ${word(template.length > MAX_KEPT_BODY ? template.slice(0, MAX_KEPT_BODY) : template, input, all)}`;
+    words.push('--data-binary', word(template.length > MAX_KEPT_BODY ? template.slice(0, MAX_KEPT_BODY) : template, input, all));
   }
-  return comment + command;
+  if (comment) words[0] = `${comment}curl`;
+  return words.join(' ');
 }

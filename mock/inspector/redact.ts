@@ -44,8 +44,10 @@ function variableFor(kind: string): string {
   const known = variables.get(kind);
   if (known !== undefined) return known;
   const variable = variableOf(kind);
-  // Kinds are member, header and cookie names: a client can send endless cookie names, so the cache is bounded.
-  if (variables.size < 256) variables.set(kind, variable);
+  // Kinds are member, header and cookie names: a client can send endless cookie names, so the
+  // cache is bounded. A name is a slice of the header it came in (cookies and all): kept as a
+  // copy of its own, or the cache would keep that header alive, secrets included.
+  if (variables.size < 256) variables.set(copyOf(kind), variable);
   return variable;
 }
 const variables = new Map<string, string>();
@@ -97,6 +99,16 @@ class Collector {
     return out.length > 1 ? out.sort(longestFirst) : out;
   }
 }
+/**
+ * Text made of parts as one new string. A kept string built from a slice of the text as received
+ * (`pk_…` of a full key, a cookie's attributes) would otherwise keep that whole text alive
+ * underneath, secret included (V8 shares a slice's characters with its parent).
+ */
+const flat = (...parts: string[]) => parts.join('');
+
+/** A string's own copy, sharing no characters with the text it was cut from. */
+const copyOf = (text: string) => Buffer.from(text, 'utf16le').toString('utf16le');
+
 const pushOnce = (list: string[], item: string) => {
   if (!list.includes(item)) list.push(item);
 };
@@ -152,7 +164,7 @@ export function createRedactor(rules: SecretRules) {
     if (dot > 0) {
       found.add(value, 'apiKey');
       found.add(value.slice(dot + 1), 'apiKeySecret');
-      return `${value.slice(0, dot + 1)}${REDACTED}`;
+      return flat(value.slice(0, dot + 1), REDACTED);
     }
     if (/^pk_(test|live)_[A-Za-z0-9]{1,128}$/.test(value)) return value;
     found.add(value, 'apiKey');
@@ -175,7 +187,7 @@ export function createRedactor(rules: SecretRules) {
   const setCookieValue = (field: string, found: Collector) => {
     const semi = field.indexOf(';');
     const [first, rest] = semi < 0 ? [field, ''] : [field.slice(0, semi), field.slice(semi)];
-    return `${cookieValue(first, found)}${rest}`;
+    return flat(cookieValue(first, found), rest);
   };
 
   /** Pass 1 for one header field. */
@@ -290,10 +302,10 @@ export function createRedactor(rules: SecretRules) {
         } catch {
           // Not percent-decodable: kept in the spelling it was sent in only.
         }
-        return `${pair.slice(0, eq + 1)}${REDACTED}`;
+        return flat(pair.slice(0, eq + 1), REDACTED);
       })
       .join('&');
-    return `${raw.slice(0, q)}?${query}`;
+    return flat(raw.slice(0, q), '?', query);
   }
 
   /** Pass 1 for every field of a header map (an array value is one field each), names in lower case: a flat name, value list. */
@@ -317,7 +329,8 @@ export function createRedactor(rules: SecretRules) {
   function kept(text: string | undefined, original: string | undefined): KeptBody | null {
     if (text === undefined || original === undefined || original === '') return null;
     const truncated = text.length > MAX_KEPT_BODY || original.length > LARGE_BODY;
-    return { text: truncated ? text.slice(0, MAX_KEPT_BODY) : text, bytes: Buffer.byteLength(original), truncated };
+    // A cut is a copy: a slice would keep the whole body it was cut from (up to 1 MiB, secrets past the cut included).
+    return { text: truncated ? copyOf(text.slice(0, MAX_KEPT_BODY)) : text, bytes: Buffer.byteLength(original), truncated };
   }
 
   /**
