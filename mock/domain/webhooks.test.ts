@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginDemo, signUp } from '../testing/accounts.ts';
 import type { HttpClient } from '../testing/http-client.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 const TIMEOUT_MS = 1_000;
 const RETRY_DELAYS_MS = [50, 100, 200];
@@ -171,15 +172,6 @@ function held() {
 
 // ---------------------------------------------------------------- helpers
 
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginDemo } from '../testing/accounts.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 type Hit = { path: string; headers: IncomingHttpHeaders; raw: string };
 
@@ -51,15 +52,6 @@ function signedBy(hit: Hit, secret: string): boolean {
   });
 }
 
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('restart with --data', () => {
   it('re-arms a pending retry and an activation to come; the signing secret survives', async () => {

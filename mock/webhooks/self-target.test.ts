@@ -17,19 +17,11 @@ import type { HttpClient } from '../testing/http-client.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
 import { postWebhook } from './post.ts';
 import { isThisMachine, selfTargetReason, SelfTargetError, type Lookup } from './self-target.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 const WEBHOOKS = { timeoutMs: 1_000, retryDelaysMs: [20, 40] };
 const SELF = /^refused: .+ is this sandbox's own listener \(deliveries never go to the sandbox itself\); nothing was sent$/;
 
-async function waitFor<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const listen = async (server: Server) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
