@@ -23,6 +23,9 @@ export async function startLocalTarget() {
     // whole run's other Balance requests stay under it.
     rateLimits: { apiKey: { capacity: 100, refillPerSecond: 20 } },
   });
+  // Prism is loaded on the first refused request; loading it holds the event loop (seconds on a
+  // loaded machine), which the suite would otherwise meet mid-run as a request without answer.
+  await sandbox.warmUp();
   const control = async (method: string, path: string) => {
     const res = await fetch(`${sandbox.productionUrl}/__sandbox${path}`, { method });
     if (!res.ok) throw new Error(`control ${method} ${path} → ${res.status}`);
