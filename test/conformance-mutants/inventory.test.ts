@@ -5,7 +5,7 @@ import { catalogue } from '../../conformance/checks/index.ts';
 import { rules, statusOf } from '../../conformance/rules.ts';
 import { checksFor } from './checks-for.ts';
 import { mutants } from './mutants/index.ts';
-import { variations } from './variations.ts';
+import { singleVariations, variations } from './variations.ts';
 
 describe('mutants ↔ rule inventory', () => {
   const byId = new Map(rules.map((r) => [r.id, r]));
@@ -35,7 +35,10 @@ describe('mutants ↔ rule inventory', () => {
   it('there are well over 100 mutants, and variations are named apart from them', () => {
     expect(mutants.length).toBeGreaterThan(100);
     const ids = new Set(mutants.map((m) => m.id));
-    expect(variations.filter((v) => ids.has(v.id))).toEqual([]);
+    expect([...variations, ...singleVariations].filter((v) => ids.has(v.id))).toEqual([]);
+    // Every single variation is part of what `npm test` runs, alone or combined.
+    const covered = variations.flatMap((v) => (v.description.startsWith('All at once: ') ? v.description.slice(13, -1).split(', ') : [v.id]));
+    expect(covered.sort()).toEqual(singleVariations.map((v) => v.id).sort());
   });
 
   it('a mutant runs the checks of its rules (whole-run ones beside them), or the whole suite when only whole-run checks enforce them', () => {

@@ -22,7 +22,7 @@ import { startMutantLayer } from './layer.ts';
 import { localConfig, startLocalTarget } from './local-target.ts';
 import type { Mutant, Variation } from './mutant.ts';
 import { mutants } from './mutants/index.ts';
-import { variations } from './variations.ts';
+import { singleVariations, variations } from './variations.ts';
 
 type Kind = 'clean' | 'variation' | 'mutant';
 export type Outcome = { kind: Kind; id: string; ran: number; failed: string[]; inconclusive: string[]; report: RunReport; verdict: 'ok' | 'FAILED' | 'SURVIVED' };
@@ -95,7 +95,7 @@ async function main() {
   const extraFile = arg('--extra');
   const extra: Mutant[] = extraFile ? ((await import(pathToFileURL(resolve(extraFile)).href)) as { mutants: Mutant[] }).mutants : [];
   const chosenMutants = select([...mutants, ...extra], list(arg('--mutants')), 'mutants');
-  const chosenVariations = select(variations, list(arg('--variations')), 'variations');
+  const chosenVariations = arg('--variations') === undefined ? variations : select([...variations, ...singleVariations], list(arg('--variations')), 'variations');
   const subjects = new Map<string, Mutant | Variation>([...chosenMutants.map((m) => [`mutant:${m.id}`, m] as const), ...chosenVariations.map((v) => [`variation:${v.id}`, v] as const)]);
 
   if (process.argv.includes('--worker')) {
