@@ -121,9 +121,9 @@ async function main() {
   };
   const onlyMutants = process.argv.includes('--mutants') && !process.argv.includes('--variations');
   // A queue the worker processes take from as they finish, longest jobs first so none is left
-  // running alone at the end: the clean run, the mutants that run the whole suite or wait out a
-  // webhook deadline (a mutant that drops deliveries makes its check wait the whole deadline),
-  // the variations (each a whole suite), then the quick mutants. Most of a job is waiting
+  // running alone at the end: the clean run, the variations (each a whole suite), the mutants
+  // that run the whole suite or wait out a webhook deadline (a mutant that drops deliveries makes
+  // its check wait the whole deadline), then the quick mutants. Most of a job is waiting
   // (webhooks, Retry-After, latency), not computing, so there are more workers than cores.
   const slow = (m: Mutant) => {
     const checks = checksFor(m);
@@ -132,8 +132,8 @@ async function main() {
   const mutantJob = (m: Mutant) => ({ kind: 'mutant' as const, id: m.id });
   const queue: Job[] = [
     ...(onlyMutants ? [] : [{ kind: 'clean' as const }]),
-    ...chosenMutants.filter(slow).map(mutantJob),
     ...(onlyMutants ? [] : chosenVariations.map((v) => ({ kind: 'variation' as const, id: v.id }))),
+    ...chosenMutants.filter(slow).map(mutantJob),
     ...chosenMutants.filter((m) => !slow(m)).map(mutantJob),
   ];
   const workers = Math.max(1, Math.min(Number(arg('--workers') ?? 6), queue.length));
