@@ -154,6 +154,11 @@ describe.skipIf(skip)(`the inspector page in Chromium${skip ? ` (skipped: ${CHRO
     expect(registered.status).toBe(201);
     const verifyLink = page.locator('#outbox a', { hasText: '/dashboard/auth/verify?token=' });
     await verifyLink.waitFor({ timeout: 5000 });
+    // The live token is not shown, only followed.
+    const verification = [...sb.services.store.state.outbox].find((m) => m.to === email && m.kind === 'verify')!;
+    expect(verification.token).toBeTruthy();
+    expect(await page.locator('#outbox').innerText()).not.toContain(verification.token);
+    expect(await verifyLink.innerText()).toContain('/dashboard/auth/verify?token=••••••••');
     await page.screenshot({ path: join(REPORTS, 'inspector-outbox-clock.png'), fullPage: true });
     leaving = true;
     await verifyLink.click();

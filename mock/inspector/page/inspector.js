@@ -261,13 +261,19 @@
     }
   }
 
+  // A link's token is live (it verifies an address or resets a password): the page shows it
+  // masked, so a screenshot or a shared screen does not hand it on; following the link uses it.
+  function maskedToken(url) {
+    return url.replace(/([?&]token=)[^&#]+/g, '$1••••••••');
+  }
+
   async function refreshOutbox() {
     const { status: code, body } = await api('/__sandbox/outbox');
     if (code !== 200) return;
     const items = body.data.slice().reverse();
     $('outbox').replaceChildren(
       ...(items.length
-        ? items.map((m) => h('li', { className: 'mail' }, h('p', {}, h('strong', {}, m.subject), ` to ${m.to} (${m.kind}) at ${m.sentAt}`), h('p', {}, link(m.link, m.link))))
+        ? items.map((m) => h('li', { className: 'mail' }, h('p', {}, h('strong', {}, m.subject), ` to ${m.to} (${m.kind}) at ${m.sentAt}`), h('p', {}, link(m.link, maskedToken(m.link)))))
         : [h('li', { className: 'muted' }, 'nothing sent yet')]),
     );
   }
