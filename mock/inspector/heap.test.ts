@@ -11,6 +11,8 @@ import type { Exchange } from '../http/exchange.ts';
 import { createInspector } from './history.ts';
 
 setFlagsFromString('--expose-gc');
+// A snapshot names a string by its first 1,024 characters unless told otherwise: the whole of a long body, here.
+setFlagsFromString('--heap-snapshot-string-limit=4000000');
 const gc = runInNewContext('gc') as () => void;
 
 const reversed = (text: string) => [...text].reverse().join('');
