@@ -3,7 +3,7 @@
 // compiled request and response checks, indexed by method, concrete templates before
 // parameterised ones. Read through the shared contract module (contract/), which fails loudly
 // on spec features the sandbox does not implement; so does this table (validation.ts).
-import type { Json } from '../../contract/document.ts';
+import { deref, type Json } from '../../contract/document.ts';
 import { allowedMethods, listOperations, type AuthRequirement, type ContractOperation } from '../../contract/operations.ts';
 import { compileRequestCheck, compileResponseCheck, type RequestCheck, type ResponseCheck } from './validation.ts';
 import { createPrism, type PrismForContract } from './prism.ts';
@@ -11,6 +11,11 @@ import { createPrism, type PrismForContract } from './prism.ts';
 export type { AuthRequirement };
 
 export type TableOperation = ContractOperation & {
+  /**
+   * Header parameters (lower-cased) whose schema needs at least one character. Prism's validator
+   * takes an empty header for an absent one; the contract does not, so the path refuses it.
+   */
+  nonEmptyHeaders: string[];
   checkRequest: RequestCheck;
   checkResponse: ResponseCheck;
   /** Prism for the operation's contract (its validator's wording, its mocker), loaded on first use. */
@@ -36,7 +41,14 @@ export function compileOperationTable(document: Json): OperationTable {
   const operations: TableOperation[] = listOperations(document).map((op) => {
     const types = Object.keys(op.operation.requestBody?.content ?? {});
     if (types.some((t) => t !== 'application/json')) throw new Error(`${op.operationId}: request media types other than application/json are not supported (${types})`);
-    return { ...op, checkRequest: compileRequestCheck(document, op), checkResponse: compileResponseCheck(document, op), prism };
+    const nonEmptyHeaders = ((op.operation.parameters ?? []) as Json[])
+      .map((p) => deref(document, p))
+      .filter((p) => p.in === 'header' && (deref(document, p.schema)?.minLength ?? 0) >= 1)
+      .map((p) => String(p.name).toLowerCase());
+    const check = compileRequestCheck(document, op);
+    // The compiled check accepts only what needs no wording: an empty such header is refused.
+    const checkRequest: RequestCheck = nonEmptyHeaders.length ? (request) => nonEmptyHeaders.every((name) => request.headers[name] !== '') && check(request) : check;
+    return { ...op, nonEmptyHeaders, checkRequest, checkResponse: compileResponseCheck(document, op), prism };
   });
   const byMethod = new Map<string, TableOperation[]>();
   for (const op of [...operations].sort((a, b) => a.template.parameters - b.template.parameters)) {

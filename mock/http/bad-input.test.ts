@@ -37,6 +37,8 @@ describe('bad input', () => {
     ['wrong content type → 415', () => sb.sandboxApi.post('/api/v1/balance/checkpoint', { headers: { ...key, 'content-type': 'text/plain' }, raw: '{"customerId":"customer_001"}' }), 415, 'unsupported_media_type'],
     ['form-encoded body → 415', () => sb.sandboxApi.post('/api/v1/balance/checkpoint', { headers: { ...key, 'content-type': 'application/x-www-form-urlencoded' }, raw: 'customerId=customer_001' }), 415, 'unsupported_media_type'],
     ['body over 1 MiB → 413', () => sb.sandboxApi.post('/api/v1/balance/delta', { headers: key, json: { customerId: 'customer_001', delta: '1', reason: 'x'.repeat(1024 * 1024) } }), 413, 'payload_too_large'],
+    // Prism's validator would take an empty header for an absent one; the contract says 1 to 255 characters.
+    ['empty Idempotency-Key → 422', () => sb.sandboxApi.post('/api/v1/balance/delta', { headers: { ...key, 'Idempotency-Key': '' }, json: { customerId: 'customer_001', delta: '1', reason: 'x' } }), 422, 'validation_failed'],
     ['unknown path → 404', () => sb.sandboxApi.get('/api/v1/nope', { headers: key }), 404, 'not_found'],
     ['dashboard on the sandbox listener → 404', () => sb.sandboxApi.get('/dashboard/api-keys'), 404, 'not_found'],
     ['public route with bad JSON → 400', () => sb.dashboard.post('/dashboard/auth/login', { headers: { 'content-type': 'application/json' }, raw: 'nope' }), 400, 'invalid_json'],
@@ -47,6 +49,14 @@ describe('bad input', () => {
     const res = await send();
     expectProblem(res, status, code);
     expect(sb.services.store.eventCount).toBe(before);
+  });
+
+  it('an empty Idempotency-Key names the header, and twice with other bodies is never a replay nor a 409', async () => {
+    for (const delta of ['1', '2']) {
+      const res = await sb.sandboxApi.post('/api/v1/balance/delta', { headers: { ...key, 'Idempotency-Key': '' }, json: { customerId: 'customer_001', delta, reason: 'x' } });
+      expectProblem(res, 422, 'validation_failed');
+      expect(res.body.validation).toEqual([{ location: ['header', 'idempotency-key'], severity: 'Error', code: 'minLength', message: 'Request header idempotency-key must not be empty' }]);
+    }
   });
 
   it('an unparsable body is never echoed back (it may hold a password)', async () => {
