@@ -2488,7 +2488,8 @@ export interface components {
          *     retry with the same key and the same body replays it (with `Idempotent-Replayed: true`),
          *     the same key with another body is rejected with `409 idempotency_key_reused`. Scoped to
          *     your tenant and environment. Generate one per logical operation (a UUID v4 is ideal) and
-         *     reuse it for every retry of that operation.
+         *     reuse it for every retry of that operation. An empty value is not the absence of a key: it
+         *     is refused with `422 validation_failed`.
          * @example 5f1c9a4e-3b7d-4e2a-9c61-8d0f2b7a4e13
          */
         IdempotencyKey: string;
@@ -2742,7 +2743,8 @@ export interface operations {
                  *     retry with the same key and the same body replays it (with `Idempotent-Replayed: true`),
                  *     the same key with another body is rejected with `409 idempotency_key_reused`. Scoped to
                  *     your tenant and environment. Generate one per logical operation (a UUID v4 is ideal) and
-                 *     reuse it for every retry of that operation.
+                 *     reuse it for every retry of that operation. An empty value is not the absence of a key: it
+                 *     is refused with `422 validation_failed`.
                  * @example 5f1c9a4e-3b7d-4e2a-9c61-8d0f2b7a4e13
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
