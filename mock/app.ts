@@ -232,9 +232,9 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
 
     // 7. Check the response against the contract, and 8. answer.
     // The compiled check judges the body the handler gave (an object, not yet read back from the
-    // JSON written): what it accepts serialises to a body it accepts too (no Date, NaN or toJSON
-    // passes a JSON schema type); whatever it does not accept is judged again on the JSON as
-    // written, and by Prism.
+    // JSON written): for the plain values handlers give, what it accepts serialises to a body it
+    // accepts too (a Date, a NaN or an undefined member fails it); whatever it does not accept is
+    // judged again on the JSON as written, and by Prism.
     const out = write(reply, requestId);
     if (shadowValidation || !op.checkResponse({ status: out.status, headers: hasArrayValue(out.headers) ? joinedHeaders(out.headers) : out.headers, body: reply.body })) {
       const violations = await responseViolations(op, out, { method: req.method, path, query, headers, body: parsed.body });
