@@ -1,6 +1,6 @@
 // Secret material: generation, one-way storage and constant-time comparison. Secrets are
 // stored only as hashes; nothing here logs or returns a plaintext secret it did not create.
-import { createHash, randomBytes, randomFillSync, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { hash, randomBytes, randomFillSync, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -31,7 +31,8 @@ export function randomBase62(n: number): string {
 export const randomToken = () => randomBytes(32).toString('base64url');
 
 /** High-entropy secrets (API key secrets, session and email tokens) are stored as SHA-256. */
-export const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
+// One-shot `hash` (Node ≥ 20.12): a third of createHash's cost, and it runs on every API key check.
+export const hashSecret = (secret: string) => hash('sha256', secret, 'hex');
 
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
