@@ -82,4 +82,13 @@ describe('the response check', () => {
     expect(dated.body.data.computedBalance).toBe('1970-01-01T00:00:00.000Z');
     expect(dated.violations).toEqual([expect.objectContaining({ path: ['body', 'data', 'computedBalance'] })]);
   });
+
+  it('judges a number JSON cannot hold as the null it is written as (Infinity passes an integer check as an object)', async () => {
+    for (const count of [Infinity, -Infinity, NaN]) {
+      change = (data) => ({ ...data, deltaCount: count });
+      const res = await derive();
+      expect(res.body.data.deltaCount).toBeNull();
+      expect(res.violations).toEqual([expect.objectContaining({ path: ['body', 'data', 'deltaCount'] })]);
+    }
+  });
 });

@@ -21,9 +21,11 @@ const addFormats = ((m) => m.default ?? m)(require('ajv-formats')) as (ajv: Ajv)
  * Prism's Ajv options (draft-07, the draft its operations declare), except `allErrors`: only a
  * verdict is needed here, so validation stops at the first error (a 1 MiB body of unknown
  * members is refused at its first). `validateSchema: false`: the contract is linted already.
+ * `strictNumbers`: NaN and ±Infinity are no numbers (`strict: false` would let them pass even an
+ * integer check): the response check judges a handler's object before its JSON, where they are null.
  */
 function makeAjv(coerceTypes: boolean): Ajv {
-  const ajv = new AjvClass({ allErrors: false, allowUnionTypes: true, allowMatchingProperties: true, strict: false, logger: false, coerceTypes, validateSchema: false });
+  const ajv = new AjvClass({ allErrors: false, allowUnionTypes: true, allowMatchingProperties: true, strict: false, strictNumbers: true, logger: false, coerceTypes, validateSchema: false });
   addFormats(ajv);
   // RFC 3339 with every field in range and no leap second: at least as strict as both
   // ajv-formats' date-time and Prism's own.
