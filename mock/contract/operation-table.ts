@@ -3,9 +3,9 @@
 // compiled request and response checks, indexed by method, concrete templates before
 // parameterised ones. Read through the shared contract module (contract/), which fails loudly
 // on spec features the sandbox does not implement; so does this table (validation.ts).
-import { deref, type Json } from '../../contract/document.ts';
+import type { Json } from '../../contract/document.ts';
 import { allowedMethods, listOperations, type AuthRequirement, type ContractOperation } from '../../contract/operations.ts';
-import { compileRequestCheck, compileResponseCheck, type RequestCheck, type ResponseCheck } from './validation.ts';
+import { compileRequestCheck, compileResponseCheck, parametersOf, type RequestCheck, type ResponseCheck } from './validation.ts';
 import { createPrism, type PrismForContract } from './prism.ts';
 
 export type { AuthRequirement };
@@ -41,10 +41,9 @@ export function compileOperationTable(document: Json): OperationTable {
   const operations: TableOperation[] = listOperations(document).map((op) => {
     const types = Object.keys(op.operation.requestBody?.content ?? {});
     if (types.some((t) => t !== 'application/json')) throw new Error(`${op.operationId}: request media types other than application/json are not supported (${types})`);
-    const nonEmptyHeaders = ((op.operation.parameters ?? []) as Json[])
-      .map((p) => deref(document, p))
-      .filter((p) => p.in === 'header' && (deref(document, p.schema)?.minLength ?? 0) >= 1)
-      .map((p) => String(p.name).toLowerCase());
+    const nonEmptyHeaders = parametersOf(document, op)
+      .filter((p) => p.in === 'header' && (p.schema?.minLength ?? 0) >= 1)
+      .map((p) => p.name.toLowerCase());
     const check = compileRequestCheck(document, op);
     // The compiled check accepts only what needs no wording: an empty such header is refused.
     const checkRequest: RequestCheck = nonEmptyHeaders.length ? (request) => nonEmptyHeaders.every((name) => request.headers[name] !== '') && check(request) : check;

@@ -82,10 +82,10 @@ function mediaTypeOf(value: string): MediaType | undefined {
 // ---------------------------------------------------------------- parameters
 
 type Location = 'path' | 'query' | 'header';
-type Parameter = { name: string; in: string; required?: boolean; style?: string; explode?: boolean; deprecated?: boolean; schema?: Json; content?: Json };
+export type Parameter = { name: string; in: string; required?: boolean; style?: string; explode?: boolean; deprecated?: boolean; schema?: Json; content?: Json };
 
 /** The operation's parameters (path item's, then the operation's overriding them), `$ref`s resolved. */
-function parametersOf(document: Json, op: ContractOperation, pathItem: Json): Parameter[] {
+export function parametersOf(document: Json, op: ContractOperation, pathItem: Json = document.paths[op.path]): Parameter[] {
   const byKey = new Map<string, Parameter>();
   for (const p of [...(pathItem.parameters ?? []), ...(op.operation.parameters ?? [])]) {
     const param = deref(document, p) as Parameter;
