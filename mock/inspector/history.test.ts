@@ -82,6 +82,22 @@ describe('redaction on the way in', () => {
     );
   });
 
+  it('masks a nameless cookie (a pair without "=", all of it the value) in Cookie and Set-Cookie, and wherever else it appears', () => {
+    const ins = inspector();
+    const ex = exchange({
+      url: '/dashboard/auth/me',
+      environment: 'live',
+      request: { headers: { cookie: `${ACCESS}; pacspace_refresh=${REFRESH}` } },
+      response: { status: 401, headers: { 'set-cookie': [`${ACCESS}; Path=/dashboard`] }, body: JSON.stringify({ echoed: ACCESS }) },
+    });
+    ins.observe(ex);
+    expectNoSecret(ins.list());
+    const kept = ins.get(ex.requestId)!;
+    expect(kept.request.headers).toContainEqual({ name: 'cookie', value: `${REDACTED}; pacspace_refresh=${REDACTED}` });
+    expect(kept.response.headers).toEqual([{ name: 'set-cookie', value: `${REDACTED}; Path=/dashboard` }]);
+    expect(kept.response.body!.text).not.toContain(ACCESS);
+  });
+
   it('masks passwords (JSON, form and unparsable bodies), cookies, Set-Cookie values, the control token, odd CSRF values and email tokens', () => {
     const ins = inspector();
     const login = exchange({

@@ -176,7 +176,12 @@ export function createRedactor(rules: SecretRules) {
       .split(';')
       .map((pair) => {
         const eq = pair.indexOf('=');
-        if (eq < 0) return pair;
+        // A pair without `=` is a nameless cookie (RFC 6265bis): all of it is the value.
+        if (eq < 0) {
+          if (!pair.trim()) return pair;
+          found.add(pair.trim(), 'cookie');
+          return pair.startsWith(' ') ? ` ${REDACTED}` : REDACTED;
+        }
         const name = pair.slice(0, eq).trim();
         found.add(pair.slice(eq + 1).trim(), name);
         return `${pair.slice(0, eq)}=${REDACTED}`;
@@ -287,7 +292,12 @@ export function createRedactor(rules: SecretRules) {
       .split('&')
       .map((pair) => {
         const eq = pair.indexOf('=');
-        if (eq < 0) return pair;
+        // A pair without `=` is a nameless cookie (RFC 6265bis): all of it is the value.
+        if (eq < 0) {
+          if (!pair.trim()) return pair;
+          found.add(pair.trim(), 'cookie');
+          return pair.startsWith(' ') ? ` ${REDACTED}` : REDACTED;
+        }
         let name: string;
         try {
           name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
