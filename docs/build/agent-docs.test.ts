@@ -136,6 +136,10 @@ describe('llms.txt', () => {
     );
     expect(firstSentence('# T\n\nUses **two** [mechanisms](authentication.md), one per surface:\n\n| a |\n')).toBe('Uses two mechanisms, one per surface.');
     expect(firstSentence(`# T\n\n${'word '.repeat(80)}\n`)).toMatch(/^(word ){47}word …$/);
+    // A dot inside a file name or version does not end a sentence.
+    expect(firstSentence('# T\n\nThe contract (`openapi/openapi.yaml`) as released in v1.0, newest first. Each entry is written by a script.\n')).toBe(
+      'The contract (`openapi/openapi.yaml`) as released in v1.0, newest first. Each entry is written by a script.',
+    );
   });
 });
 

@@ -9,7 +9,7 @@ export type Page = {
   file: string;
   /** Navigation label. */
   label: string;
-  /** The Markdown source in docs/guides/ (none for generated pages). */
+  /** The Markdown source, relative to docs/guides/ (none for generated pages). */
   source?: string;
   /** An Arazzo document in openapi/workflows/ the page is generated from (docs/build/workflows.ts). */
   workflow?: string;
@@ -30,6 +30,8 @@ export const GUIDES: Page[] = [
   { file: 'workflow-webhooks.html', label: 'Workflow: webhooks', workflow: 'webhooks.arazzo.yaml' },
   { file: 'sandbox.html', label: 'Sandbox', source: 'sandbox.md' },
   { file: 'conformance.html', label: 'Conformance', source: 'conformance.md' },
+  // The contract's own changelog, kept by `npm run contract:diff -- --release`: published as it is.
+  { file: 'changelog.html', label: 'Contract changelog', source: '../../openapi/CHANGELOG.md' },
 ];
 
 export const REFERENCE: Page = { file: 'reference.html', label: 'API reference' };

@@ -21,7 +21,8 @@ export function firstSentence(markdown: string): string {
   const inline = index >= 0 ? tokens[index + 1]!.content : '';
   const text = oneLine(inline.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/\*\*?([^*]+)\*\*?/g, '$1'));
   // Sentences until the description says something (a lone "PacSpace has two environments." does not).
-  const sentences = text.match(/[^.!?]+(?:[.!?]+(?=\s|$)|$)/g) ?? [text];
+  // A sentence ends at `.`, `!` or `?` before a space or the end: a dot inside `openapi.yaml` does not end one.
+  const sentences = text.match(/(?:[^.!?]|[.!?](?![.!?]*(?:\s|$)))+(?:[.!?]+(?=\s|$)|$)/g) ?? [text];
   let description = '';
   for (const sentence of sentences) {
     if (description.length >= 80) break;
