@@ -15,3 +15,12 @@ export function sameJson(a: unknown, b: unknown): boolean {
   const keys = Object.keys(x);
   return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && sameJson(x[k], y[k]));
 }
+
+/**
+ * The same instant, or both null: RFC 3339 spells one instant many ways ("Z" or "+00:00", other
+ * offsets, more or fewer fractional digits), so a time shown in two places is compared as a time.
+ */
+export function sameInstant(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === 'string' && typeof b === 'string' && !Number.isNaN(Date.parse(a)) && Date.parse(a) === Date.parse(b);
+}

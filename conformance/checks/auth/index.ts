@@ -6,8 +6,8 @@ import { defineCheck } from '../../check.ts';
 import { CSRF } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { loadContract } from '../../lib/contract.ts';
-import { createClient } from '../../lib/http.ts';
-import { sameJson } from '../../lib/json.ts';
+import { createClient, type Exchange } from '../../lib/http.ts';
+import { sameInstant, sameJson } from '../../lib/json.ts';
 import { DERIVE, comparableProblem, deltaCount, pollUntil, expectNothingRecorded, expectSameUnauthenticated, freshCustomer, listKeys, readKey, readWith, writeWith } from './support.ts';
 
 /** Every shape of bad key a client could send instead of the right one. */
@@ -188,23 +188,36 @@ export const authChecks = [
   }),
   defineCheck({
     id: 'AUTH-009',
-    rule: 'A key\'s lastUsedAt is null until it authenticates a Balance API request (create response, get and list), then a time not before createdAt, the same in get and list.',
+    rule: 'A key\'s lastUsedAt is null until it authenticates a Balance API request of any kind (a write, a derive, a compare; a request with its public id and a wrong secret does not count) — in the create response, get and list — then a time not before createdAt, the same in get and list.',
     source: 'openapi #/components/schemas/ApiKey',
     needs: ['dashboard', 'writes'],
     async run(ctx) {
-      const key = await ctx.createKey({ name: 'conformance-last-used' });
       const dash = await ctx.dashboard();
-      const created = key.exchange.body?.data;
-      ensure(created?.lastUsedAt === null, `a new key's lastUsedAt is ${JSON.stringify(created?.lastUsedAt)} in the create response, not null`);
-      const find = async () => (await listKeys(dash)).items.find((k) => k.id === key.id);
-      ensure((await readKey(dash, key.id, 'reading the new key')).lastUsedAt === null, 'a key never used has a lastUsedAt in GET /dashboard/api-keys/{id}');
-      ensure((await find())?.lastUsedAt === null, 'a key never used has a lastUsedAt in the list');
-      expectStatus(await readWith(ctx, key.fullKey), 200, 'using the key');
-      // Set when the key authenticates; a server may record it a moment later, so it is polled for.
-      const got = await pollUntil(ctx, () => readKey(dash, key.id, 'reading the used key'), (k) => k?.lastUsedAt !== null);
-      ensure(typeof got.lastUsedAt === 'string' && !Number.isNaN(Date.parse(got.lastUsedAt)), 'a used key\'s lastUsedAt is not a time');
-      ensure(Date.parse(got.lastUsedAt) >= Date.parse(got.createdAt), 'a used key\'s lastUsedAt is before its createdAt');
-      ensure((await find())?.lastUsedAt === got.lastUsedAt, 'the list shows another lastUsedAt than GET /dashboard/api-keys/{id}');
+      // One fresh key per kind of Balance API request, so each is seen to set lastUsedAt on its own.
+      const uses: Array<[string, (key: string) => Promise<Exchange>, number]> = [
+        ['a write (record a delta)', (key) => writeWith(ctx, key, freshCustomer('last-used')), 201],
+        ['a derive', (key) => readWith(ctx, key), 200],
+        ['a compare', (key) => ctx.api.post('/api/v1/balance/compare', { headers: ctx.keyHeaders(key), json: { yourBalance: '1.00', theirBalance: '1.00' } }), 200],
+      ];
+      await Promise.all(uses.map(async ([what, use, status], i) => {
+        const key = await ctx.createKey({ name: `conformance-last-used-${i + 1}` });
+        const created = key.exchange.body?.data;
+        ensure(created?.lastUsedAt === null, `a new key's lastUsedAt is ${JSON.stringify(created?.lastUsedAt)} in the create response, not null`);
+        const find = async () => (await listKeys(dash)).items.find((k) => k.id === key.id);
+        ensure((await readKey(dash, key.id, 'reading the new key')).lastUsedAt === null, 'a key never used has a lastUsedAt in GET /dashboard/api-keys/{id}');
+        ensure((await find())?.lastUsedAt === null, 'a key never used has a lastUsedAt in the list');
+        // Its public id with a wrong secret authenticates nothing, so it sets nothing.
+        const [pub = '', sec = ''] = key.fullKey.split('.');
+        expectProblem(await use(`${pub}.${sec.slice(0, -1)}${sec.endsWith('A') ? 'B' : 'A'}`), 401, 'unauthenticated', `${what} with the key's public id and a wrong secret`);
+        ensure((await readKey(dash, key.id, 'reading the key after a wrong secret')).lastUsedAt === null, `a request with the key's public id and a wrong secret (${what}) set its lastUsedAt: only a request the key authenticates does`);
+        expectStatus(await use(key.fullKey), status, `using the key for ${what}`);
+        // Set when the key authenticates; a server may record it a moment later, so it is polled for.
+        const got = await pollUntil(ctx, () => readKey(dash, key.id, 'reading the used key'), (k) => k?.lastUsedAt !== null);
+        ensure(got.lastUsedAt !== null, `a key that authenticated ${what} still has lastUsedAt null: it is set by any Balance API request the key authenticates`);
+        ensure(typeof got.lastUsedAt === 'string' && !Number.isNaN(Date.parse(got.lastUsedAt)), 'a used key\'s lastUsedAt is not a time');
+        ensure(Date.parse(got.lastUsedAt) >= Date.parse(got.createdAt), 'a used key\'s lastUsedAt is before its createdAt');
+        ensure(sameInstant((await find())?.lastUsedAt, got.lastUsedAt), 'the list shows another lastUsedAt than GET /dashboard/api-keys/{id}');
+      }));
     },
   }),
   defineCheck({

@@ -4,6 +4,7 @@ import { defineCheck } from '../../check.ts';
 import type { CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { derived, getReceipt, newCustomer, pollUntil, postDelta } from '../ledger/support.ts';
+import { sameInstant } from '../../lib/json.ts';
 
 const NETWORKS = ['testnet', 'mainnet'] as const;
 const networkOf = (ctx: CheckContext) => (ctx.keyEnvironment === 'live' ? 'mainnet' : 'testnet');
@@ -62,7 +63,7 @@ export const billingChecks: Check[] = [
       const res = await postDelta(ctx, { customerId, delta: '1.00', reason: 'conformance' });
       if (used.remaining === 0) {
         expectProblem(res, 402, 'plan_limit_exceeded', `recording with ${network} usage at its limit`);
-        ensure(res.body.limit === used.limit && res.body.periodEnd === before.currentPeriod.end, `402 plan_limit_exceeded must state limit ${used.limit} and periodEnd ${before.currentPeriod.end}`);
+        ensure(res.body.limit === used.limit && sameInstant(res.body.periodEnd, before.currentPeriod.end), `402 plan_limit_exceeded must state limit ${used.limit} and periodEnd ${before.currentPeriod.end}`);
         ensure((await derived(ctx, customerId)).deltaCount === 0, 'a delta refused by the plan limit was recorded');
         return;
       }

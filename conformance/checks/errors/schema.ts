@@ -229,8 +229,10 @@ export const schemaChecks = [
     needs: ['apiKey', 'dashboard', 'writes'],
     async run(ctx) {
       const dash = await ctx.dashboard();
+      // Three keys beside the run's own: at least two full pages of two, so a later page's order is seen too.
       const older = await ctx.createKey({ name: 'conformance-page-a' });
-      const newer = await ctx.createKey({ name: 'conformance-page-b' });
+      await ctx.createKey({ name: 'conformance-page-b' });
+      const newer = await ctx.createKey({ name: 'conformance-page-c' });
       // Every key, two at a time.
       const seen: any[] = [];
       let total: number | undefined;
@@ -249,6 +251,11 @@ export const schemaChecks = [
       ensure(new Set(ids).size === ids.length, 'a key appears on two pages');
       ensure(ids.length === total, `the pages hold ${ids.length} keys, total says ${total}`);
       ensure(ids.indexOf(newer.id) >= 0 && ids.indexOf(newer.id) < ids.indexOf(older.id), 'keys are not listed newest first');
+      // Newest first across the whole list, on every page (not only the first two keys).
+      for (let i = 1; i < seen.length; i++) {
+        const [a, b] = [Date.parse(seen[i - 1].createdAt), Date.parse(seen[i].createdAt)];
+        ensure(!(a < b), `keys are not listed newest first: on page ${Math.floor(i / 2) + 1} (limit 2) key ${seen[i].id} created ${seen[i].createdAt} comes after ${seen[i - 1].id} created ${seen[i - 1].createdAt}`);
+      }
       const beyond = await dash.get('/dashboard/api-keys?page=1000000&limit=100');
       expectStatus(beyond, 200, 'page 1000000');
       ensure(beyond.body.data.items.length === 0 && beyond.body.data.total === total, 'page 1000000 must be empty with the same total');

@@ -5,7 +5,7 @@
 import { defineCheck } from '../../check.ts';
 import type { CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
-import { sameJson } from '../../lib/json.ts';
+import { sameInstant, sameJson } from '../../lib/json.ts';
 import { leafHash, merkleRoot, verifyInclusion } from '../../lib/proofs.ts';
 import { RECORDED_FIELDS, allReceiptPages, createCheckpoint, derived, getCheckpoint, getReceipt, listReceipts, newCustomer, recordDelta } from './support.ts';
 
@@ -70,8 +70,8 @@ export const checkpointChecks = [
 
       const d = await derived(ctx, customerId);
       const lc = d.lastCheckpoint;
-      ensure(d.deltaCount === 5 && d.computedBalance === secondBatch.at(-1).balanceAfter && d.firstDeltaAt === firstBatch[0].createdAt && d.lastDeltaAt === secondBatch.at(-1).createdAt, `derive after two checkpoints: ${d.deltaCount} deltas, balance ${d.computedBalance}, first/last ${d.firstDeltaAt}/${d.lastDeltaAt}; a checkpoint does not change what derive sums`);
-      ensure(lc && lc.checkpointId === cp2.checkpointId && lc.proofRoot === cp2.proofRoot && lc.lastSequence === cp2.lastSequence && lc.createdAt === cp2.createdAt, `derive's lastCheckpoint is ${JSON.stringify(lc)}, not the latest checkpoint ${cp2.checkpointId}`);
+      ensure(d.deltaCount === 5 && d.computedBalance === secondBatch.at(-1).balanceAfter && sameInstant(d.firstDeltaAt, firstBatch[0].createdAt) && sameInstant(d.lastDeltaAt, secondBatch.at(-1).createdAt), `derive after two checkpoints: ${d.deltaCount} deltas, balance ${d.computedBalance}, first/last ${d.firstDeltaAt}/${d.lastDeltaAt}; a checkpoint does not change what derive sums`);
+      ensure(lc && lc.checkpointId === cp2.checkpointId && lc.proofRoot === cp2.proofRoot && lc.lastSequence === cp2.lastSequence && sameInstant(lc.createdAt, cp2.createdAt), `derive's lastCheckpoint is ${JSON.stringify(lc)}, not the latest checkpoint ${cp2.checkpointId}`);
 
       for (const [cp, batch, what] of [[cp1, firstBatch, 'first'], [cp2, secondBatch, 'second']] as const) {
         const read = await getCheckpoint(ctx, cp.checkpointId);

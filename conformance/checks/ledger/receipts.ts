@@ -6,7 +6,7 @@ import { defineCheck } from '../../check.ts';
 import type { CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import type { Exchange } from '../../lib/http.ts';
-import { sameJson } from '../../lib/json.ts';
+import { sameInstant, sameJson } from '../../lib/json.ts';
 import { leafHash, units } from '../../lib/proofs.ts';
 import { RECORDED_FIELDS, canonical, confirmedReceipt, derived, formatUnits, getReceipt, ledgerEndpoint, newCustomer, recordDelta } from './support.ts';
 
@@ -87,7 +87,7 @@ export const receiptChecks = [
       const d = await derived(ctx, customerId);
       ensure(d.computedBalance === formatUnits(balance), `derive: computedBalance "${d.computedBalance}", the deltas sum to "${formatUnits(balance)}"`);
       ensure(d.deltaCount === receipts.length && d.confirmedCount === receipts.length, `derive: deltaCount ${d.deltaCount} / confirmedCount ${d.confirmedCount}; ${receipts.length} deltas were recorded and confirmed (two refused)`);
-      ensure(d.firstDeltaAt === receipts[0].createdAt && d.lastDeltaAt === receipts.at(-1).createdAt, `derive: firstDeltaAt ${d.firstDeltaAt} / lastDeltaAt ${d.lastDeltaAt} are not the first and last receipts' createdAt`);
+      ensure(sameInstant(d.firstDeltaAt, receipts[0].createdAt) && sameInstant(d.lastDeltaAt, receipts.at(-1).createdAt), `derive: firstDeltaAt ${d.firstDeltaAt} / lastDeltaAt ${d.lastDeltaAt} are not the first and last receipts' createdAt`);
       ensure(d.lastCheckpoint === null, 'derive: lastCheckpoint must be null before the first checkpoint');
       // Confirmed never goes back.
       const again = await confirmedReceipt(ctx, receipts[0].receiptId);
@@ -135,7 +135,7 @@ export const receiptChecks = [
       ensure(edges.body.data.yourBalance === '1000000000000000.00' && edges.body.data.theirBalance === '0.00' && edges.body.data.startingBalance === '0.12345678', `the amounts were written back as ${edges.body.data.yourBalance} / ${edges.body.data.theirBalance} / ${edges.body.data.startingBalance}`);
 
       const d = await derived(ctx, customerId);
-      ensure(d.deltaCount === 1 && d.computedBalance === '1.00' && d.lastDeltaAt === first.body.data.createdAt, `the refused amounts changed the ledger: deltaCount ${d.deltaCount}, balance ${d.computedBalance}`);
+      ensure(d.deltaCount === 1 && d.computedBalance === '1.00' && sameInstant(d.lastDeltaAt, first.body.data.createdAt), `the refused amounts changed the ledger: deltaCount ${d.deltaCount}, balance ${d.computedBalance}`);
     },
   }),
   defineCheck({
@@ -161,7 +161,7 @@ export const receiptChecks = [
         ensure(onConfirmed.status === 'confirmed' && typeof onConfirmed.confirmedAt === 'string' && Date.parse(onConfirmed.confirmedAt) >= Date.parse(recorded.createdAt), `delta.confirmed carries status ${onConfirmed.status}, confirmedAt ${onConfirmed.confirmedAt}`);
         const read = await getReceipt(ctx, recorded.receiptId);
         expectStatus(read, 200, 'reading the confirmed receipt');
-        ensure(read.body.data.status === 'confirmed' && read.body.data.confirmedAt === onConfirmed.confirmedAt, `after delta.confirmed the receipt reads status ${read.body.data.status}, confirmedAt ${read.body.data.confirmedAt}; the event said confirmed at ${onConfirmed.confirmedAt}`);
+        ensure(read.body.data.status === 'confirmed' && sameInstant(read.body.data.confirmedAt, onConfirmed.confirmedAt), `after delta.confirmed the receipt reads status ${read.body.data.status}, confirmedAt ${read.body.data.confirmedAt}; the event said confirmed at ${onConfirmed.confirmedAt}`);
       } finally {
         await hook.remove();
       }

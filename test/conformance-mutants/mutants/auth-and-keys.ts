@@ -497,6 +497,30 @@ const auth: Mutant[] = [
   onResponse('auth-last-used-never-set', ['R-AUTH-009'], 'lastUsedAt stays null however often the key is used.', ['getApiKey', 'listApiKeys'], (res) =>
     mapJson(res, (body) => eachKey(body, (k) => void (k.lastUsedAt = null))),
   ),
+  {
+    id: 'auth-last-used-derive-only',
+    rules: ['R-AUTH-009'],
+    description: 'lastUsedAt is set only by derive: a key used only to record deltas or compare shows null.',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      const pub = (apiKeyOf(req) ?? '').split('.')[0];
+      if (isOperation(req, 'deriveBalance') && res.status === 200) ctx.memory.set(`derived:${pub}`, true);
+      if (!isOperation(req, 'getApiKey', 'listApiKeys')) return res;
+      return mapJson(res, (body) => eachKey(body, (k) => { if (!ctx.memory.get(`derived:${k.publicKey}`)) k.lastUsedAt = null; }));
+    },
+  },
+  {
+    id: 'auth-last-used-on-failed-attempt',
+    rules: ['R-AUTH-009'],
+    description: 'A Balance API request with a key\'s public id and a wrong secret sets its lastUsedAt (as if it had authenticated).',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      const pub = (apiKeyOf(req) ?? '').split('.')[0];
+      if (isBalance(req) && res.status === 401 && pub) ctx.memory.set(`tried:${pub}`, new Date().toISOString());
+      if (!isOperation(req, 'getApiKey', 'listApiKeys')) return res;
+      return mapJson(res, (body) => eachKey(body, (k) => { k.lastUsedAt ??= ctx.memory.get(`tried:${k.publicKey}`) ?? null; }));
+    },
+  },
   onResponse('auth-last-used-set-at-creation', ['R-AUTH-009'], 'lastUsedAt is set to createdAt when the key is created, not when it is first used.', ['createApiKey', 'getApiKey', 'listApiKeys'], (res) =>
     mapJson(res, (body) => eachKey(body, (k) => void (k.lastUsedAt ??= k.createdAt))),
   ),

@@ -361,6 +361,9 @@ const schemas: Mutant[] = [
   onResponse('sch-keys-oldest-first', ['R-SCH-013'], 'listApiKeys lists each page oldest first.', ['listApiKeys'], (res) =>
     res.status === 200 ? mapJson(res, (b) => { if (Array.isArray(b?.data?.items)) b.data.items.reverse(); }) : res,
   ),
+  onResponse('sch-keys-later-pages-oldest-first', ['R-SCH-013'], 'listApiKeys lists page 1 newest first but every later page oldest first.', (req) => isOperation(req, 'listApiKeys') && Number(new URL(req.url, 'http://x').searchParams.get('page') ?? '1') > 1, (res) =>
+    res.status === 200 ? mapJson(res, (b) => { if (Array.isArray(b?.data?.items)) b.data.items.reverse(); }) : res,
+  ),
   onRequest('sch-deliveries-limit-101-clamped', ['R-SCH-011'], 'listWebhookDeliveries clamps limit=101 to 100 instead of answering 422.', ['listWebhookDeliveries'], (req) => ({ ...req, url: req.url.replace(/([?&])limit=101(&|$)/, '$1limit=100$2') })),
   {
     id: 'sch-webhooks-oldest-first',
