@@ -200,7 +200,8 @@ export const mutants = defineMutants([
     async exchange(req, next) {
       if (!isOperation(req, 'deriveBalance')) return next(req);
       const path = req.url.split('?')[0]!;
-      const id = decodeURIComponent(path.split('/').pop()!);
+      let id: string;
+      try { id = decodeURIComponent(path.split('/').pop()!); } catch { return next(req); }
       if (!id.includes(':')) return next(req);
       const res = await next({ ...req, url: path.replace(/[^/]+$/, encodeURIComponent(id.split(':')[0]! + '-nobody-' + id.length)) });
       return mapJson(res, (b) => { if (b?.data) b.data.customerId = id; });
@@ -238,4 +239,38 @@ export const mutants = defineMutants([
       return res;
     },
   },
+  // 31. The deliveries list shows only each delivery's first attempt (retries are left out).
+  onResponse('h2-deliveries-first-attempt-only', [], 'listWebhookDeliveries lists only the first attempt', ['listWebhookDeliveries'], (res) =>
+    mapJson(res, (b) => { for (const d of b?.data?.items ?? []) if (Array.isArray(d.attempts) && d.attempts.length > 1) d.attempts = d.attempts.slice(0, 1); })),
+  // 32. Once a customer has a later checkpoint, the earlier root no longer verifies (404).
+  {
+    id: 'h2-verify-superseded-root-404', rules: [], description: 'verifyProofRoot 404 for a root that a later checkpoint chains to',
+    async exchange(req, next, ctx) {
+      if (isOperation(req, 'verifyProofRoot')) {
+        const root = req.url.split('?')[0]!.split('/').pop()!;
+        if (ctx.memory.get(`superseded:${root}`)) return next({ ...req, url: req.url.replace(root, 'e'.repeat(64)) });
+      }
+      const res = await next(req);
+      if (isOperation(req, 'createCheckpoint')) { const d = json(res)?.data; if (d?.previousProofRoot) ctx.memory.set(`superseded:${d.previousProofRoot}`, true); }
+      return res;
+    },
+  },
+  // 33. GET checkpoint shows the customer's latest closing balance instead of its own once a later one exists.
+  {
+    id: 'h2-get-checkpoint-latest-closing', rules: [], description: 'getCheckpoint closingBalance follows the latest checkpoint of the customer',
+    async exchange(req, next, ctx) {
+      const res = await next(req);
+      if (isOperation(req, 'createCheckpoint')) { const d = json(res)?.data; if (d?.customerId) ctx.memory.set(`latest:${d.environment}:${d.customerId}`, d); }
+      if (isOperation(req, 'getCheckpoint') && res.status === 200) {
+        return mapJson(res, (b) => { const l = ctx.memory.get(`latest:${b?.data?.environment}:${b?.data?.customerId}`); if (l && l.checkpointId !== b.data.checkpointId) b.data.closingBalance = l.closingBalance; });
+      }
+      return res;
+    },
+  },
+  // 34. A checkpoint's receipt listing shows every receipt as still recorded (GET by id shows it confirmed).
+  onResponse('h2-checkpoint-list-status-stale', [], 'listCheckpointReceipts shows status recorded, confirmedAt null', ['listCheckpointReceipts'], (res) =>
+    mapJson(res, (b) => { for (const r of b?.data?.items ?? []) if (r.status === 'confirmed') { r.status = 'recorded'; r.confirmedAt = null; } })),
+  // 35. The key list shows a disabled key as active (GET by id is right).
+  onResponse('h2-key-list-disabled-as-active', [], 'listApiKeys shows disabled keys active', ['listApiKeys'], (res) =>
+    mapJson(res, (b) => { for (const k of b?.data?.items ?? []) if (k.active === false) k.active = true; })),
 ]);

@@ -37,7 +37,7 @@ const agree = (what: string, event: any, shown: any, fields: string[]) => {
 export const eventChecks = ([
   defineCheck({
     id: 'EVENT-001',
-    rule: 'delta.recorded carries each receipt as recorded (as POST /balance/delta answered it; an idempotent replay sends no second event), delta.confirmed the receipt confirmed (status confirmed, confirmedAt as GET shows it), checkpoint.created the checkpoint as POST /balance/checkpoint answered it; each in the key\'s environment.',
+    rule: 'delta.recorded carries each receipt as recorded (as POST /balance/delta answered it; an idempotent replay sends no second event), delta.confirmed the receipt confirmed (status confirmed, confirmedAt as GET shows it), checkpoint.created the checkpoint as POST /balance/checkpoint answered it (the first of a customer and a later, chained one); each in the key\'s environment.',
     source: 'PRODUCT.md Webhooks; openapi #/webhooks/delta.recorded, #/webhooks/delta.confirmed, #/webhooks/checkpoint.created',
     needs: ['apiKey', 'dashboard', 'writes', 'webhooks'],
     async run(ctx) {
@@ -70,6 +70,12 @@ export const eventChecks = ([
       expectStatus(cp, 201, 'creating a checkpoint');
       const made = await eventAt(hook, 'checkpoint.created', (x) => x?.checkpointId === cp.body.data.checkpointId, env);
       agree('checkpoint.created', made.body.data, cp.body.data, CHECKPOINT_FIELDS);
+      // A later checkpoint, chained to the first: its event carries the chain as the API answered it.
+      await recordDelta(ctx, id, '1.00');
+      const cp2 = await ctx.api.post('/api/v1/balance/checkpoint', { headers: ctx.keyHeaders(), json: { customerId: id } });
+      expectStatus(cp2, 201, 'creating a second checkpoint');
+      const made2 = await eventAt(hook, 'checkpoint.created', (x) => x?.checkpointId === cp2.body.data.checkpointId, env);
+      agree('checkpoint.created of the second (chained) checkpoint', made2.body.data, cp2.body.data, CHECKPOINT_FIELDS);
       await settle(ctx, started, lastRecorded!);
       const once = distinctEvents(arrivedAt(hook).filter(ofType('delta.recorded', (x) => x?.receiptId === first.body.data.receiptId)));
       ensure(once.size === 1, `the delta and its idempotent replay sent ${once.size} delta.recorded events`);

@@ -649,6 +649,9 @@ const eventMutants: Mutant[] = [
   onEvent('evt-checkpoint-closing-is-opening', ['R-EVT-003'], 'checkpoint.created shows the opening balance as the closing one.', (b) => b.type === 'checkpoint.created', (b) => {
     b.data.closingBalance = b.data.openingBalance;
   }),
+  onEvent('evt-checkpoint-chain-dropped', ['R-EVT-003'], 'checkpoint.created of a later checkpoint gives previousProofRoot null (the API answers the chain).', (b) => b.type === 'checkpoint.created' && !!b.data?.previousProofRoot, (b) => {
+    b.data.previousProofRoot = null;
+  }),
   onEvent('evt-activated-envelope-is-network', ['R-EVT-004'], 'environment.activated gives the network (mainnet) as the envelope\'s environment.', (b) => b.type === 'environment.activated', (b) => {
     b.environment = b.data.environment;
   }),
