@@ -92,8 +92,8 @@ export const ledgRules: Rule[] = [
     id: 'R-LEDG-013',
     rule: 'recorded → confirmed: a delta is `recorded` at once (`confirmedAt` null) and becomes `confirmed` shortly after (`confirmedAt` set, the `delta.confirmed` event); it never goes back.',
     source: ['openapi op recordDelta', 'openapi #/components/schemas/Receipt'],
-    checks: ['LEDGER-009', 'LEDGER-020', 'BILLING-002'],
-    operations: ['recordDelta', 'getReceipt', 'delta.confirmed'],
+    checks: ['LEDGER-009', 'LEDGER-020', 'BILLING-002', 'LEDGER-016'],
+    operations: ['recordDelta', 'getReceipt', 'listCheckpointReceipts', 'delta.confirmed'],
   },
   {
     id: 'R-LEDG-014',

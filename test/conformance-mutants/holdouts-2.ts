@@ -273,4 +273,21 @@ export const mutants = defineMutants([
   // 35. The key list shows a disabled key as active (GET by id is right).
   onResponse('h2-key-list-disabled-as-active', [], 'listApiKeys shows disabled keys active', ['listApiKeys'], (res) =>
     mapJson(res, (b) => { for (const k of b?.data?.items ?? []) if (k.active === false) k.active = true; })),
+  // 36. Allow leaves out the last method of paths that have three (GET, PATCH, DELETE → "GET, PATCH").
+  onResponse('h2-allow-drops-third-method', [], '405 Allow lists only two methods of a three-method path', () => true, (res) => {
+    if (res.status !== 405) return res;
+    const allow = String(header(res, 'allow') ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    if (allow.length < 3) return res;
+    const kept = allow.slice(0, -1);
+    return mapJson(withHeaders(res, { allow: kept.join(', ') }), (p) => { if (Array.isArray(p?.allowedMethods)) p.allowedMethods = p.allowedMethods.filter((m: string) => kept.includes(m)); });
+  }),
+  // 37. PATCH on the dashboard reads a text/plain body as JSON instead of answering 415.
+  onRequest('h2-patch-text-plain-accepted', [], 'PATCH with Content-Type text/plain is read as JSON', (req) => req.method === 'PATCH' && req.url.startsWith('/dashboard/') && !/json/i.test(header(req, 'content-type') ?? 'json'), (req) => withHeaders(req, { 'content-type': 'application/json' })),
+  // 38. Idempotency keys are scoped per customer: the same key with another customer's body records again (409 expected).
+  onRequest('h2-idempotency-per-customer', [], 'Idempotency-Key scoped per customerId', ['recordDelta'], (req) => {
+    const k = header(req, 'idempotency-key');
+    const c = json(req)?.customerId;
+    if (!k || typeof c !== 'string' || k.length > 100) return req;
+    return withHeaders(req, { 'idempotency-key': `${k}~${c}`.slice(0, 255) });
+  }),
 ]);

@@ -7,7 +7,7 @@ import type { CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { sameInstant, sameJson } from '../../lib/json.ts';
 import { leafHash, merkleRoot, verifyInclusion } from '../../lib/proofs.ts';
-import { RECORDED_FIELDS, allReceiptPages, createCheckpoint, derived, getCheckpoint, getReceipt, listReceipts, newCustomer, recordDelta } from './support.ts';
+import { RECORDED_FIELDS, allReceiptPages, confirmedReceipt, createCheckpoint, derived, getCheckpoint, getReceipt, listReceipts, newCustomer, recordDelta } from './support.ts';
 
 async function recordAll(ctx: CheckContext, customerId: string, deltas: string[]) {
   const receipts: any[] = [];
@@ -50,7 +50,7 @@ function expectCovered(read: any, recorded: any, cp: any, leafIndex: number, whe
 export const checkpointChecks = [
   defineCheck({
     id: 'LEDGER-016',
-    rule: 'The first checkpoint (previousProofRoot null) and a later one (chained to it) each lock exactly the deltas since the previous one, and read the same everywhere: GET /checkpoints/{id}, derive\'s lastCheckpoint, public verify (and 404 for an unknown root), each receipt by id and in the listing, whose proofs verify; with nothing new the answer is 409 nothing_to_checkpoint and changes nothing.',
+    rule: 'The first checkpoint (previousProofRoot null) and a later one (chained to it) each lock exactly the deltas since the previous one, and read the same everywhere: GET /checkpoints/{id}, derive\'s lastCheckpoint, public verify (and 404 for an unknown root), each receipt by id and in the listing (with its current status: once GET shows it confirmed, so does the listing), whose proofs verify; with nothing new the answer is 409 nothing_to_checkpoint and changes nothing.',
     source: 'seed 003 Step 6; seed 002 Public Verification; openapi tag "Proofs"; openapi #/components/schemas/Checkpoint',
     needs: ['apiKey', 'writes'],
     async run(ctx) {
@@ -91,6 +91,17 @@ export const checkpointChecks = [
           expectCovered(byId.body.data, recorded, cp, i, `GET /api/v1/receipts/${recorded.receiptId}`);
           expectCovered(items[i], recorded, cp, i, `the ${what} checkpoint's listing, item ${i + 1}`);
         }
+      }
+      // The listing shows each receipt as it is now, not as it was locked: once GET shows a receipt
+      // confirmed (a status that never goes back), a later listing shows it confirmed at the same time.
+      await confirmedReceipt(ctx, firstBatch[0].receiptId);
+      const now = await Promise.all(firstBatch.map(async (r: any) => (await getReceipt(ctx, r.receiptId)).body?.data));
+      const relisted = await listReceipts(ctx, cp1.checkpointId);
+      expectStatus(relisted, 200, 'listing the first checkpoint\'s receipts again');
+      for (const [i, shown] of now.entries()) {
+        if (shown?.status !== 'confirmed') continue;
+        const item = (relisted.body?.data?.items ?? [])[i];
+        ensure(item?.status === 'confirmed' && sameInstant(item.confirmedAt, shown.confirmedAt), `receipt ${shown.receiptId} reads confirmed at ${shown.confirmedAt} by id, but the checkpoint's listing, read after, shows it ${item?.status} (confirmedAt ${item?.confirmedAt})`);
       }
       const unknown = await ctx.api.get(`/api/v1/verify/${'0'.repeat(63)}1`);
       expectProblem(unknown, 404, 'not_found', 'verifying an unknown root');

@@ -310,6 +310,8 @@ export const ledgerMutants = defineMutants([
   onResponse('ledg-recorded-answer-says-confirmed', ['R-LEDG-013'], 'The 201 answer of a delta says status confirmed with confirmedAt = createdAt.', ['recordDelta'], (res) =>
     header(res, 'idempotent-replayed') ? res : onData(res, (d) => Object.assign(d, { status: 'confirmed', confirmedAt: d.createdAt })),
   ),
+  onResponse('ledg-listing-status-stays-recorded', ['R-LEDG-013'], 'A checkpoint\'s receipt listing shows every receipt as still recorded (confirmedAt null) though GET by id shows it confirmed.', ['listCheckpointReceipts'], (res) =>
+    onData(res, (d) => { for (const r of d.items ?? []) if (r.status === 'confirmed') { r.status = 'recorded'; r.confirmedAt = null; } })),
   onResponse('ledg-confirmed-without-confirmed-at', ['R-LEDG-013'], 'A receipt read by id says status confirmed with confirmedAt null.', ['getReceipt'], (res) => onData(res, (d) => void (d.status === 'confirmed' && (d.confirmedAt = null)))),
   {
     id: 'ledg-receipt-by-id-shows-current-balance',
