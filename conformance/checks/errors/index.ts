@@ -3,7 +3,7 @@
 // parameters. Every check sends what it needs on both surfaces (Balance API and Dashboard)
 // and re-reads the state a refused request could have changed.
 import { defineCheck } from '../../check.ts';
-import { CSRF } from '../../context.ts';
+import { CSRF, type CheckContext } from '../../context.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import { currentScope, sleep, type Exchange } from '../../lib/http.ts';
 import { Inconclusive } from '../../lib/outcome.ts';
@@ -35,6 +35,22 @@ const BODY_OPERATIONS: Array<{ op: string; path: string }> = [
   { op: 'provisionEnvironment', path: '/dashboard/contracts/provision' },
   { op: 'createWebhookEndpoint', path: '/dashboard/webhooks' },
 ];
+/**
+ * The operations with a body and a path id (update, rotate-secret, test of a webhook endpoint),
+ * on an endpoint of the run's own (deleted at the end); none without --allow-writes.
+ */
+async function ownEndpointBodyTargets(ctx: CheckContext, label: string): Promise<Array<[string, string]>> {
+  if (!ctx.config.allowWrites) return [];
+  const dash = await ctx.dashboard();
+  const description = `conformance-${label}-${ctx.runTag}`;
+  const created = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url: 'https://example.com/pacspace-conformance', events: ['environment.activated'], description } });
+  expectStatus(created, 201, 'creating a webhook endpoint');
+  const id = created.body.data.id;
+  ctx.track('webhook endpoint', id, description, () => dash.delete(`/dashboard/webhooks/${id}`, { headers: CSRF }));
+  if (typeof created.body.data.secret === 'string') ctx.secrets.add(created.body.data.secret, 'a webhook signing secret', created.id);
+  return [['PATCH', `/dashboard/webhooks/${id}`], ['POST', `/dashboard/webhooks/${id}/rotate-secret`], ['POST', `/dashboard/webhooks/${id}/test`]];
+}
+
 /** The public account operations: `x-max-body-bytes` 16 KiB in the contract. */
 const PUBLIC_BODY_PATHS = new Set(['/dashboard/auth/request-access', '/dashboard/auth/register', '/dashboard/auth/login', '/dashboard/auth/resend-verification-email', '/dashboard/auth/request-password-reset', '/dashboard/auth/reset-password']);
 
@@ -97,18 +113,20 @@ export const errorChecks = [
   }),
   defineCheck({
     id: 'ERR-003',
-    rule: 'A body that is not application/json gets 415 unsupported_media_type on every operation that takes one, on both surfaces, and changes nothing; `application/json; charset=utf-8` is JSON.',
+    rule: 'A body that is not application/json gets 415 unsupported_media_type on every operation that takes one (POST and PATCH, with a path id or not: those on an endpoint of the run\'s own, with --allow-writes), on both surfaces, and changes nothing; `application/json; charset=utf-8` is JSON.',
     source: 'PRODUCT.md Errors; openapi UnsupportedMediaType',
     needs: ['apiKey', 'dashboard'],
     async run(ctx) {
       const failures: string[] = [];
       // `{}` is refused by every one of these schemas: a server that parsed it anyway answers 422, not 415.
-      for (const [i, { path }] of BODY_OPERATIONS.entries()) {
+      // Every operation with a body: POST ones, and (with --allow-writes, on an endpoint of the run's own) PATCH and those with a path id.
+      const targets: Array<[string, string]> = [...BODY_OPERATIONS.map(({ path }): [string, string] => ['POST', path]), ...(await ownEndpointBodyTargets(ctx, 'media-type'))];
+      for (const [i, [method, path]] of targets.entries()) {
         // text/plain everywhere; a form (what a cross-site HTML form sends) on every fourth operation too.
         for (const type of i % 4 === 0 ? ['text/plain', 'application/x-www-form-urlencoded'] : ['text/plain']) {
-          const res = await sendAs(ctx, 'POST', path, { headers: { 'content-type': type }, raw: '{}' });
-          if (res.status !== 415 || res.body?.code !== 'unsupported_media_type') failures.push(`POST ${path} as ${type} → ${res.status} ${res.body?.code ?? ''}`.trim());
-          else expectProblem(res, 415, 'unsupported_media_type', `POST ${path} as ${type}`);
+          const res = await sendAs(ctx, method, path, { headers: { 'content-type': type }, raw: '{}' });
+          if (res.status !== 415 || res.body?.code !== 'unsupported_media_type') failures.push(`${method} ${path} as ${type} → ${res.status} ${res.body?.code ?? ''}`.trim());
+          else expectProblem(res, 415, 'unsupported_media_type', `${method} ${path} as ${type}`);
         }
       }
       // A whole, valid delta sent as text/plain: refused, and not recorded.
@@ -212,18 +230,7 @@ export const errorChecks = [
     async run(ctx) {
       const keysBefore = await totalOf(ctx, '/dashboard/api-keys');
       const failures: string[] = [];
-      const targets: Array<[string, string]> = BODY_OPERATIONS.map(({ path }) => ['POST', path]);
-      if (ctx.config.allowWrites) {
-        // The operations with a path id need an endpoint of the run's own (deleted at the end).
-        const dash = await ctx.dashboard();
-        const description = `conformance-null-${ctx.runTag}`;
-        const created = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url: 'https://example.com/pacspace-conformance', events: ['environment.activated'], description } });
-        expectStatus(created, 201, 'creating a webhook endpoint');
-        const id = created.body.data.id;
-        ctx.track('webhook endpoint', id, description, () => dash.delete(`/dashboard/webhooks/${id}`, { headers: CSRF }));
-        if (typeof created.body.data.secret === 'string') ctx.secrets.add(created.body.data.secret, 'a webhook signing secret', created.id);
-        targets.push(['PATCH', `/dashboard/webhooks/${id}`], ['POST', `/dashboard/webhooks/${id}/rotate-secret`], ['POST', `/dashboard/webhooks/${id}/test`]);
-      }
+      const targets: Array<[string, string]> = [...BODY_OPERATIONS.map(({ path }): [string, string] => ['POST', path]), ...(await ownEndpointBodyTargets(ctx, 'null'))];
       for (const [method, path] of targets) {
         const res = await sendAs(ctx, method, path, { headers: { 'content-type': 'application/json' }, raw: 'null' });
         const ok = res.status === 422 && res.body?.code === 'validation_failed' && Array.isArray(res.body.validation) &&

@@ -80,6 +80,9 @@ const legacy: Mutant[] = [
   onRequest('code-content-type-not-enforced', ['R-CODE-021'], 'Legacy fault content-type-not-enforced: createCheckpoint reads a text/plain body as JSON instead of answering 415.', ['createCheckpoint'], (req) =>
     /^text\/plain/i.test(header(req, 'content-type') ?? '') ? withHeaders(req, { 'content-type': 'application/json' }) : req,
   ),
+  onRequest('code-content-type-not-enforced-on-patch', ['R-CODE-021'], 'updateWebhookEndpoint (the one PATCH) reads a text/plain body as JSON instead of answering 415; every POST refuses it.', ['updateWebhookEndpoint'], (req) =>
+    /^text\/plain/i.test(header(req, 'content-type') ?? '') ? withHeaders(req, { 'content-type': 'application/json' }) : req,
+  ),
   onRequest('code-body-limit-missing', ['R-CODE-020'], 'Legacy fault body-limit-missing: recordDelta reads and parses bodies over 1 MiB instead of answering 413.', ['recordDelta'], readOverLimit(MIB)),
   onResponse('err-invalid-json-echoed', ['R-ERR-004'], 'Legacy fault invalid-json-echoed: the 400 invalid_json of recordDelta quotes the body in its detail.', ['recordDelta'], (res, req) =>
     problemCode(res) === 'invalid_json' ? mapJson(res, (p) => ({ ...p, detail: `Unexpected end of JSON input in: ${req.body.toString('utf8').slice(0, 300)}` })) : res,
