@@ -1,4 +1,4 @@
-// Second holdout set: twenty servers written apart from the registry (mutants/) and from the
+// Second holdout set: thirty-eight servers written apart from the registry (mutants/) and from the
 // first holdouts, each breaking one rule of the contract or the product brief in one place only
 // (one surface, one page, one state, one member of a family). Not part of `npm run
 // conformance:mutants`; run them against the whole suite:
