@@ -1,11 +1,11 @@
-// Second set of legal variations, written apart from variations.ts: servers that differ from the
-// sandbox only in ways HTTP and the contract allow. Exported as `mutants` (with no rules) so they
-// can be run with --extra; a variation printed "SURVIVED" is the suite passing, as it must:
-//   npx tsx test/conformance-mutants/run.ts --full --workers 3 --extra test/conformance-mutants/variations-2.ts --mutants v2-
+// Second set of legal variations, written apart from variations.ts (and after the suite was
+// built): servers that differ from the sandbox only in ways HTTP and the contract allow. `npm
+// test` runs them all at once (variations.ts `edge-and-formats`); one alone:
+//   npx tsx test/conformance-mutants/run.ts --variations v2-utc-offset-times
 // (Connection: close and chunked transfer coding are hop-by-hop: the layer owns them, so they are
 // not expressible here.)
 import { createHmac } from 'node:crypto';
-import { defineMutants, eachObject, header, isOperation, json, mapJson, setCookies, withHeaders, type Delivery, type MutantContext, type ProxiedRequest, type ProxiedResponse } from './mutant.ts';
+import { eachObject, header, isOperation, json, mapJson, setCookies, withHeaders, type Delivery, type MutantContext, type ProxiedRequest, type ProxiedResponse, type Variation } from './mutant.ts';
 
 const isProblem = (res: ProxiedResponse) => /problem\+json/i.test(header(res, 'content-type') ?? '');
 const isJson = (res: ProxiedResponse) => /json/i.test(header(res, 'content-type') ?? '');
@@ -44,9 +44,9 @@ function offsetTimes(value: unknown) {
   // Client data is echoed as sent: undo any rewrite inside metadata.
 }
 
-export const mutants = defineMutants([
+export const moreVariations: Variation[] = [
   {
-    id: 'v2-problem-instance', rules: [],
+    id: 'v2-problem-instance',
     description: 'Every problem carries RFC 9457 `instance`: the path of the request (a member the Problem schema defines).',
     async exchange(req, next) {
       const res = await next(req);
@@ -54,7 +54,7 @@ export const mutants = defineMutants([
     },
   },
   {
-    id: 'v2-long-request-ids', rules: [],
+    id: 'v2-long-request-ids',
     description: 'Request ids are req_ and 64 base62 characters (the pattern allows 8 to 64), the same in the header and the problem body.',
     async exchange(req, next) {
       const res = await next(req);
@@ -67,7 +67,7 @@ export const mutants = defineMutants([
     },
   },
   {
-    id: 'v2-edge-headers', rules: [],
+    id: 'v2-edge-headers',
     description: 'An edge in front adds Date, Via, Vary: Origin, a weak ETag, Strict-Transport-Security, Cache-Control: no-store and RateLimit-* headers on every response.',
     async exchange(req, next) {
       const res = await next(req);
@@ -83,7 +83,7 @@ export const mutants = defineMutants([
     },
   },
   {
-    id: 'v2-load-balancer-cookie', rules: [],
+    id: 'v2-load-balancer-cookie',
     description: 'A load balancer adds its own affinity cookie (not a session cookie) to every response.',
     async exchange(req, next) {
       const res = await next(req);
@@ -91,7 +91,7 @@ export const mutants = defineMutants([
     },
   },
   {
-    id: 'v2-utc-offset-times', rules: [],
+    id: 'v2-utc-offset-times',
     description: 'Every date-time is written with "+00:00" instead of "Z" (RFC 3339 §5.6), in the API and in webhook payloads (signed as sent), except a receipt\'s leaf-hashed createdAt.',
     async exchange(req, next, ctx) {
       const res = await next(req);
@@ -115,7 +115,7 @@ export const mutants = defineMutants([
     },
   },
   {
-    id: 'v2-cookie-expires', rules: [],
+    id: 'v2-cookie-expires',
     description: 'Session cookies carry an Expires attribute agreeing with their Max-Age (RFC 6265 §5.3: Max-Age takes precedence), 1970 for the cleared ones.',
     async exchange(req, next) {
       const res = await next(req);
@@ -132,7 +132,7 @@ export const mutants = defineMutants([
     },
   },
   {
-    id: 'v2-location-on-create', rules: [],
+    id: 'v2-location-on-create',
     description: 'Every 201 carries a Location header naming the created resource (RFC 9110 §15.3.2), a header the contract neither requires nor forbids.',
     async exchange(req, next) {
       const res = await next(req);
@@ -144,10 +144,10 @@ export const mutants = defineMutants([
     },
   },
   {
-    id: 'v2-delivery-extra-headers', rules: [],
+    id: 'v2-delivery-extra-headers',
     description: 'Webhook deliveries carry a User-Agent, an attempt counter and a charset on Content-Type (extra headers a receiver ignores).',
     async delivery(d, send) {
       return send(withHeaders(d, { 'user-agent': 'PacSpace-Webhooks/2.1', 'x-pacspace-attempt': '1', 'content-type': 'application/json; charset=utf-8' }));
     },
   },
-]);
+];

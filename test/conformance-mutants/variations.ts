@@ -1,10 +1,12 @@
 // Legal variations: servers that differ from the sandbox only in ways HTTP and the contract
 // allow. The whole suite must pass under each; a failure is a false alarm of the suite.
-// `singleVariations` are the variations one by one; `variations`, what `npm test` runs, puts the
-// ones that compose into one server each (all of the wire format at once, all of the webhook
-// delivery at once) — a whole suite run apiece costs CPU a small machine does not have —
+// `singleVariations` are the variations one by one (with a second set written apart from the
+// suite, variations-2.ts); `variations`, what `npm test` runs, puts the ones that compose into
+// one server each (all of the wire format at once, all of the webhook delivery at once, all of
+// the second set at once) — a whole suite run apiece costs CPU a small machine does not have —
 // while `--variations id,…` runs any of them alone.
 import { gzipSync } from 'node:zlib';
+import { moreVariations } from './variations-2.ts';
 import { contractOperations, eachObject, header, mapJson, operationOf, setCookies, withHeaders, type ProxiedRequest, type ProxiedResponse, type Variation } from './mutant.ts';
 
 /** A small seeded generator, so a variation behaves the same on every run. */
@@ -30,7 +32,7 @@ function reverseMembers(value: unknown): unknown {
   return value;
 }
 
-export const singleVariations: Variation[] = [
+const firstVariations: Variation[] = [
   {
     id: 'reordered-members',
     description: 'Every JSON object of every response lists its members in reverse order (RFC 8259: order carries no meaning).',
@@ -161,6 +163,8 @@ export const singleVariations: Variation[] = [
   },
 ];
 
+export const singleVariations: Variation[] = [...firstVariations, ...moreVariations];
+
 const lowerLimit: Record<ProxiedRequest['listener'], { tokens: number; at: number }> = { production: { tokens: 30, at: Date.now() }, sandbox: { tokens: 30, at: Date.now() } };
 const latencyRandom = random(7);
 const webhookRandom = random(11);
@@ -206,4 +210,5 @@ export const variations: Variation[] = [
   combine('wire-format', ['compressed', 'media-type-spellings', 'cookie-attributes-varied', 'reworded-problems', 'extra-fields-and-headers', 'reordered-members']),
   ...singleVariations.filter((v) => v.id === 'lower-rate-limit' || v.id === 'latency'),
   combine('webhook-delivery', ['reordered-webhooks', 'duplicate-webhooks', 'late-webhooks']),
+  combine('edge-and-formats', moreVariations.map((v) => v.id)),
 ];
