@@ -308,7 +308,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
    * Violations of the request, as the 422 lists them. The compiled check accepts almost every
    * valid request on its own; what it does not accept, Prism judges and words. A path
    * parameter that does not percent-decode is ours to word (Prism's validator throws on it), and
-   * so is an empty header the contract wants a value in (Prism's takes it for an absent one).
+   * so is what the contract refuses and Prism's validator would take (the table's ownViolations).
    */
   async function requestViolations(
     op: TableOperation,
@@ -318,10 +318,8 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     if (undecodable.length) {
       return undecodable.map((name) => ({ location: ['path', name], severity: 'Error' as const, code: 'encoding', message: `Request path parameter ${name} is not valid percent-encoded UTF-8` }));
     }
-    const empty = op.nonEmptyHeaders.filter((name) => request.headers[name] === '');
-    if (empty.length) {
-      return empty.map((name) => ({ location: ['header', name], severity: 'Error' as const, code: 'minLength', message: `Request header ${name} must not be empty` }));
-    }
+    const own = op.ownViolations({ headers: request.headers, query: request.query, pathParams: request.rawParams });
+    if (own.length) return own;
     const accepted = op.checkRequest({ headers: request.headers, query: request.query, pathParams: request.rawParams, body: request.body });
     if (accepted && !shadowValidation) return [];
     const judged = await op.prism.requestViolations(op.operationId, toPrismRequest(request.method, request.path, request.query, request.headers, request.body));

@@ -5,17 +5,18 @@
 // on spec features the sandbox does not implement; so does this table (validation.ts).
 import type { Json } from '../../contract/document.ts';
 import { allowedMethods, listOperations, type AuthRequirement, type ContractOperation } from '../../contract/operations.ts';
-import { compileRequestCheck, compileResponseCheck, parametersOf, type RequestCheck, type ResponseCheck } from './validation.ts';
+import { compileRequestCheck, compileResponseCheck, parametersOf, type RequestCheck, type RequestToCheck, type ResponseCheck } from './validation.ts';
 import { createPrism, type PrismForContract } from './prism.ts';
 
 export type { AuthRequirement };
 
 export type TableOperation = ContractOperation & {
   /**
-   * Header parameters (lower-cased) whose schema needs at least one character. Prism's validator
-   * takes an empty header for an absent one; the contract does not, so the path refuses it.
+   * What the contract refuses and Prism's validator would take, worded here: an empty header
+   * whose schema needs a character (Prism takes it for an absent one), a number parameter that
+   * reads as Infinity (`1e309`: Prism takes it for a number). None: the same empty list.
    */
-  nonEmptyHeaders: string[];
+  ownViolations(request: Pick<RequestToCheck, 'headers' | 'query' | 'pathParams'>): OwnViolation[];
   checkRequest: RequestCheck;
   checkResponse: ResponseCheck;
   /** Prism for the operation's contract (its validator's wording, its mocker), loaded on first use. */
@@ -41,13 +42,11 @@ export function compileOperationTable(document: Json): OperationTable {
   const operations: TableOperation[] = listOperations(document).map((op) => {
     const types = Object.keys(op.operation.requestBody?.content ?? {});
     if (types.some((t) => t !== 'application/json')) throw new Error(`${op.operationId}: request media types other than application/json are not supported (${types})`);
-    const nonEmptyHeaders = parametersOf(document, op)
-      .filter((p) => p.in === 'header' && (p.schema?.minLength ?? 0) >= 1)
-      .map((p) => p.name.toLowerCase());
+    const ownViolations = compileOwnViolations(document, op);
     const check = compileRequestCheck(document, op);
-    // The compiled check accepts only what needs no wording: an empty such header is refused.
-    const checkRequest: RequestCheck = nonEmptyHeaders.length ? (request) => nonEmptyHeaders.every((name) => request.headers[name] !== '') && check(request) : check;
-    return { ...op, nonEmptyHeaders, checkRequest, checkResponse: compileResponseCheck(document, op), prism };
+    // The compiled check accepts only what needs no wording.
+    const checkRequest: RequestCheck = (request) => ownViolations(request).length === 0 && check(request);
+    return { ...op, ownViolations, checkRequest, checkResponse: compileResponseCheck(document, op), prism };
   });
   const byMethod = new Map<string, TableOperation[]>();
   for (const op of [...operations].sort((a, b) => a.template.parameters - b.template.parameters)) {
@@ -66,5 +65,30 @@ export function compileOperationTable(document: Json): OperationTable {
       const allowed = allowedMethods(operations, path);
       return allowed.length ? { kind: 'method-not-allowed', allowed } : { kind: 'not-found' };
     },
+  };
+}
+
+export type OwnViolation = { location: string[]; severity: 'Error'; code: string; message: string };
+const NONE: OwnViolation[] = [];
+
+function compileOwnViolations(document: Json, op: ContractOperation): TableOperation['ownViolations'] {
+  const params = parametersOf(document, op);
+  const nonEmptyHeaders = params.filter((p) => p.in === 'header' && (p.schema?.minLength ?? 0) >= 1).map((p) => p.name.toLowerCase());
+  const numeric = params
+    .filter((p) => p.schema?.type === 'integer' || p.schema?.type === 'number')
+    .map((p) => ({ where: p.in as 'path' | 'query' | 'header', name: p.in === 'header' ? p.name.toLowerCase() : p.name }));
+  if (!nonEmptyHeaders.length && !numeric.length) return () => NONE;
+  return (request) => {
+    let out = NONE;
+    for (const name of nonEmptyHeaders) {
+      if (request.headers[name] === '') out = [...out, { location: ['header', name], severity: 'Error', code: 'minLength', message: `Request header ${name} must not be empty` }];
+    }
+    for (const { where, name } of numeric) {
+      const value = where === 'path' ? request.pathParams[name] : where === 'query' ? request.query[name] : request.headers[name];
+      if (typeof value === 'string' && value.trim() !== '' && Math.abs(Number(value)) === Infinity) {
+        out = [...out, { location: [where, name], severity: 'Error', code: 'type', message: `Request ${where} parameter ${name} must be a finite number` }];
+      }
+    }
+    return out;
   };
 }

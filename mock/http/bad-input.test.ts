@@ -59,6 +59,14 @@ describe('bad input', () => {
     }
   });
 
+  it('a number parameter that reads as Infinity (1e309) is 422 naming it, not a page of Infinity', async () => {
+    const res = await sb.sandboxApi.get('/api/v1/checkpoints/chk_8sJd2Kq9LmZx/receipts?page=1e309&limit=5', { headers: key });
+    expectProblem(res, 422, 'validation_failed');
+    expect(res.body.validation).toEqual([{ location: ['query', 'page'], severity: 'Error', code: 'type', message: 'Request query parameter page must be a finite number' }]);
+    // A finite number in exponent form is a number like any other (this checkpoint does not exist).
+    expect((await sb.sandboxApi.get('/api/v1/checkpoints/chk_8sJd2Kq9LmZx/receipts?page=1e2&limit=5', { headers: key })).status).toBe(404);
+  });
+
   it('an unparsable body is never echoed back (it may hold a password)', async () => {
     const res = await sb.dashboard.post('/dashboard/auth/login', {
       headers: { 'content-type': 'application/json' },
