@@ -420,7 +420,10 @@ describe('deliveries', () => {
   it('api_key.created, disabled, enabled, regenerated and deleted arrive when keys change in the dashboard', async () => {
     const endpoint = await createEndpoint('/keys', ALL_KEY_EVENTS);
     const key = await createKey({ name: 'webhook-watched', permissions: ['balance:read'] });
-    const at = (n: number) => waitFor(() => (receiver.at('/keys').length >= n ? receiver.at('/keys') : undefined), `${n} key events`);
+    // Each event once, as first received: on a loaded machine a first attempt can outlast the 1 s
+    // delivery timeout and be sent again (a retry the contract allows; the listing below shows it).
+    const distinct = () => receiver.at('/keys').filter((d, i, all) => all.findIndex((e) => e.body.id === d.body.id) === i);
+    const at = (n: number) => waitFor(() => (distinct().length >= n ? distinct() : undefined), `${n} key events`);
     await at(1);
     expect((await sb.dashboard.post(`/dashboard/api-keys/${key.id}/toggle`, { headers: CSRF })).body.data.active).toBe(false);
     await at(2);
@@ -447,10 +450,13 @@ describe('deliveries', () => {
       expect(d.body.environment).toBe('test');
       expect(d.raw).not.toMatch(/secretKey|fullKey|sk_test_|sk_live_/);
     }
-    // The listing shows each of them, newest first, delivered at the first attempt.
+    // The listing shows each of them, newest first, delivered (its last attempt answered 2xx).
     const listed = await deliveriesOf(endpoint.id);
     expect(listed.map((l) => l.eventId)).toEqual(got.map((d) => d.body.id).reverse());
-    expect(listed.every((l) => l.status === 'succeeded' && l.attempts.length === 1)).toBe(true);
+    for (const l of listed) {
+      expect(l.status).toBe('succeeded');
+      expect(l.attempts.at(-1).responseStatus).toBe(200);
+    }
   });
 
   it('a deleted endpoint receives nothing more', async () => {
