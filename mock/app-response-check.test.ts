@@ -11,6 +11,7 @@ import { apiHandlers } from './domain/index.ts';
 import { createLogger } from './logger.ts';
 import { createServices } from './sandbox.ts';
 import type { Services } from './services.ts';
+import { testSandboxConfig } from './testing/sandbox-config.ts';
 
 let services: Services;
 let apiKey: string;
@@ -20,18 +21,7 @@ let app: Awaited<ReturnType<typeof createApp>>;
 
 beforeAll(async () => {
   services = await createServices(
-    {
-      productionUrl: 'http://127.0.0.1:4010',
-      sandboxUrl: 'http://127.0.0.1:4011',
-      autoApprove: true,
-      provisioningMs: 0,
-      loginFailures: { limit: 5, windowMs: 15 * 60_000 },
-      control: true,
-      seed: 1,
-      confirmationMs: 60_000,
-      freePlanDeltas: 1_000,
-      webhooks: { timeoutMs: 1_000, retryDelaysMs: [10] },
-    },
+    testSandboxConfig({ freePlanDeltas: 1_000 }),
     { logLevel: 'silent', inspectHistory: 0 },
     undefined,
     createLogger('silent'),

@@ -18,6 +18,7 @@ import { createLogger } from '../logger.ts';
 import { createServices } from '../sandbox.ts';
 import { createScheduler } from '../scheduler.ts';
 import type { SandboxConfig } from '../services.ts';
+import { testSandboxConfig } from '../testing/sandbox-config.ts';
 import { createClock } from './clock.ts';
 import { openJournal } from './journal.ts';
 import type { Projections } from './projections.ts';
@@ -89,18 +90,7 @@ function faultyFiles() {
   return { files, control };
 }
 
-const config = (): SandboxConfig => ({
-  productionUrl: 'http://127.0.0.1:4010',
-  sandboxUrl: 'http://127.0.0.1:4011',
-  autoApprove: true,
-  provisioningMs: 0,
-  loginFailures: { limit: 5, windowMs: 15 * 60_000 },
-  control: true,
-  seed: 1,
-  confirmationMs: 60_000,
-  freePlanDeltas: 1_000_000,
-  webhooks: { timeoutMs: 1_000, retryDelaysMs: [10] },
-});
+const config = (): SandboxConfig => testSandboxConfig();
 
 type Call = { status: number; headers: Record<string, string | string[]>; body: any };
 
