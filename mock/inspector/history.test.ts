@@ -82,6 +82,15 @@ describe('redaction on the way in', () => {
     );
   });
 
+  it('keeps a query flag without "=" as sent: it names nothing secret, so nothing else is masked for it', () => {
+    const ins = inspector();
+    const ex = exchange({ url: '/api/v1/balance/derive/customer_001?verbose', response: { status: 200, headers: {}, body: JSON.stringify({ note: 'verbose' }) } });
+    ins.observe(ex);
+    const kept = ins.get(ex.requestId)!;
+    expect(kept.summary.url).toBe('/api/v1/balance/derive/customer_001?verbose');
+    expect(kept.response.body!.text).toBe(JSON.stringify({ note: 'verbose' }));
+  });
+
   it('masks a nameless cookie (a pair without "=", all of it the value) in Cookie and Set-Cookie, and wherever else it appears', () => {
     const ins = inspector();
     const ex = exchange({

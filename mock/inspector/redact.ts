@@ -292,12 +292,7 @@ export function createRedactor(rules: SecretRules) {
       .split('&')
       .map((pair) => {
         const eq = pair.indexOf('=');
-        // A pair without `=` is a nameless cookie (RFC 6265bis): all of it is the value.
-        if (eq < 0) {
-          if (!pair.trim()) return pair;
-          found.add(pair.trim(), 'cookie');
-          return pair.startsWith(' ') ? ` ${REDACTED}` : REDACTED;
-        }
+        if (eq < 0) return pair;
         let name: string;
         try {
           name = decodeURIComponent(pair.slice(0, eq).replace(/\+/g, ' '));
