@@ -41,3 +41,14 @@ export function compilePathTemplate(template: string): PathTemplate {
     },
   };
 }
+
+/** Whether a raw path or parameter percent-decodes (as UTF-8); only a `%` can fail to. */
+export function isDecodable(text: string): boolean {
+  if (!text.includes('%')) return true;
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

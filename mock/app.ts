@@ -34,6 +34,7 @@ import { StorageUnavailableError } from './state/storage.ts';
 import type { Store } from './state/store.ts';
 import { loadBundle } from '../contract/document.ts';
 import { parseMediaType } from '../contract/media-type.ts';
+import { isDecodable } from '../contract/path-template.ts';
 
 export type IncomingRequest = {
   method: string;
@@ -252,15 +253,18 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     if (shadowValidation) return undefined;
     const raw = req.body as Buffer | undefined;
     if (raw && raw.length > LARGE_BODY_BYTES) return undefined;
-    let parsed: ParsedBody = { body: undefined, raw: undefined };
-    if (op.hasBody && raw?.length) {
-      if (op.maxBodyBytes !== undefined && raw.length > op.maxBodyBytes) return undefined;
-      const result = parseJsonBody(raw, at.headers['content-type']);
-      if (result instanceof ProblemError) return undefined;
-      parsed = result;
-    }
-    for (const name of op.template.names) if (!isDecodable(at.rawParams[name] ?? '')) return undefined;
+    const parsed = parseBody(raw, op, at.headers['content-type']);
+    if (parsed instanceof ProblemError) return undefined;
     return op.checkRequest({ headers: at.headers, query: at.query, pathParams: at.rawParams, body: parsed.body }) ? parsed : undefined;
+  }
+
+  /** The body as the operation takes it: none, a refusal (too large, not JSON), or its JSON. */
+  function parseBody(raw: Buffer | undefined, op: TableOperation, contentType: string | undefined): ParsedBody | ProblemError {
+    if (!op.hasBody || !raw?.length) return { body: undefined, raw: undefined };
+    if (op.maxBodyBytes !== undefined && raw.length > op.maxBodyBytes) {
+      return fail('payload_too_large', `This operation accepts request bodies of at most ${op.maxBodyBytes} bytes.`);
+    }
+    return parseJsonBody(raw, contentType);
   }
 
   /**
@@ -278,15 +282,8 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
     const raw = req.body as Buffer | undefined;
     const release = raw && raw.length > LARGE_BODY_BYTES ? await largeBodies.take() : undefined;
     try {
-      let parsed: { body: unknown; raw: string | undefined } = { body: undefined, raw: undefined };
-      if (op.hasBody && raw?.length) {
-        if (op.maxBodyBytes !== undefined && raw.length > op.maxBodyBytes) {
-          return problemAnswer(requestId, at.path, trace, fail('payload_too_large', `This operation accepts request bodies of at most ${op.maxBodyBytes} bytes.`));
-        }
-        const result = parseJsonBody(raw, at.headers['content-type']);
-        if (result instanceof ProblemError) return problemAnswer(requestId, at.path, trace, result);
-        parsed = result;
-      }
+      const parsed = parseBody(raw, op, at.headers['content-type']);
+      if (parsed instanceof ProblemError) return problemAnswer(requestId, at.path, trace, parsed);
       const violations = await requestViolations(op, { method: req.method, ...at, body: parsed.body });
       if (!violations.length) return parsed;
       trace.violations = violations.map(({ location, code, message }) => ({ location, code, message }));
@@ -306,18 +303,13 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
 
   /**
    * Violations of the request, as the 422 lists them. The compiled check accepts almost every
-   * valid request on its own; what it does not accept, Prism judges and words. A path
-   * parameter that does not percent-decode is ours to word (Prism's validator throws on it), and
-   * so is what the contract refuses and Prism's validator would take (the table's ownViolations).
+   * valid request on its own; what it does not accept, Prism judges and words — except what the
+   * table words itself (ownViolations: an undecodable path parameter, an empty header, Infinity).
    */
   async function requestViolations(
     op: TableOperation,
     request: { method: string; path: string; query: Record<string, string | string[]>; headers: Record<string, string>; rawParams: Record<string, string>; body: unknown },
   ) {
-    const undecodable = op.template.names.filter((name) => !isDecodable(request.rawParams[name] ?? ''));
-    if (undecodable.length) {
-      return undecodable.map((name) => ({ location: ['path', name], severity: 'Error' as const, code: 'encoding', message: `Request path parameter ${name} is not valid percent-encoded UTF-8` }));
-    }
     const own = op.ownViolations({ headers: request.headers, query: request.query, pathParams: request.rawParams });
     if (own.length) return own;
     const accepted = op.checkRequest({ headers: request.headers, query: request.query, pathParams: request.rawParams, body: request.body });
@@ -530,17 +522,6 @@ function preferredMock(prefer: string | undefined): MockPreferences | undefined 
     ...(pairs.example ? { exampleKey: pairs.example } : {}),
     ...(pairs.dynamic ? { dynamic: pairs.dynamic === 'true' } : {}),
   };
-}
-
-function isDecodable(text: string): boolean {
-  // Only a `%` can fail to decode.
-  if (!text.includes('%')) return true;
-  try {
-    decodeURIComponent(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function splitUrl(url: string): { path: string; query: Record<string, string | string[]> } {

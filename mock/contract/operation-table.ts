@@ -4,6 +4,7 @@
 // parameterised ones. Read through the shared contract module (contract/), which fails loudly
 // on spec features the sandbox does not implement; so does this table (validation.ts).
 import type { Json } from '../../contract/document.ts';
+import { isDecodable } from '../../contract/path-template.ts';
 import { allowedMethods, listOperations, type AuthRequirement, type ContractOperation } from '../../contract/operations.ts';
 import { compileRequestCheck, compileResponseCheck, parametersOf, type RequestCheck, type RequestToCheck, type ResponseCheck } from './validation.ts';
 import { createPrism, type PrismForContract } from './prism.ts';
@@ -12,7 +13,8 @@ export type { AuthRequirement };
 
 export type TableOperation = ContractOperation & {
   /**
-   * What the contract refuses and Prism's validator would take, worded here: an empty header
+   * What the contract refuses and Prism's validator would not word, worded here: a path
+   * parameter that does not percent-decode (Prism's validator throws on it), an empty header
    * whose schema needs a character (Prism takes it for an absent one), a number parameter that
    * reads as Infinity (`1e309`: Prism takes it for a number). None: the same empty list.
    */
@@ -77,9 +79,15 @@ function compileOwnViolations(document: Json, op: ContractOperation): TableOpera
   const numeric = params
     .filter((p) => p.schema?.type === 'integer' || p.schema?.type === 'number')
     .map((p) => ({ where: p.in as 'path' | 'query' | 'header', name: p.in === 'header' ? p.name.toLowerCase() : p.name }));
-  if (!nonEmptyHeaders.length && !numeric.length) return () => NONE;
+  const pathNames = op.template.names;
+  if (!pathNames.length && !nonEmptyHeaders.length && !numeric.length) return () => NONE;
   return (request) => {
     let out = NONE;
+    for (const name of pathNames) {
+      if (!isDecodable(request.pathParams[name] ?? '')) out = [...out, { location: ['path', name], severity: 'Error', code: 'encoding', message: `Request path parameter ${name} is not valid percent-encoded UTF-8` }];
+    }
+    // A path that does not decode is all the answer says: its other checks read decoded values.
+    if (out.length) return out;
     for (const name of nonEmptyHeaders) {
       if (request.headers[name] === '') out = [...out, { location: ['header', name], severity: 'Error', code: 'minLength', message: `Request header ${name} must not be empty` }];
     }
