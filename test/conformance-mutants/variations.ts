@@ -186,7 +186,7 @@ function varyCookie(line: string): string {
  * One server with every part's changes: the first part is outermost (sees the request first and
  * the response last), so a part that rewrites bytes (gzip) goes before those that read JSON.
  */
-function combine(id: string, ids: string[]): Variation {
+function combine(id: string, ids: string[]): Variation & { parts: string[] } {
   const parts = ids.map((part) => {
     const found = singleVariations.find((v) => v.id === part);
     if (!found) throw new Error(`variation ${id}: no variation ${part}`);
@@ -196,7 +196,8 @@ function combine(id: string, ids: string[]): Variation {
   const deliverers = parts.filter((v) => v.delivery);
   return {
     id,
-    description: `All at once: ${parts.map((v) => v.id).join(', ')}.`,
+    parts: ids,
+    description: `All at once: ${ids.join(', ')}.`,
     ...(exchangers.length && {
       exchange: (req, next, ctx) => exchangers.reduceRight<typeof next>((inner, v) => (r) => v.exchange!(r, inner, ctx), next)(req),
     }),
@@ -206,7 +207,7 @@ function combine(id: string, ids: string[]): Variation {
   };
 }
 
-export const variations: Variation[] = [
+export const variations: Array<Variation & { parts?: string[] }> = [
   combine('wire-format', ['compressed', 'media-type-spellings', 'cookie-attributes-varied', 'reworded-problems', 'extra-fields-and-headers', 'reordered-members']),
   ...singleVariations.filter((v) => v.id === 'lower-rate-limit' || v.id === 'latency'),
   combine('webhook-delivery', ['reordered-webhooks', 'duplicate-webhooks', 'late-webhooks']),
