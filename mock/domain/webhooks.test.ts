@@ -451,7 +451,11 @@ describe('deliveries', () => {
       expect(d.raw).not.toMatch(/secretKey|fullKey|sk_test_|sk_live_/);
     }
     // The listing shows each of them, newest first, delivered (its last attempt answered 2xx).
-    const listed = await deliveriesOf(endpoint.id);
+    // The receiver sees a request before the sandbox records its answer, so wait for each to end.
+    const listed = await waitFor(async () => {
+      const items = await deliveriesOf(endpoint.id);
+      return items.length === 5 && items.every((l) => l.status !== 'pending') ? items : undefined;
+    }, 'the five deliveries to end');
     expect(listed.map((l) => l.eventId)).toEqual(got.map((d) => d.body.id).reverse());
     for (const l of listed) {
       expect(l.status).toBe('succeeded');
