@@ -4,7 +4,7 @@
 // stays literal is cleaned as the kept exchange is (nothing secret-shaped survives). The same
 // technique as the conformance reports' curl commands (conformance/report/curl.ts).
 import type { Exchange } from '../http/exchange.ts';
-import { MARKER_IN_JSON, MAX_KEPT_BODY, WITHHELD, type Placeholder } from './redact.ts';
+import { longestFirst, MARKER_IN_JSON, MAX_KEPT_BODY, WITHHELD, type Placeholder } from './redact.ts';
 
 /** Header fields curl adds itself, or that describe the connection rather than the request. */
 const LEFT_OUT = new Set(['host', 'content-length', 'connection', 'keep-alive', 'transfer-encoding', 'accept-encoding', 'user-agent', 'accept-language', 'te', 'upgrade', 'expect']);
@@ -19,7 +19,7 @@ function spellings(placeholders: Placeholder[]): Placeholder[] {
     const forms = /^[A-Za-z0-9_.!~*'()-]*$/.test(value) ? [value] : new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]);
     for (const spelling of forms) out.push({ value: spelling, name });
   }
-  return out.sort((a, b) => b.value.length - a.value.length);
+  return longestFirst(out);
 }
 
 /** Whether a text holds any spelling of a secret. */
@@ -28,27 +28,28 @@ function holdsAny(text: string, placeholders: Placeholder[]): boolean {
   return false;
 }
 
-/** The text with each spelling of a secret a variable, longest spellings first. */
-function split(text: string, placeholders: Placeholder[]): Part[] {
-  // Most words hold no secret: nothing to split.
-  if (!holdsAny(text, placeholders)) return [{ text }];
-  let parts: Part[] = [{ text }];
-  for (const p of placeholders) {
-    const next: Part[] = [];
-    for (const part of parts) {
-      if (!('text' in part) || !part.text.includes(p.value)) {
-        next.push(part);
-        continue;
-      }
-      const pieces = part.text.split(p.value);
-      for (let i = 0; i < pieces.length; i++) {
-        if (pieces[i]) next.push({ text: pieces[i]! });
-        if (i < pieces.length - 1) next.push({ variable: p.name });
-      }
+/**
+ * Literal text as shell words: each spelling of a secret (from `all[from]` on, longest first)
+ * a variable, the text around it cleaned and quoted. Written straight to one string: this runs
+ * for every kept request that sent a secret.
+ */
+function literal(text: string, all: Placeholder[], from: number, input: CurlInput): string {
+  for (let k = from; k < all.length; k++) {
+    const { value, name } = all[k]!;
+    let at = text.indexOf(value);
+    if (at < 0) continue;
+    let out = '';
+    let start = 0;
+    while (at >= 0) {
+      if (at > start) out += literal(text.slice(start, at), all, k + 1, input);
+      out += `"$${name}"`;
+      start = at + value.length;
+      at = text.indexOf(value, start);
     }
-    parts = next;
+    if (start < text.length) out += literal(text.slice(start), all, k + 1, input);
+    return out;
   }
-  return parts;
+  return text === '' ? '' : quote(input.clean(text, input.spellings));
 }
 
 /** A body template's secret markers (./redact.ts) as variables, the rest as text. */
@@ -89,9 +90,7 @@ function word(text: string, input: CurlInput, all: Placeholder[]): string {
   // Most words hold neither a marker nor a secret: one quoted piece.
   if (!text.includes('\\u0001') && !holdsAny(text, all)) return quote(input.clean(text, input.spellings));
   let out = '';
-  for (const marked of markers(text)) {
-    for (const p of 'text' in marked ? split(marked.text, all) : [marked]) out += 'variable' in p ? `"$${p.variable}"` : quote(input.clean(p.text, input.spellings));
-  }
+  for (const marked of markers(text)) out += 'variable' in marked ? `"$${marked.variable}"` : literal(marked.text, all, 0, input);
   return out === '' ? "''" : out;
 }
 

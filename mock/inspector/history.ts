@@ -186,7 +186,6 @@ export function createInspector(options: InspectorOptions) {
   /** A ring of `capacity` slots: the oldest kept request is at `start`. */
   let ring: Kept[] = [];
   let start = 0;
-  const byId = new Map<string, Kept>();
 
   function ignored(exchange: Exchange): boolean {
     if (exchange.operationId !== undefined && OWN_OPERATIONS.has(exchange.operationId)) return true;
@@ -226,11 +225,9 @@ export function createInspector(options: InspectorOptions) {
     if (ring.length < capacity) {
       ring.push(record);
     } else {
-      byId.delete(ring[start]!.requestId);
       ring[start] = record;
       start = (start + 1) % capacity;
     }
-    byId.set(record.requestId, record);
   }
 
   // Exchanges are kept in the event-loop turn after their answer, so the answer is written
@@ -273,7 +270,10 @@ export function createInspector(options: InspectorOptions) {
     },
     get: (requestId: string) => {
       keepWaiting();
-      return byId.get(requestId)?.view();
+      // A scan, not an index: reads are rare, and a Map kept beside the ring cost every request
+      // a set and a delete (and its rehashing) on the request path.
+      for (const record of ring) if (record.requestId === requestId) return record.view();
+      return undefined;
     },
     /** Forgets everything; returns how many were kept. */
     clear(): number {
@@ -281,7 +281,6 @@ export function createInspector(options: InspectorOptions) {
       const count = ring.length;
       ring = [];
       start = 0;
-      byId.clear();
       return count;
     },
     size: () => {

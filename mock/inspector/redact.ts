@@ -96,7 +96,7 @@ class Collector {
     const out = this.found;
     if (out === undefined) return NO_PLACEHOLDERS;
     // Longest first: a full key is replaced before its secret half could be.
-    return out.length > 1 ? out.sort(longestFirst) : out;
+    return out.length > 1 ? longestFirst(out) : out;
   }
 }
 /**
@@ -112,7 +112,23 @@ const copyOf = (text: string) => Buffer.from(text, 'utf16le').toString('utf16le'
 const pushOnce = (list: string[], item: string) => {
   if (!list.includes(item)) list.push(item);
 };
-const longestFirst = (a: Placeholder, b: Placeholder) => b.value.length - a.value.length;
+/**
+ * Sorted in place, longest value first, stable. An insertion sort: an exchange holds a few
+ * secrets, and `Array.prototype.sort` allocates its work space on every call (about 1 KB, on
+ * every kept request).
+ */
+export function longestFirst<T extends { value: string }>(list: T[]): T[] {
+  for (let i = 1; i < list.length; i++) {
+    const item = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && list[j]!.value.length < item.value.length) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = item;
+  }
+  return list;
+}
 
 /** Text that JSON-escaping and percent-encoding leave as it is. */
 const PLAIN = /^[A-Za-z0-9_.!~*'()-]*$/;
