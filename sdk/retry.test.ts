@@ -2,6 +2,8 @@
 // server that answers with scripted sequences. The rules: retry only 408, 429, 5xx and network
 // errors; never 401/403/4xx; a POST only with an Idempotency-Key, the same on every attempt.
 import type { Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -67,6 +69,11 @@ function client(options: Partial<ConstructorParameters<typeof PacSpace>[0]> = {}
   });
   return { pac, retries };
 }
+
+/** A request the server never answers (the client's timeout ends it; closing the server, the connection). */
+const NEVER: Step = () => {};
+/** An attempt's timeout where a later attempt must succeed: one a loaded machine's loopback request meets. */
+const RETRIED_TIMEOUT_MS = 2_000;
 
 const gaps = () => server.requests.slice(1).map((r, i) => r.at - server.requests[i]!.at);
 
@@ -143,11 +150,14 @@ describe('Retry-After', () => {
   });
 
   it('is honoured as an HTTP date, and on 503', async () => {
-    const at = new Date(Date.now() + 1_500).toUTCString(); // whole seconds: 0.5 to 1.5 s away
+    // Whole seconds: 2.5 to 3.5 s away. The wait left when the answer arrives is what the SDK
+    // waits: on a loaded machine the request itself can take a second of that (0.5 s was too little).
+    const at = new Date(Date.now() + 3_500).toUTCString();
     server.reset([fail(503, 'unavailable', { 'retry-after': at }), ok(derived)]);
     const { pac, retries } = client();
     await pac.balance.derive('c');
-    expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(400);
+    expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(1_500);
+    expect(retries[0]!.delayMs).toBeLessThanOrEqual(3_500);
     expect(gaps()[0]).toBeGreaterThanOrEqual(retries[0]!.delayMs - 5);
   });
 
@@ -254,8 +264,10 @@ describe('timeouts', () => {
   });
 
   it('a timed-out attempt is retried like a network error', async () => {
-    server.reset([{ ...ok(derived), delayMs: 1_000 }, ok(derived)]);
-    const { pac, retries } = client({ timeoutMs: 150 });
+    // The first attempt is never answered; the second must be answered within the timeout, so it
+    // is one a loaded machine meets (150 ms was not: a second timeout is a second retry).
+    server.reset([NEVER, ok(derived)]);
+    const { pac, retries } = client({ timeoutMs: RETRIED_TIMEOUT_MS });
     expect(await pac.balance.derive('c')).toEqual(derived);
     expect(retries).toEqual([expect.objectContaining({ attempt: 1, status: undefined, error: 'timeout' })]);
   });
@@ -271,9 +283,26 @@ describe('timeouts', () => {
     await expect(client({ timeoutMs: 150, maxRetries: 0 }).pac.balance.derive('c')).rejects.toBeInstanceOf(TimeoutError);
   });
 
+  it('the timeout fires even if the garbage collector runs during the attempt', async () => {
+    // Node's fetch follows a Request's signal weakly: the transport must hold the Request, or a
+    // collection mid-attempt leaves the attempt waiting for an answer that never comes.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    server.reset([NEVER, ok(receipt, 201)]);
+    const collect = setInterval(gc, 100);
+    try {
+      const emitted = client({ timeoutMs: RETRIED_TIMEOUT_MS }).pac.balance.emit('c', 1, 'usage');
+      const hung = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 20_000).unref());
+      expect(await Promise.race([emitted.then(() => 'retried and answered'), hung])).toBe('retried and answered');
+    } finally {
+      clearInterval(collect);
+    }
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('an emit that timed out is retried with the same Idempotency-Key', async () => {
-    server.reset([{ ...ok(receipt, 201), delayMs: 1_000 }, ok(receipt, 201)]);
-    await client({ timeoutMs: 150 }).pac.balance.emit('c', 1, 'usage');
+    server.reset([NEVER, ok(receipt, 201)]);
+    await client({ timeoutMs: RETRIED_TIMEOUT_MS }).pac.balance.emit('c', 1, 'usage');
     const keys = server.requests.map((r) => r.headers['idempotency-key']);
     expect(keys).toHaveLength(2);
     expect(keys[0]).toBe(keys[1]);
@@ -292,8 +321,8 @@ describe('on a runtime without AbortSignal.any (edge-runtime 4)', () => {
 
   it('the attempt timeout still aborts and is retried', async () => {
     expect(typeof AbortSignal.any).toBe('undefined');
-    server.reset([{ ...ok(derived), delayMs: 1_000 }, ok(derived)]);
-    const { pac, retries } = client({ timeoutMs: 150 });
+    server.reset([NEVER, ok(derived)]);
+    const { pac, retries } = client({ timeoutMs: RETRIED_TIMEOUT_MS });
     expect(await pac.balance.derive('c')).toEqual(derived);
     expect(retries).toEqual([expect.objectContaining({ attempt: 1, error: 'timeout' })]);
   });

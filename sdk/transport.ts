@@ -127,6 +127,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 class AttemptTimeout extends Error {}
 
+/** The Request and signal of every attempt in flight, so that neither is collected before its timeout fires. */
+const attemptsInFlight = new Set<Request | AbortSignal>();
+
 /** The retrying, timing-out fetch that openapi-fetch calls for every request. */
 export function createTransport(options: TransportOptions): FetchLike {
   const fetchImpl: FetchLike = options.fetch ?? ((request) => globalThis.fetch(request));
@@ -156,8 +159,14 @@ export function createTransport(options: TransportOptions): FetchLike {
       const { signal, release } = eitherSignal(timeout.signal, caller);
       let response: Response | undefined;
       let failure: PacSpaceError | undefined;
+      // Held until the attempt is over: Node's fetch follows the Request's signal only weakly, so a
+      // Request garbage-collected mid-attempt never heard its timeout (Node 20: the attempt hung).
+      attemptsInFlight.add(signal);
+      let sent: Request | undefined;
       try {
-        const answer = await fetchImpl(new Request(url, { method, headers, body, signal, redirect: 'manual' }));
+        sent = new Request(url, { method, headers, body, signal, redirect: 'manual' });
+        attemptsInFlight.add(sent);
+        const answer = await fetchImpl(sent);
         // Buffered inside the timeout, so a stalled body times out like a stalled connection.
         const bytes = NULL_BODY.has(answer.status) ? null : await answer.arrayBuffer();
         response = new Response(bytes, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
@@ -174,6 +183,8 @@ export function createTransport(options: TransportOptions): FetchLike {
       } finally {
         clearTimeout(timer);
         release();
+        if (sent) attemptsInFlight.delete(sent);
+        attemptsInFlight.delete(signal);
       }
 
       const transient = failure !== undefined || (response !== undefined && isTransientStatus(response.status));
