@@ -56,8 +56,9 @@ function signedBy(hit: Hit, secret: string): boolean {
 describe('restart with --data', () => {
   it('re-arms a pending retry and an activation to come; the signing secret survives', async () => {
     const data = join(dir, 'resume');
-    // One retry, a minute after the first attempt: still pending when the sandbox stops.
-    const options = { dataDir: data, provisioningMs: 120_000, webhooks: { timeoutMs: 1_000, retryDelaysMs: [60_000] } };
+    // One retry, a minute after the first attempt: still pending when the sandbox stops. (A delivery
+    // timeout the receiver's answers never outlast on a loaded machine: a timeout is no 503.)
+    const options = { dataDir: data, provisioningMs: 120_000, webhooks: { timeoutMs: 15_000, retryDelaysMs: [60_000] } };
     let first: TestSandbox | undefined = await startTestSandbox(options);
     let second: TestSandbox | undefined;
     try {
