@@ -14,15 +14,19 @@ describe('an integrator’s test suite', () => {
   /** Raw bodies and headers the receiver got; it answers 500 to the first `failFirst` of them. */
   const received: Array<{ body: string; headers: Record<string, string | string[] | undefined> }> = [];
   let failFirst = 0;
+  /** While set, the receiver holds its answers to the requests after the first `failFirst` until it resolves. */
+  let held: Promise<void> | undefined;
 
   beforeAll(async () => {
     sandbox = await startSandbox({ seed: 1 });
     receiver = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      req.on('end', () => {
+      req.on('end', async () => {
         received.push({ body, headers: req.headers });
-        res.writeHead(received.length <= failFirst ? 500 : 204).end();
+        const status = received.length <= failFirst ? 500 : 204;
+        if (status === 204 && held) await held;
+        res.writeHead(status).end();
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -97,16 +101,23 @@ describe('an integrator’s test suite', () => {
     const dashboard = await dashboardSession();
     const endpoint = await dashboard.webhooks.create({ url: receiverUrl, events: ['delta.recorded'] });
     failFirst = 1;
+    // The sandbox clock follows real time, so the retry (1 s later) can come before the test looks
+    // on a loaded machine: the receiver holds its answer to it until the test has seen it pending.
+    let release!: () => void;
+    held = new Promise((resolve) => (release = resolve));
     const receipt = await balanceClient().balance.emit('customer_002', '5', 'usage');
 
     // The first attempt gets a 500; the retry waits on the sandbox clock.
-    await expect.poll(async () => (await sandbox.webhookDeliveries({ endpointId: endpoint.id }))[0]?.attempts.length).toBe(1);
+    await expect.poll(async () => (await sandbox.webhookDeliveries({ endpointId: endpoint.id }))[0]?.attempts.length, { timeout: 15_000 }).toBe(1);
     const [pending] = await sandbox.webhookDeliveries({ endpointId: endpoint.id });
     expect(pending).toMatchObject({ eventType: 'delta.recorded', status: 'pending', attempts: [{ attempt: 1, responseStatus: 500 }] });
     expect(pending!.nextAttemptAt).not.toBeNull();
 
-    await sandbox.clock.advance(Date.parse(pending!.nextAttemptAt!) - sandbox.clock.now().getTime() + 1);
-    await expect.poll(async () => (await sandbox.webhookDeliveries({ endpointId: endpoint.id }))[0]?.status).toBe('succeeded');
+    // (At least 1 ms: real time may have brought the retry due already.)
+    await sandbox.clock.advance(Math.max(1, Date.parse(pending!.nextAttemptAt!) - sandbox.clock.now().getTime() + 1));
+    release();
+    held = undefined;
+    await expect.poll(async () => (await sandbox.webhookDeliveries({ endpointId: endpoint.id }))[0]?.status, { timeout: 15_000 }).toBe('succeeded');
     const [delivered] = await sandbox.webhookDeliveries({ endpointId: endpoint.id });
     expect(delivered!.attempts.map((a) => a.responseStatus)).toEqual([500, 204]);
     expect(delivered!.nextAttemptAt).toBeNull();

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PacSpace, verifyWebhook } from '../../sdk/index.ts';
 import { loginDemo } from '../testing/accounts.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { DROPPED_ANSWER_ERROR } from '../webhooks/delivery-chaos.ts';
 import type { ChaosSettings } from './settings.ts';
 
@@ -72,13 +73,19 @@ it('every event is processed exactly once under failed, duplicated, out-of-order
 
   const w = sb.services.store.state.webhooks;
   const ours = () => [...w.deliveries.values()].filter((d) => d.endpointId === endpointId);
-  // Confirmations, retries and held deliveries fall due on the sandbox clock.
-  for (let round = 0; round < 80; round++) {
-    const settled = ours().length === 16 && ours().every((d) => d.status !== 'pending');
-    if (settled && (sb.services.webhooks as unknown as { inFlight(): number }).inFlight() === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    sb.services.clock.advance(2_000);
-  }
+  // Confirmations, retries and held deliveries fall due on the sandbox clock: move it on until
+  // every delivery has ended (a deadline in real time, not a count of rounds: on a loaded machine
+  // an attempt in flight can take longer than any fixed number of rounds lasts).
+  await waitFor(
+    () => {
+      const settled = ours().length === 16 && ours().every((d) => d.status !== 'pending');
+      if (settled && (sb.services.webhooks as unknown as { inFlight(): number }).inFlight() === 0) return true;
+      sb.services.clock.advance(2_000);
+      return false;
+    },
+    'every delivery to end',
+    45_000,
+  );
 
   const deliveries = ours();
   expect(deliveries).toHaveLength(16);

@@ -16,6 +16,7 @@ import { loginDemo, signUp } from '../testing/accounts.ts';
 import type { HttpClient, TestResponse } from '../testing/http-client.ts';
 import { createCurl } from '../testing/curl.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { resumeLedger } from './ledger-confirmations.ts';
 
 const REQUEST_ID = /^req_[A-Za-z0-9]{8,64}$/;
@@ -947,7 +948,8 @@ describe('announcements for webhooks', () => {
       // Announced by a request: its id goes with the event (the inspector links the deliveries to it).
       expect(seen).toEqual([{ type: 'delta.recorded', tenantId: A.tenantId, environment: 'test', at: expect.any(Number), data: rec, requestId: expect.stringMatching(/^req_/) }]);
       sb.services.clock.advance(CONFIRMATION_MS);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The announcement is background work (the scheduler's), not part of the clock move: wait for it.
+      await waitFor(() => seen.length >= 2, 'the confirmation to be announced');
       const confirmed = (await receipt(A.key, rec.receiptId)).body.data;
       expect(seen[1]).toEqual({
         type: 'delta.confirmed',
@@ -982,7 +984,8 @@ describe('announcements for webhooks', () => {
       sb.services.scheduler.clear();
       resumeLedger(sb.services);
       sb.services.clock.advance(CONFIRMATION_MS);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The re-armed announcement is background work (the scheduler's): wait for it.
+      await waitFor(() => seen.length >= 2, 'the confirmation to be announced');
       expect(seen.map((a) => [a.type, (a.data as { receiptId: string }).receiptId])).toEqual([
         ['delta.recorded', rec.receiptId],
         ['delta.confirmed', rec.receiptId],

@@ -11,6 +11,7 @@ import { startSandbox } from '../sandbox.ts';
 import { loginDemo, signUp } from '../testing/accounts.ts';
 import type { HttpClient } from '../testing/http-client.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
+import { waitFor } from '../testing/wait-for.ts';
 
 const CONTROL_TOKEN = 'tok_InspectorTestControlToken42';
 const CONTROL = { 'X-Sandbox-Control-Token': CONTROL_TOKEN };
@@ -64,10 +65,7 @@ beforeAll(async () => {
   expect(outbox.status).toBe(200);
   secrets.push(...outbox.body.data.map((m: { token: string }) => m.token));
   // (expect.poll is for tests only.)
-  for (let waited = 0; [...sb.services.store.state.webhooks.deliveries.values()][0]?.status !== 'succeeded'; waited += 20) {
-    if (waited > 5000) throw new Error('the delivery did not succeed within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(() => [...sb.services.store.state.webhooks.deliveries.values()][0]?.status === 'succeeded', 'the delivery to succeed');
 });
 
 afterAll(async () => {

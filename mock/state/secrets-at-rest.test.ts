@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verify } from '../../protocol/webhook-signature.ts';
 import { DataKeyError } from '../security/data-key.ts';
 import { CSRF, startTestSandbox, type TestSandbox } from '../testing/test-sandbox.ts';
+import { waitFor } from '../testing/wait-for.ts';
 import { openJournal } from './journal.ts';
 
 let root: string;
@@ -43,9 +44,7 @@ afterAll(async () => {
 });
 
 async function nextDelivery(count: number) {
-  for (let i = 0; i < 200 && deliveries.length <= count; i++) await new Promise((r) => setTimeout(r, 10));
-  expect(deliveries.length).toBeGreaterThan(count);
-  return deliveries[count]!;
+  return waitFor(() => deliveries[count], `delivery ${count + 1} at the receiver`);
 }
 
 /** Every way a secret could sit in a file: as is, base64, base64url, hex; a base64url token's bytes too. */
@@ -127,7 +126,10 @@ describe('secrets at rest', () => {
       const delivery = await nextDelivery(delivered);
       expect(verify(delivery.body, delivery.headers, [webhookSecret])).toMatchObject({ ok: true });
       expect(verify(delivery.body, delivery.headers, [previousWebhookSecret])).toMatchObject({ ok: true });
-      await new Promise((r) => setTimeout(r, 100)); // the attempt is recorded
+      // The receiver has it before the sandbox records the attempt (signed headers and all) in the
+      // journal the test reads below: wait for that record.
+      const w = sb.services.store.state.webhooks;
+      await waitFor(() => [...w.deliveries.values()].some((d) => d.endpointId === endpointId && d.status !== 'pending'), 'the attempt to be recorded');
     } finally {
       await sb.close();
     }
