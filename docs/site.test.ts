@@ -326,7 +326,8 @@ describe.skipIf(skip)(`the docs site in Chromium${skip ? ` (skipped: ${CHROMIUM}
     await page.waitForURL(`${base}webhooks.html#verifying-signatures`);
     expect(await targetInView('verifying-signatures')).toBe(true);
     await page.locator('#site-search-input').fill('zzqxvw');
-    await expect.poll(() => page.locator('#site-search-status').innerText()).toBe('Nothing found for "zzqxvw".');
+    // (Not vitest's 1 s default: a browser on a loaded CI machine can take longer.)
+    await expect.poll(() => page.locator('#site-search-status').innerText(), { timeout: 20_000 }).toBe('Nothing found for "zzqxvw".');
     expect(await page.locator('#site-search-results').isHidden()).toBe(true);
   });
 

@@ -159,7 +159,7 @@ describe('connections per client address', () => {
     await expect(fetch(`${url()}${DERIVE}`, { headers: { 'X-Api-Key': key }, signal: AbortSignal.timeout(5_000) })).rejects.toMatchObject({ cause: { code: 'ECONNRESET' } });
     // The open ones are served as usual.
     for (const conn of conns) conn.socket.write(request(port, key));
-    for (const conn of conns) await expect.poll(() => conn.received(), { interval: 5, timeout: 2_000 }).toMatch(/^HTTP\/1\.1 (200|401) [\s\S]*\r\ncontent-length: \d+\r\n[\s\S]*\r\n\r\n\{[\s\S]*\}$/);
+    for (const conn of conns) await expect.poll(() => conn.received(), { interval: 5, timeout: 15_000 }).toMatch(/^HTTP\/1\.1 (200|401) [\s\S]*\r\ncontent-length: \d+\r\n[\s\S]*\r\n\r\n\{[\s\S]*\}$/);
     // One closed: a new one is accepted and answered.
     conns[0]!.socket.destroy();
     await conns[0]!.closed;

@@ -23,6 +23,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const REPORTS = fileURLToPath(new URL('../../reports/', import.meta.url));
 const TOKEN = 'tok_PageTestControlToken7';
+/** For expect.poll, whose default (1 s) a browser on a loaded CI machine misses. */
+const POLL = { timeout: 20_000 };
 const inCi = !!process.env.CI;
 const hasChromium = existsSync(CHROMIUM);
 const skip = !hasChromium && !inCi;
@@ -85,7 +87,7 @@ describe.skipIf(skip)(`the inspector page in Chromium${skip ? ` (skipped: ${CHRO
   it('asks for the control token, then shows requests live, one expanded and copied as curl, the clock advanced and an outbox link followed', async () => {
     await page.goto(`${origin}/__sandbox/inspector/`, { waitUntil: 'load' });
     await page.locator('#token-panel').waitFor({ state: 'visible' });
-    await expect.poll(() => page.locator('#status').innerText()).toBe('This sandbox needs its control token.');
+    await expect.poll(() => page.locator('#status').innerText(), POLL).toBe('This sandbox needs its control token.');
     // (The poll has settled, and the page polls no more until it has the token.)
     // Once the first poll has settled, the only problems so far: the control surface's 401s that made it ask.
     expect(problems.length).toBeGreaterThan(0);
@@ -111,16 +113,16 @@ describe.skipIf(skip)(`the inspector page in Chromium${skip ? ` (skipped: ${CHRO
     });
     expect(hostileStatus).toBe(404);
     const row = page.locator(`tr.request[data-request-id="${deltaId}"]`);
-    await row.waitFor({ state: 'visible', timeout: 5000 });
-    await page.locator('#requests td.path', { hasText: hostile }).first().waitFor({ timeout: 5000 });
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    await page.locator('#requests td.path', { hasText: hostile }).first().waitFor({ timeout: 20_000 });
     expect(await page.locator('#requests img').count()).toBe(0);
 
     // Expanded: the exchange, the delivery it caused with its signature, and copy as curl.
     await row.click();
     const detail = row.locator('xpath=following-sibling::tr[1]');
-    await detail.locator('.delivery .attempt').first().waitFor({ timeout: 8000 });
+    await detail.locator('.delivery .attempt').first().waitFor({ timeout: 20_000 });
     await detail.locator('.delivery .attempt summary').first().click();
-    await expect.poll(() => detail.locator('dl.headers dd').allInnerTexts()).toContainEqual(expect.stringMatching(/^v1=[0-9a-f]{64}$/));
+    await expect.poll(() => detail.locator('dl.headers dd').allInnerTexts(), POLL).toContainEqual(expect.stringMatching(/^v1=[0-9a-f]{64}$/));
     expect(await detail.innerText()).toContain(`${sb.demo!.apiKey.slice(0, sb.demo!.apiKey.indexOf('.') + 1)}[redacted]`);
     await detail.locator('button.copy-curl').click();
     const copied = await page.evaluate<string>('navigator.clipboard.readText()');
@@ -132,7 +134,7 @@ describe.skipIf(skip)(`the inspector page in Chromium${skip ? ` (skipped: ${CHRO
     const hook = page.locator('details.endpoint').first();
     await hook.locator(':scope > summary').click();
     await hook.locator('details.attempt > summary').first().click();
-    await expect.poll(() => hook.locator('dl.headers dd').allInnerTexts()).toContainEqual(expect.stringMatching(/^v1=[0-9a-f]{64}$/));
+    await expect.poll(() => hook.locator('dl.headers dd').allInnerTexts(), POLL).toContainEqual(expect.stringMatching(/^v1=[0-9a-f]{64}$/));
     expect(await hook.innerText()).toContain('delta.recorded');
     await page.locator('#webhooks-section').screenshot({ path: join(REPORTS, 'inspector-webhooks.png') });
 
@@ -140,9 +142,9 @@ describe.skipIf(skip)(`the inspector page in Chromium${skip ? ` (skipped: ${CHRO
     const offset = sb.services.clock.offset();
     await page.fill('#advance-seconds', '3600');
     await page.click('#clock-form button');
-    await expect.poll(() => sb.services.clock.offset()).toBe(offset + 3_600_000);
-    await expect.poll(() => page.locator('#clock-now').innerText()).toContain(`ahead of real time by ${(offset + 3_600_000) / 1000} s`);
-    await expect.poll(() => page.locator('#chaos').innerText()).toBe('no chaos');
+    await expect.poll(() => sb.services.clock.offset(), POLL).toBe(offset + 3_600_000);
+    await expect.poll(() => page.locator('#clock-now').innerText(), POLL).toContain(`ahead of real time by ${(offset + 3_600_000) / 1000} s`);
+    await expect.poll(() => page.locator('#chaos').innerText(), POLL).toBe('no chaos');
 
     // An outbox link, followed: a new account's verification link verifies it.
     const email = 'page-inspector@example.com';
@@ -153,7 +155,7 @@ describe.skipIf(skip)(`the inspector page in Chromium${skip ? ` (skipped: ${CHRO
     const registered = await sb.newDashboardClient().post('/dashboard/auth/register', { json: { accessToken: access.token, email, password: 'a page test passphrase', name: 'Jane Doe' } });
     expect(registered.status).toBe(201);
     const verifyLink = page.locator('#outbox a', { hasText: '/dashboard/auth/verify?token=' });
-    await verifyLink.waitFor({ timeout: 5000 });
+    await verifyLink.waitFor({ timeout: 20_000 });
     // The live token is not shown, only followed.
     const verification = [...sb.services.store.state.outbox].find((m) => m.to === email && m.kind === 'verify')!;
     expect(verification.token).toBeTruthy();
@@ -168,7 +170,7 @@ describe.skipIf(skip)(`the inspector page in Chromium${skip ? ` (skipped: ${CHRO
     expect(sb.services.store.state.usersByEmail.get(email)).toBeDefined();
     await page.goBack();
     const verified = page.locator('tr.request', { hasText: '/dashboard/auth/verify?token=[redacted]' });
-    await verified.first().waitFor({ timeout: 5000 });
+    await verified.first().waitFor({ timeout: 20_000 });
 
     expect(offsite).toEqual([]);
     expect(problems).toEqual([]);

@@ -18,7 +18,7 @@ import { resolvePointer } from '../../contract/document.ts';
 import { workflowGuide, workflowMarkdown, WORKFLOWS_DIR } from '../../docs/build/workflows.ts';
 import { startTestSandbox, type TestSandbox } from '../../mock/testing/test-sandbox.ts';
 
-type GuideStep = { title: string; script: string; keeps: Array<[string, string]>; criteria: string[]; retries: number };
+type GuideStep = { title: string; script: string; keeps: Array<[string, string]>; criteria: string[]; retries: number; retryAfterMs: number };
 
 /** The set-up block and the steps of a generated guide, as a reader sees them. */
 function parseGuide(markdown: string): { setup: string; steps: GuideStep[] } {
@@ -35,6 +35,7 @@ function parseGuide(markdown: string): { setup: string; steps: GuideStep[] } {
       keeps: [...section.matchAll(/^- `\$([A-Z_]+)` = `(\$response\.body#[^`]*)`$/gm)].map((m) => [m[1]!, m[2]!] as [string, string]),
       criteria: [...section.slice(section.indexOf('**Succeeds when:**')).matchAll(/^- `([^`]+)`$/gm)].map((m) => m[1]!),
       retries: Number(/tried again after [\d.]+ s, up to (\d+) times/.exec(section)?.[1] ?? 0),
+      retryAfterMs: 1000 * Number(/tried again after ([\d.]+) s, up to \d+ times/.exec(section)?.[1] ?? 0),
     };
   });
   return { setup, steps };
@@ -124,7 +125,9 @@ async function follow(file: string, edit = (markdown: string) => markdown): Prom
         const body = JSON.parse(run.stdout) as unknown;
         const failed = unmet(step.criteria, body, vars);
         if (failed.length && attempt < step.retries) {
-          await new Promise((done) => setTimeout(done, 200));
+          // As long as the guide says to wait (it was 200 ms whatever the guide said: less than half
+          // the time a guide gives a delivery, too little on a loaded CI machine).
+          await new Promise((done) => setTimeout(done, step.retryAfterMs));
           continue;
         }
         expect(failed, `${file}: step ${step.title}: ${run.stdout}`).toEqual([]);
