@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { usage } from './cli/command-line.ts';
-import { LISTENER_DEFAULTS } from './http/listener.ts';
 import pkg from './package.json' with { type: 'json' };
 import { startTestSandbox } from './testing/test-sandbox.ts';
 
@@ -130,14 +129,13 @@ async function busySandbox(sb: Running): Promise<Agent> {
   return agent;
 }
 
-async function expectStoppedCleanly(sb: Running, exit: Exit, sentAt: number) {
+async function expectStoppedCleanly(sb: Running, exit: Exit) {
+  // Nothing on stderr: it closed the idle keep-alive connections itself rather than wait for their
+  // timeout, which would close them no sooner than 5 s after their last answer, before the signal
+  // (Node adds 1 s more), while the sandbox gives up stopping 5 s after the signal and says so
+  // here ("still stopping after 5 s; exiting"). No elapsed-time bound: how long a loaded CI
+  // machine takes to stop npm and its shell is no property of the sandbox (a 3 s bound failed there).
   expect(exit.stderr).toBe('');
-  // It closed the idle keep-alive connections itself rather than wait for their timeout, which
-  // would close them no sooner than 5 s after their last answer, before the signal (Node adds
-  // 1 s more; and the sandbox gives up stopping after 5 s, exit 1, caught above). The bound is
-  // that timeout, not a guess at how fast a stop is (3 s was: a loaded CI machine can take that
-  // long to stop npm).
-  expect(performance.now() - sentAt).toBeLessThan(LISTENER_DEFAULTS.keepAliveTimeoutMs);
   expect(await isFree(portOf(sb.productionUrl))).toBe(true);
   expect(await isFree(portOf(sb.sandboxUrl))).toBe(true);
 }
@@ -294,22 +292,20 @@ describe('pacspace-sandbox', () => {
     it.each(['SIGTERM', 'SIGINT'] as const)('%s', async (signal) => {
       const sb = await startBin(process.execPath, [...BIN, ...FREE_PORTS, '--confirmation-ms', '3600000']);
       const agent = await busySandbox(sb);
-      const sentAt = performance.now();
       sb.child.kill(signal);
       const exit = await sb.exit;
       expect(exit.code).toBe(0);
       expect(exit.signal).toBeNull();
-      await expectStoppedCleanly(sb, exit, sentAt);
+      await expectStoppedCleanly(sb, exit);
       agent.destroy();
     });
 
     it('Ctrl-C in a terminal: SIGINT to the process group of a shell running it', async () => {
       const sb = await startBin('/bin/sh', ['-c', `${BIN_COMMAND} ${FREE_PORTS.join(' ')}`]);
       const agent = await busySandbox(sb);
-      const sentAt = performance.now();
       process.kill(-sb.child.pid!, 'SIGINT');
       const exit = await sb.exit;
-      await expectStoppedCleanly(sb, exit, sentAt);
+      await expectStoppedCleanly(sb, exit);
       agent.destroy();
     });
 
@@ -320,22 +316,20 @@ describe('pacspace-sandbox', () => {
       it('SIGTERM to npx: npm signals only its shell, which dies of it; the sandbox sees its parent go and stops', async () => {
         const sb = await npx();
         const agent = await busySandbox(sb);
-        const sentAt = performance.now();
         sb.child.kill('SIGTERM');
         // Resolves once every process holding the output is gone: npm, its shell and the sandbox.
         const exit = await sb.exit;
-        await expectStoppedCleanly(sb, exit, sentAt);
+        await expectStoppedCleanly(sb, exit);
         agent.destroy();
       });
 
       it('Ctrl-C: SIGINT to the process group of npx', async () => {
         const sb = await npx();
         const agent = await busySandbox(sb);
-        const sentAt = performance.now();
         process.kill(-sb.child.pid!, 'SIGINT');
         // (npm itself then ends by SIGINT, as its shell did: that is npm's way of reporting it.)
         const exit = await sb.exit;
-        await expectStoppedCleanly(sb, exit, sentAt);
+        await expectStoppedCleanly(sb, exit);
         agent.destroy();
       });
     });

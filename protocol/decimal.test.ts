@@ -77,11 +77,11 @@ describe('exact decimal amounts', () => {
   });
 
   it('stays linear on a body-sized number with a long run of inner zeros', () => {
-    const started = performance.now();
+    // No elapsed-time bound (a loaded CI machine is slow at anything): linear is milliseconds, and
+    // quadratic in 500,000 digits is some 10^11 steps, minutes, so the test's timeout fails it.
     expect(checkJsonNumber(`1.${'0'.repeat(500_000)}1`)).toEqual({ violation: 'precision' });
     expect(checkJsonNumber(`1${'0'.repeat(500_000)}1`)).toEqual({ violation: 'range' });
     expect(checkJsonNumber(`0.${'0'.repeat(500_000)}`)).toEqual({ units: 0n });
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
   it('round-trips what it writes', () => {
