@@ -38,6 +38,9 @@ type Autocannon = (options: {
 }) => Promise<AutocannonResult>;
 
 const autocannon = require('autocannon') as Autocannon;
+/** autocannon with a callback returns its run as an event emitter: each response with its time, in fractional milliseconds. */
+type Run = { on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): void };
+const autocannonRun = require('autocannon') as (options: Parameters<Autocannon>[0], done: (error: Error | null, result: AutocannonResult) => void) => Run;
 
 export const CONNECTIONS = 20;
 
@@ -98,8 +101,36 @@ export async function flood(baseUrl: string, requests: AutocannonRequest[], conn
   );
 }
 
-/** Warms up for `warmupSeconds`, then measures for `seconds`, at `connections` connections. */
+/**
+ * Warms up for `warmupSeconds`, then measures for `seconds`, at `connections` connections.
+ * Latencies are every response's own time at microsecond resolution: autocannon's summary
+ * rounds them to whole milliseconds, and a bare server's p99 then reads 0 or 1 ms, so a ratio
+ * of p99s would mean nothing.
+ */
 export async function measure(baseUrl: string, requests: AutocannonRequest[], seconds: number, warmupSeconds: number, connections = CONNECTIONS): Promise<LoadResult> {
   if (warmupSeconds > 0) await autocannon({ url: baseUrl, connections, duration: warmupSeconds, requests, timeout: 10 });
-  return summarize(await autocannon({ url: baseUrl, connections, duration: seconds, requests, timeout: 10 }));
+  let times = new Float64Array(1 << 16);
+  let count = 0;
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
+    const run = autocannonRun({ url: baseUrl, connections, duration: seconds, requests, timeout: 10 }, (error, r) => (error ? reject(error) : resolve(r)));
+    run.on('response', (_client, _status, _bytes, ms) => {
+      if (count === times.length) {
+        const grown = new Float64Array(count * 2);
+        grown.set(times);
+        times = grown;
+      }
+      times[count++] = ms;
+    });
+  });
+  return { ...summarize(result), latencyMs: latencyOf(times.subarray(0, count)) };
+}
+
+/** Mean and percentiles (nearest rank) of response times in milliseconds. */
+export function latencyOf(times: Float64Array): LoadResult['latencyMs'] {
+  if (times.length === 0) return { mean: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN };
+  const sorted = Float64Array.from(times).sort();
+  const at = (q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+  let sum = 0;
+  for (const t of sorted) sum += t;
+  return { mean: sum / sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]! };
 }

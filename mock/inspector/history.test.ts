@@ -1,10 +1,10 @@
 // The inspector's memory and redaction without a sandbox: what the contract says is secret,
 // every kind of secret masked on the way in (and found nowhere in what is kept), copy-as-curl
 // with named placeholders, the ring's capacity, filters and clear.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseCommandLine, UsageError } from '../cli/command-line.ts';
 import type { Exchange } from '../http/exchange.ts';
-import { checkInspectHistory, createInspector, MAX_INSPECT_HISTORY, type KeptExchange } from './history.ts';
+import { checkInspectHistory, createInspector, KEEP_WITHIN_MS, MAX_INSPECT_HISTORY, type KeptExchange } from './history.ts';
 import { MAX_KEPT_BODY, REDACTED, WITHHELD } from './redact.ts';
 import { contractSecretRules } from './secret-rules.ts';
 
@@ -263,6 +263,85 @@ describe('the history', () => {
     const off = inspector(0);
     off.observe(exchange({}));
     expect(off.size()).toBe(0);
+  });
+
+  /** An exchange whose keeping fails (its request headers cannot be read): the inspector says so through onError, which shows when it was kept. */
+  const unkeepable = (body?: string) =>
+    exchange({
+      request: {
+        get headers(): Record<string, string> {
+          throw new TypeError('unreadable');
+        },
+        ...(body === undefined ? {} : { body }),
+      },
+    });
+  const watched = (capacity?: number) => {
+    const notKept: string[] = [];
+    const ins = createInspector({ ...(capacity === undefined ? {} : { capacity }), baseUrl: () => 'http://127.0.0.1:4011', onError: (m) => notKept.push(m) });
+    return { ins, notKept };
+  };
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('keeps an answered exchange within KEEP_WITHIN_MS without being read, and at once when read', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { ins, notKept } = watched();
+      const ex = unkeepable();
+      ins.observe(ex);
+      await turn();
+      expect(notKept).toEqual([]);
+      vi.advanceTimersByTime(KEEP_WITHIN_MS);
+      await turn();
+      expect(notKept).toEqual([`request inspector: ${ex.requestId} not kept (TypeError)`]);
+      // A read keeps what waits, in the same call.
+      const read = exchange({});
+      ins.observe(read);
+      expect(ins.get(read.requestId)?.summary.requestId).toBe(read.requestId);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps in the next turn once the waiting bodies reach 4 Mi characters, whatever the time', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { ins, notKept } = watched();
+      ins.observe(unkeepable('x'.repeat(3 * 1024 * 1024)));
+      await turn();
+      expect(notKept).toHaveLength(0);
+      ins.observe(unkeepable('y'.repeat(1024 * 1024)));
+      await turn();
+      expect(notKept).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('redacts only the newest N of what waits: older exchanges would be overwritten unread, and reads show the same N', async () => {
+    const { ins, notKept } = watched(3);
+    const first = Array.from({ length: 7 }, () => unkeepable());
+    for (const ex of first) ins.observe(ex);
+    const last = Array.from({ length: 3 }, () => exchange({}));
+    for (const ex of last) ins.observe(ex);
+    expect(summaries(ins.list())).toEqual(last.map((e) => e.requestId).reverse());
+    // None of the seven older ones was worth redacting: three newer ones arrived before any read.
+    expect(notKept).toEqual([]);
+    // And a kept batch is kept a slice a turn, oldest first: a long history never stalls answers.
+    const { ins: big, notKept: bigNotKept } = watched(200);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      for (let i = 0; i < 200; i++) big.observe(unkeepable());
+      vi.advanceTimersByTime(KEEP_WITHIN_MS);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(bigNotKept.length).toBe(0);
+    await turn();
+    expect(bigNotKept.length).toBe(64);
+    await turn();
+    expect(bigNotKept.length).toBe(128);
+    expect(big.size()).toBe(0);
+    expect(bigNotKept.length).toBe(200);
   });
 
   it('refuses a capacity that is not a whole number from 0 to the maximum', () => {

@@ -152,8 +152,16 @@ function authOf(auth: Exchange['auth'], fields: string[]): Summary['auth'] {
   }
 }
 
-/** At most this many answered exchanges wait to be kept. */
-const MAX_WAITING = 256;
+/**
+ * How long an answered exchange may wait to be kept. Waiting is what makes a busy sandbox's
+ * inspector cheap: of the exchanges answered meanwhile only the newest N can ever be read (the
+ * ring holds N), so only those are redacted; under load most of the work is never done.
+ */
+export const KEEP_WITHIN_MS = 100;
+/** Waiting exchanges whose bodies reach this many characters are kept at once (a bound on memory). */
+const MAX_WAITING_BODY_CHARS = 4 * 1024 * 1024;
+/** Exchanges kept in one event-loop turn, so keeping a batch never stalls answers for long. */
+const KEPT_A_TURN = 64;
 
 /** Operations of the inspector itself: reading the history must not fill it. */
 const OWN_OPERATIONS = new Set(['listInspectedRequests', 'getInspectedRequest', 'clearInspectedRequests']);
@@ -230,24 +238,84 @@ export function createInspector(options: InspectorOptions) {
     }
   }
 
-  // Exchanges are kept in the event-loop turn after their answer, so the answer is written
-  // first and the keeping fills time the sandbox would spend waiting for the next request.
-  // Until then they are only in memory the request itself still holds (never listed, never
-  // answered); every read keeps what is waiting first, so nothing answered is ever missing.
+  // Answered exchanges wait (at most KEEP_WITHIN_MS, and only the newest `capacity` of them)
+  // and are then kept a slice a turn, so answers are written first and never wait for a long
+  // batch. Until kept they are only in memory (never listed, never answered, never written
+  // anywhere); every read keeps everything waiting first, so nothing answered is ever missing.
   let waiting: Exchange[] = [];
-  const keepWaiting = () => {
-    const batch = waiting;
+  let waitingChars = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The exchanges being kept, from `next` on, oldest first. */
+  let batch: Exchange[] = [];
+  let next = 0;
+
+  const charsOf = (exchange: Exchange) => (exchange.request.body?.length ?? 0) + (exchange.response.body?.length ?? 0);
+
+  /** The newest `capacity` waiting exchanges become the batch: older ones would be overwritten unread. */
+  function takeWaiting(): void {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (waiting.length === 0) return;
+    keepBatch();
+    batch = waiting.length > capacity ? waiting.slice(waiting.length - capacity) : waiting;
+    next = 0;
     waiting = [];
-    for (const exchange of batch) store(exchange);
+    waitingChars = 0;
+  }
+
+  /** Keeps what is left of the batch now. */
+  function keepBatch(): void {
+    while (next < batch.length) store(batch[next++]!);
+    batch = [];
+    next = 0;
+  }
+
+  let sliceScheduled = false;
+  function keepSlice(): void {
+    sliceScheduled = false;
+    const end = Math.min(batch.length, next + KEPT_A_TURN);
+    while (next < end) store(batch[next++]!);
+    if (next < batch.length) scheduleSlice();
+    else {
+      batch = [];
+      next = 0;
+    }
+  }
+  function scheduleSlice(): void {
+    if (sliceScheduled) return;
+    sliceScheduled = true;
+    setImmediate(keepSlice);
+  }
+
+  const keepSoon = () => {
+    takeWaiting();
+    scheduleSlice();
+  };
+
+  /** Before any read: everything answered so far, kept. */
+  const keepAll = () => {
+    takeWaiting();
+    keepBatch();
   };
 
   /** The observer the app calls once per answered request. Never throws into the request path. */
   const observe: ExchangeObserver = (exchange) => {
     if (capacity === 0 || ignored(exchange)) return;
     waiting.push(exchange);
-    if (waiting.length === 1) setImmediate(keepWaiting);
-    // Bounded: under a flood the batch is kept at once rather than growing.
-    else if (waiting.length >= MAX_WAITING) keepWaiting();
+    waitingChars += charsOf(exchange);
+    // Only the newest `capacity` can be kept: the rest are let go now (in bulk, so this stays cheap).
+    if (waiting.length >= 2 * capacity) {
+      waiting = waiting.slice(capacity);
+      waitingChars = 0;
+      for (const w of waiting) waitingChars += charsOf(w);
+    }
+    if (waitingChars >= MAX_WAITING_BODY_CHARS) keepSoon();
+    else if (timer === undefined) {
+      timer = setTimeout(keepSoon, KEEP_WITHIN_MS);
+      timer.unref?.();
+    }
   };
 
   return {
@@ -255,7 +323,7 @@ export function createInspector(options: InspectorOptions) {
     observe,
     /** Newest first, filtered. */
     list(filter: InspectorFilter = {}): KeptExchange[] {
-      keepWaiting();
+      keepAll();
       const status = filter.status?.toLowerCase();
       const matches = (r: Kept) =>
         (filter.operationId === undefined || (r.operationId ?? null) === filter.operationId) &&
@@ -269,7 +337,7 @@ export function createInspector(options: InspectorOptions) {
       return out;
     },
     get: (requestId: string) => {
-      keepWaiting();
+      keepAll();
       // A scan, not an index: reads are rare, and a Map kept beside the ring cost every request
       // a set and a delete (and its rehashing) on the request path.
       for (const record of ring) if (record.requestId === requestId) return record.view();
@@ -277,14 +345,14 @@ export function createInspector(options: InspectorOptions) {
     },
     /** Forgets everything; returns how many were kept. */
     clear(): number {
-      keepWaiting();
+      keepAll();
       const count = ring.length;
       ring = [];
       start = 0;
       return count;
     },
     size: () => {
-      keepWaiting();
+      keepAll();
       return ring.length;
     },
   };
