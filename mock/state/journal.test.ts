@@ -250,7 +250,8 @@ describe('a journal damaged in the middle', () => {
     const child = spawn(process.execPath, [bin, '--data', data(), '--port', '0', '--sandbox-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // 'close', not 'exit': the child's stderr may still be arriving when it has exited.
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(1);
     expect(stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(new RegExp(`^pacspace-sandbox: journal .*line ${damagedLine} \\(byte offset \\d+\\) is damaged.*--repair`))]);
   }, 30_000);

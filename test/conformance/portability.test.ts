@@ -253,7 +253,8 @@ describe('safe on a real deployment', () => {
       let stderr = '';
       let stdout = '';
       child.stdout.on('data', (c) => (stdout += c));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // 'close', not 'exit': its last lines on stdout and stderr may still be arriving when it has exited.
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
       // Once KEY-002 has passed, the keys it created (kept until the end of the run) exist.
       await new Promise<void>((resolve) =>
         child.stderr.on('data', (c) => {

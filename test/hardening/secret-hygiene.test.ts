@@ -167,7 +167,8 @@ describe('secret hygiene', () => {
     const deadline = Date.now() + 30_000;
     while (deliveries < 11 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(deliveries, 'webhook deliveries received').toBeGreaterThanOrEqual(11);
-    const exited = new Promise((r) => child!.once('exit', r));
+    // 'close', not 'exit': the output read below may still be arriving when the child has exited.
+    const exited = new Promise((r) => child!.once('close', r));
     child.kill('SIGTERM');
     await exited;
 
