@@ -242,7 +242,10 @@ export function createInspector(options: InspectorOptions) {
   // and are then kept a slice a turn, so answers are written first and never wait for a long
   // batch. Until kept they are only in memory (never listed, never answered, never written
   // anywhere); every read keeps everything waiting first, so nothing answered is ever missing.
-  let waiting: Exchange[] = [];
+  /** The waiting exchanges: a ring of at most `capacity`, the oldest at `head`, overwritten when full. */
+  const waiting: (Exchange | undefined)[] = [];
+  let head = 0;
+  let count = 0;
   let waitingChars = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** The exchanges being kept, from `next` on, oldest first. */
@@ -251,17 +254,23 @@ export function createInspector(options: InspectorOptions) {
 
   const charsOf = (exchange: Exchange) => (exchange.request.body?.length ?? 0) + (exchange.response.body?.length ?? 0);
 
-  /** The newest `capacity` waiting exchanges become the batch: older ones would be overwritten unread. */
+  /** The waiting exchanges become the batch. */
   function takeWaiting(): void {
     if (timer !== undefined) {
       clearTimeout(timer);
       timer = undefined;
     }
-    if (waiting.length === 0) return;
+    if (count === 0) return;
     keepBatch();
-    batch = waiting.length > capacity ? waiting.slice(waiting.length - capacity) : waiting;
+    batch = new Array<Exchange>(count);
+    for (let i = 0; i < count; i++) {
+      const at = (head + i) % capacity;
+      batch[i] = waiting[at]!;
+      waiting[at] = undefined;
+    }
     next = 0;
-    waiting = [];
+    head = 0;
+    count = 0;
     waitingChars = 0;
   }
 
@@ -303,14 +312,16 @@ export function createInspector(options: InspectorOptions) {
   /** The observer the app calls once per answered request. Never throws into the request path. */
   const observe: ExchangeObserver = (exchange) => {
     if (capacity === 0 || ignored(exchange)) return;
-    waiting.push(exchange);
-    waitingChars += charsOf(exchange);
-    // Only the newest `capacity` can be kept: the rest are let go now (in bulk, so this stays cheap).
-    if (waiting.length >= 2 * capacity) {
-      waiting = waiting.slice(capacity);
-      waitingChars = 0;
-      for (const w of waiting) waitingChars += charsOf(w);
+    if (count === capacity) {
+      // Only the newest `capacity` can ever be read: the oldest waiting one is let go unredacted.
+      waitingChars -= charsOf(waiting[head]!);
+      waiting[head] = exchange;
+      head = (head + 1) % capacity;
+    } else {
+      waiting[(head + count) % capacity] = exchange;
+      count++;
     }
+    waitingChars += charsOf(exchange);
     if (waitingChars >= MAX_WAITING_BODY_CHARS) keepSoon();
     else if (timer === undefined) {
       timer = setTimeout(keepSoon, KEEP_WITHIN_MS);
