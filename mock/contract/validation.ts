@@ -36,14 +36,26 @@ let ajvs: { coerce: Ajv; exact: Ajv } | undefined;
 const ajv = (coerce: boolean) => (ajvs ??= { coerce: makeAjv(true), exact: makeAjv(false) })[coerce ? 'coerce' : 'exact'];
 
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** The last two values accepted: a response repeats the same instants (a receipt's time in several places, every read). */
+let acceptedA: string | undefined;
+let acceptedB: string | undefined;
 function isStrictDateTime(value: string): boolean {
+  if (value === acceptedA || value === acceptedB) return true;
   const m = DATE_TIME.exec(value);
   if (!m) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  const day = Number(m[3]);
   const zoneOk = m[8] === 'Z' || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
-  return days !== undefined && day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59 && zoneOk;
+  const ok = days !== undefined && day >= 1 && day <= days && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 59 && zoneOk;
+  if (ok) {
+    acceptedB = acceptedA;
+    acceptedA = value;
+  }
+  return ok;
 }
 
 /** A schema's verdict, compiled on first use (start-up stays fast); a schema that throws accepts nothing. */
