@@ -188,6 +188,12 @@ async function load(report: Report) {
     met: null,
   });
   report.targets.push({
+    name: 'p99 latency, derive, request inspector off, vs bare node:http',
+    measured: `${ms(withoutInspector.latencyMs.p99)} vs bare ${ms(derive.bare.latencyMs.p99)} (${ratio(withoutInspector.latencyMs.p99, derive.bare.latencyMs.p99)})`,
+    target: 'reported',
+    met: null,
+  });
+  report.targets.push({
     name: `Throughput, mixed, vs Prism (${CONNECTIONS} connections)`,
     measured: `${rps(mixed.sandbox)} vs Prism ${rps(mixed.prism)} (${ratio(mixed.sandbox.requestsPerSecond, mixed.prism.requestsPerSecond)})`,
     target: '≥ 3× Prism, all 2xx',
