@@ -1,5 +1,6 @@
 // The command line of `pacspace-sandbox`: what to do (help, version, or start with these
 // options), or a UsageError that says what is wrong with it in one line.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ChaosFileError, readChaosFile } from '../chaos/file.ts';
 import { isControlToken } from '../control/guard.ts';
@@ -25,6 +26,9 @@ export const usage = `Usage: pacspace-sandbox [options]
   --data-key-file FILE  the key sealing the journal's secrets (default DIR/data.key)
   --no-control          do not serve the /__sandbox/ control surface
   --control-token TOKEN control requests must send X-Sandbox-Control-Token: TOKEN (default: none needed)
+  --control-token-file FILE
+                        the same, with TOKEN read from FILE (one trailing newline ignored): unlike the
+                        argument, it does not show in the process list
   --chaos FILE          start with the chaos settings of this JSON file (see PUT /__sandbox/chaos; default: none)
   --allowed-host HOST   also answer requests for this Host (HOST: with the listener's port; HOST:PORT: exactly);
                         repeatable. Always answered: localhost, 127.0.0.1, [::1] and --host
@@ -50,6 +54,7 @@ const OPTIONS = {
   'inspect-history': { type: 'string', default: String(DEFAULT_INSPECT_HISTORY) },
   'no-control': { type: 'boolean', default: false },
   'control-token': { type: 'string' },
+  'control-token-file': { type: 'string' },
   'allowed-host': { type: 'string', multiple: true },
   data: { type: 'string' },
   repair: { type: 'boolean', default: false },
@@ -92,7 +97,7 @@ export function parseCommandLine(args: string[]): Command {
       freePlanDeltas: wholeNumber('--free-plan-deltas', values['free-plan-deltas']),
       inspectHistory: inspectHistory(values['inspect-history']),
       control: !values['no-control'],
-      ...controlOptions(values['control-token'], values['allowed-host'], !values['no-control']),
+      ...controlOptions(controlToken(values['control-token'], values['control-token-file']), values['allowed-host'], !values['no-control']),
       ...(values.data ? { dataDir: values.data } : {}),
       ...(values.repair ? { repair: true } : {}),
       ...(values['data-key-file'] ? { dataKeyFile: values['data-key-file'] } : {}),
@@ -102,10 +107,29 @@ export function parseCommandLine(args: string[]): Command {
   };
 }
 
-/** `--control-token` (its value is never part of a message) and every `--allowed-host`, checked. */
-function controlOptions(token: string | undefined, hosts: string[] | undefined, control: boolean): Pick<SandboxOptions, 'controlToken' | 'allowedHosts'> {
-  if (token !== undefined && !control) throw new UsageError('--control-token needs the control surface (drop --no-control)');
-  if (token !== undefined && !isControlToken(token)) throw new UsageError('--control-token must be 1 to 256 visible ASCII characters (no spaces)');
+/** The control token, from `--control-token` or `--control-token-file` (one of them), with the flag it came from. */
+function controlToken(given: string | undefined, file: string | undefined): { token: string; flag: string } | undefined {
+  if (given !== undefined && file !== undefined) throw new UsageError('--control-token and --control-token-file are exclusive: give one');
+  if (given !== undefined) return { token: given, flag: '--control-token' };
+  if (file === undefined) return undefined;
+  if (file === '') throw new UsageError('--control-token-file must name a file');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--control-token-file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  // Files written by `echo` or an editor end with a newline; it is not part of the token.
+  return { token: text.replace(/\r?\n$/, ''), flag: '--control-token-file' };
+}
+
+/** The control token (its value is never part of a message) and every `--allowed-host`, checked. */
+function controlOptions(given: { token: string; flag: string } | undefined, hosts: string[] | undefined, control: boolean): Pick<SandboxOptions, 'controlToken' | 'allowedHosts'> {
+  const token = given?.token;
+  if (given !== undefined && !control) throw new UsageError(`${given.flag} needs the control surface (drop --no-control)`);
+  if (given !== undefined && !isControlToken(given.token)) {
+    throw new UsageError(`${given.flag} must ${given.flag === '--control-token' ? 'be' : 'hold'} 1 to 256 visible ASCII characters (no spaces)`);
+  }
   const allowedHosts = (hosts ?? []).map((value) => {
     const host = normalizeAllowedHost(value);
     if (host === undefined) throw new UsageError(`--allowed-host must be a host name or address with an optional :port, got "${value}"`);

@@ -5,6 +5,9 @@
 // simple form or text/plain POST a 415, and no CORS preflight is ever answered; with a control
 // token every control request needs it (401). Every refusal changes nothing.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -277,6 +280,56 @@ describe('the command line', () => {
     expect(() => parseCommandLine(['--control-token', 'a b'])).toThrow(/--control-token must be/);
     expect(() => parseCommandLine(['--control-token', 'a b'])).not.toThrow(/a b/);
     expect(() => parseCommandLine(['--control-token', 'abc', '--no-control'])).toThrow(UsageError);
+  });
+});
+
+describe('--control-token-file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pacspace-token-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+
+  it('reads the token from the file, one trailing newline (LF or CRLF) ignored, and nothing else trimmed', () => {
+    for (const [content, token] of [['tok_FromFile42', 'tok_FromFile42'], ['tok_FromFile42\n', 'tok_FromFile42'], ['tok_FromFile42\r\n', 'tok_FromFile42']]) {
+      const command = parseCommandLine(['--control-token-file', file('t', content!)]);
+      expect(command).toMatchObject({ kind: 'start', options: { controlToken: token } });
+    }
+  });
+
+  it('refuses, in one line that never shows the file content: a token with spaces or two lines, an empty file, a missing file, both flags, --no-control', () => {
+    const secretish = 'my secret value';
+    for (const content of [secretish, 'tok_A\ntok_B\n', '', '\n', 'tok_A\n\n']) {
+      const path = file('bad', content);
+      expect(() => parseCommandLine(['--control-token-file', path]), JSON.stringify(content)).toThrow(new UsageError('--control-token-file must hold 1 to 256 visible ASCII characters (no spaces)'));
+    }
+    expect(() => parseCommandLine(['--control-token-file', join(dir, 'missing')])).toThrow(new UsageError(`--control-token-file: cannot read ${join(dir, 'missing')} (ENOENT)`));
+    expect(() => parseCommandLine(['--control-token-file', ''])).toThrow(new UsageError('--control-token-file must name a file'));
+    const good = file('good', 'tok_Good\n');
+    expect(() => parseCommandLine(['--control-token-file', good, '--control-token', 'tok_Other'])).toThrow(new UsageError('--control-token and --control-token-file are exclusive: give one'));
+    expect(() => parseCommandLine(['--control-token-file', good, '--no-control'])).toThrow(new UsageError('--control-token-file needs the control surface (drop --no-control)'));
+  });
+
+  it('the bin started with it needs the token, and the token is not in its arguments', async () => {
+    const TOKEN = 'file_Token_9Kq3LmN4pX2b';
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const args = ['bin/pacspace-sandbox.js', '--port', '0', '--sandbox-port', '0', '--seed', 'none', '--control-token-file', file('bin', `${TOKEN}\n`)];
+    expect(args.join(' ')).not.toContain(TOKEN);
+    const child = spawn(process.execPath, args, { cwd: root });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    try {
+      await vi.waitFor(() => expect(out).toMatch(/production Balance API[^\n]*http:\/\/127\.0\.0\.1:\d+/), { timeout: 60_000, interval: 50 });
+      const production = /production Balance API[^\n]*?(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+      expect((await raw(production, 'GET', '/__sandbox/clock', {})).status).toBe(401);
+      expect((await raw(production, 'GET', '/__sandbox/clock', { 'x-sandbox-control-token': TOKEN })).status).toBe(200);
+      expect(out).not.toContain(TOKEN);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
 
