@@ -1,5 +1,6 @@
 // Builds and starts a sandbox: services, the app, and one listener per environment
 // (production: Dashboard API + pk_live_ keys; sandbox: pk_test_ keys).
+import { isIP } from 'node:net';
 import type { Server } from 'node:http';
 import { checkChaosSettings } from './chaos/check.ts';
 import { createChaos } from './chaos/policy.ts';
@@ -178,8 +179,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   try {
     const productionPort = await listen(production, host, options.port ?? 4010, 'production');
     const sandboxPort = await listen(sandbox, host, options.sandboxPort ?? 4011, 'sandbox');
-    config.productionUrl = `http://${host}:${productionPort}`;
-    config.sandboxUrl = `http://${host}:${sandboxPort}`;
+    // An IPv6 address is bracketed in a URL (RFC 3986 §3.2.2): http://[::1]:4010, not http://::1:4010.
+    const urlHost = isIP(host) === 6 ? `[${host}]` : host;
+    config.productionUrl = `http://${urlHost}:${productionPort}`;
+    config.sandboxUrl = `http://${urlHost}:${sandboxPort}`;
     // Deliveries wait for the listeners' ports (mock/webhooks/self-target.ts): start what is due.
     services.webhooks.flush();
   } catch (error) {

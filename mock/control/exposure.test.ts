@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSandbox, type Sandbox } from '../index.ts';
@@ -262,6 +262,28 @@ describe('the programmatic API (mock/index.ts)', () => {
     await expect(startSandbox({ allowedHosts: ['http://evil.example/'] })).rejects.toThrow(RangeError);
     await expect(startSandbox({ allowedHosts: ['a b'] })).rejects.toThrow(RangeError);
     await expect(startSandbox({ allowedHosts: 'box.internal' as unknown as string[] })).rejects.toThrow(RangeError);
+  });
+});
+
+/** Whether this machine can bind the IPv6 loopback (some containers have no IPv6). */
+const ipv6 = await new Promise<boolean>((resolve) => {
+  const probe = createServer();
+  probe.once('error', () => resolve(false));
+  probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+});
+
+describe.skipIf(!ipv6)('an IPv6 --host (skipped where ::1 cannot be bound)', () => {
+  it('gives URLs with the address in brackets, which answer, and serves Host [::1]:PORT', async () => {
+    const sandbox = await startSandbox({ host: '::1' });
+    try {
+      expect(sandbox.urls.production).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect(sandbox.urls.sandbox).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      const derive = await fetch(`${sandbox.urls.sandbox}/api/v1/balance/derive/customer_001`, { headers: { 'x-api-key': sandbox.demo.apiKey } });
+      expect(derive.status).toBe(200);
+      expect((await fetch(`${sandbox.urls.control}/clock`)).status).toBe(200);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
 
