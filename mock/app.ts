@@ -35,6 +35,7 @@ import type { Store } from './state/store.ts';
 import { loadBundle } from '../contract/document.ts';
 import { parseMediaType } from '../contract/media-type.ts';
 import { isDecodable } from '../contract/path-template.ts';
+import type { Logger } from './logger.ts';
 
 export type IncomingRequest = {
   method: string;
@@ -62,6 +63,8 @@ export type AppOptions = {
   observe?: ExchangeObserver;
   /** Chaos for the public API (mock/chaos/). */
   chaos?: ChaosPolicy;
+  /** Where a request that failed inside (a bug) is reported: its id and the error's name only. Default: stderr. */
+  log?: Pick<Logger, 'error'>;
 };
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -100,7 +103,9 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
       response = await answer(req, headers, requestId, trace);
     } catch (error) {
       // A bug, never an expected answer: keep serving and say nothing internal.
-      console.error(`[sandbox] ${requestId} failed: ${(error as Error)?.name ?? 'Error'}`);
+      const line = `${requestId} failed: ${(error as Error)?.name ?? 'Error'}`;
+      if (options.log) options.log.error(line);
+      else process.stderr.write(`[sandbox] error: ${line}\n`);
       response = internalError(requestId);
     }
     if (options.observe) options.observe(exchangeOf(req, requestId, arrivedAt, performance.now() - started, headers, trace, response));

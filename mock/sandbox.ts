@@ -159,7 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   // a start); the account itself is committed only once both listeners are up.
   const demoPasswordHash = options.seed === undefined ? undefined : hashPassword(demoIdentity(options.seed).password);
   demoPasswordHash?.catch(() => {}); // unused when the journal already has the account
-  const app = await createApp(services, { api: apiHandlers, control: controlHandlers }, { ...(services.inspector ? { observe: services.inspector.observe } : {}), chaos: services.chaos!.policy });
+  const app = await createApp(services, { api: apiHandlers, control: controlHandlers }, { ...(services.inspector ? { observe: services.inspector.observe } : {}), chaos: services.chaos!.policy, log });
   // The listeners log only a request line at debug: below it, they get no log and build no line.
   const requestLog = options.logLevel === 'debug' ? log : undefined;
   const production = createListener('live', app.handle, requestLog, MAX_BODY_BYTES, connections);
