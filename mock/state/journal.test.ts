@@ -183,6 +183,25 @@ describe('restart with --data', () => {
     }
   });
 
+  it('a reset stopped before its rename (a crash) took no effect: the journal stands, the unfinished file goes, with one warning', async () => {
+    const data = join(dir, 'unfinished-reset');
+    const sb = await startTestSandbox({ dataDir: data });
+    const count = sb.services.store.eventCount;
+    await sb.close();
+    const journal = await readFile(join(data, 'journal.ndjson'));
+    await writeFile(join(data, 'journal.ndjson.reset'), journal.subarray(0, Math.floor(journal.length / 2)));
+    const stderr = captureStderr();
+    const again = await startTestSandbox({ dataDir: data }).finally(stderr.restore);
+    try {
+      expect(stderr.lines).toEqual([expect.stringMatching(/journal .*journal\.ndjson: removed .*journal\.ndjson\.reset, a reset that was stopped before it took effect/)]);
+      expect(again.services.store.eventCount).toBe(count);
+      expect(await readdir(data)).not.toContain('journal.ndjson.reset');
+      expect(await readFile(join(data, 'journal.ndjson'))).toEqual(journal);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('reset empties the journal too', async () => {
     const data = join(dir, 'reset');
     const sb = await startTestSandbox({ dataDir: data });

@@ -234,6 +234,12 @@ export async function openJournal(dir: string, options: OpenJournalOptions = {})
   }
   if (plain) warn(`journal ${path}: sealed the secrets of ${plain} records an earlier version stored in plain text`);
   if (existing) await chmod(path, 0o600).catch(() => {});
+  // A reset that stopped before its rename (a crash) never took effect: the journal above is the
+  // state; its unfinished replacement goes.
+  const unfinished = `${path}.reset`;
+  if (await unlink(unfinished).then(() => true, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? false : Promise.reject(e)))) {
+    warn(`journal ${path}: removed ${unfinished}, a reset that was stopped before it took effect`);
+  }
   const file = await files.open(path, { create: true, mode: 0o600 });
   if (!existing) await syncDirectory(dir);
   return { replayed: { state, count }, journal: createJournal({ path, file, files, size, key, warn, retryAfterMs }) };
