@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { getHeapSnapshot, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Exchange } from '../http/exchange.ts';
-import { createInspector } from './history.ts';
+import { createInspector, KEEP_WITHIN_MS } from './history.ts';
 
 setFlagsFromString('--expose-gc');
 // A snapshot names a string by its first 1,024 characters unless told otherwise: the whole of a long body, here.
@@ -66,5 +66,43 @@ describe('the history in memory', () => {
     for (const backwards of kept) expect(heap.includes(reversed(backwards)), `${reversed(backwards).slice(0, 6)}… in the heap`).toBe(false);
     // The snapshot does hold what the history keeps (the test would otherwise prove nothing).
     expect(heap).toContain('pk_test_AbCdEfGh12345678.[redacted]');
+  }, 60_000);
+});
+
+describe('a batch being kept', () => {
+  it('lets go of each exchange as sent once it is kept, not once the whole batch is', async () => {
+    const inspector = createInspector({ capacity: 200, baseUrl: () => 'http://127.0.0.1:4011' });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // WeakRefs only: once kept, nothing but the batch could hold an exchange as sent.
+    let sent: WeakRef<Exchange>[];
+    try {
+      sent = Array.from({ length: 200 }, (_, i) => {
+        const exchange: Exchange = {
+          requestId: `req_HeapBatch${String(i).padStart(8, '0')}`,
+          at: Date.now(),
+          durationMs: 1,
+          environment: 'test',
+          surface: 'api',
+          method: 'GET',
+          url: '/api/v1/balance/derive/customer_001',
+          violations: [],
+          request: { headers: { 'x-api-key': ['pk_test_AbCdEfGh12345678.', secret('sk_test_')].join('') } },
+          response: { status: 200, headers: {} },
+        };
+        inspector.observe(exchange);
+        return new WeakRef(exchange);
+      });
+      vi.advanceTimersByTime(KEEP_WITHIN_MS);
+    } finally {
+      vi.useRealTimers();
+    }
+    // One slice kept (64), the rest still waiting their turn.
+    await turn();
+    gc();
+    expect(sent.slice(0, 64).filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    // (The newest still wait their turn, held: the test can tell.)
+    expect(sent[199]!.deref()).toBeDefined();
+    expect(inspector.size()).toBe(200);
   }, 60_000);
 });

@@ -344,6 +344,66 @@ describe('the history', () => {
     expect(bigNotKept.length).toBe(200);
   });
 
+  it('never keeps the rest of a batch at once when more exchanges are taken: they join it, and 64 are still kept a turn', async () => {
+    const { ins, notKept } = watched(200);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      for (let i = 0; i < 200; i++) ins.observe(unkeepable());
+      vi.advanceTimersByTime(KEEP_WITHIN_MS);
+      await turn();
+      expect(notKept.length).toBe(64);
+      // 136 of the batch left; 150 more answered, and their wait ends while the batch is being kept.
+      for (let i = 0; i < 150; i++) ins.observe(unkeepable());
+      vi.advanceTimersByTime(KEEP_WITHIN_MS);
+      expect(notKept.length).toBe(64);
+      await turn();
+      expect(notKept.length).toBe(128);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(ins.size()).toBe(0);
+    // Of the 136 left, only the newest 50 were worth keeping: 150 newer ones fill the rest of the 200.
+    expect(notKept.length).toBe(64 + 200);
+  });
+
+  it('shows the newest N, newest first, when exchanges arrive and are read while a batch is being kept', async () => {
+    const ins = inspector(200);
+    const all = Array.from({ length: 350 }, () => exchange({}));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      for (const ex of all.slice(0, 200)) ins.observe(ex);
+      vi.advanceTimersByTime(KEEP_WITHIN_MS);
+      await turn();
+      for (const ex of all.slice(200, 340)) ins.observe(ex);
+      vi.advanceTimersByTime(KEEP_WITHIN_MS);
+      await turn();
+      for (const ex of all.slice(340)) ins.observe(ex);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(summaries(ins.list())).toEqual(all.slice(150).map((e) => e.requestId).reverse());
+    expect(ins.get(all[150]!.requestId)?.summary.requestId).toBe(all[150]!.requestId);
+    expect(ins.get(all[149]!.requestId)).toBeUndefined();
+  });
+
+  it('counts an overwritten waiting exchange out of the bodies waiting (capacity 1)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { ins, notKept } = watched(1);
+      ins.observe(unkeepable('x'.repeat(3 * 1024 * 1024)));
+      ins.observe(unkeepable('y'.repeat(3 * 1024 * 1024)));
+      await turn();
+      // 3 Mi characters wait, not 6 Mi: nothing kept before its time.
+      expect(notKept).toHaveLength(0);
+      vi.advanceTimersByTime(KEEP_WITHIN_MS);
+      await turn();
+      expect(notKept).toHaveLength(1);
+      expect(ins.size()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('refuses a capacity that is not a whole number from 0 to the maximum', () => {
     expect(() => checkInspectHistory(-1)).toThrow(new RangeError(`inspectHistory must be a whole number from 0 to ${MAX_INSPECT_HISTORY}, got -1`));
     expect(() => inspector(1.5)).toThrow(RangeError);

@@ -248,35 +248,48 @@ export function createInspector(options: InspectorOptions) {
   let count = 0;
   let waitingChars = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  /** The exchanges being kept, from `next` on, oldest first. */
-  let batch: Exchange[] = [];
+  /** The exchanges being kept, from `next` on, oldest first (each let go as it is kept). */
+  let batch: (Exchange | undefined)[] = [];
   let next = 0;
 
   const charsOf = (exchange: Exchange) => (exchange.request.body?.length ?? 0) + (exchange.response.body?.length ?? 0);
 
-  /** The waiting exchanges become the batch. */
+  /**
+   * The waiting exchanges join what is left of the batch, oldest first: never kept at once here
+   * (this runs on the request path and in the timer), and of what is left only what the waiting
+   * ones leave room for (the rest would be overwritten unread).
+   */
   function takeWaiting(): void {
     if (timer !== undefined) {
       clearTimeout(timer);
       timer = undefined;
     }
     if (count === 0) return;
-    keepBatch();
-    batch = new Array<Exchange>(count);
+    const left = Math.min(batch.length - next, capacity - count);
+    const taken = new Array<Exchange | undefined>(left + count);
+    for (let i = 0; i < left; i++) taken[i] = batch[batch.length - left + i];
     for (let i = 0; i < count; i++) {
       const at = (head + i) % capacity;
-      batch[i] = waiting[at]!;
+      taken[left + i] = waiting[at];
       waiting[at] = undefined;
     }
+    batch = taken;
     next = 0;
     head = 0;
     count = 0;
     waitingChars = 0;
   }
 
+  /** Keeps the next exchange of the batch, letting go of it as sent. */
+  function keepNext(): void {
+    const exchange = batch[next]!;
+    batch[next++] = undefined;
+    store(exchange);
+  }
+
   /** Keeps what is left of the batch now. */
   function keepBatch(): void {
-    while (next < batch.length) store(batch[next++]!);
+    while (next < batch.length) keepNext();
     batch = [];
     next = 0;
   }
@@ -285,7 +298,7 @@ export function createInspector(options: InspectorOptions) {
   function keepSlice(): void {
     sliceScheduled = false;
     const end = Math.min(batch.length, next + KEPT_A_TURN);
-    while (next < end) store(batch[next++]!);
+    while (next < end) keepNext();
     if (next < batch.length) scheduleSlice();
     else {
       batch = [];
