@@ -12,15 +12,15 @@ import { curlOf, placeholdersFor, responseOf, shellWord } from './report/curl.ts
 
 let server: Server;
 let base: string;
-/** Per path: the statuses to answer in turn (the last one repeats), and the Retry-After to send with a 429. */
+/** Per path: the statuses to answer in turn (the last one repeats), and the Retry-After to send with an error. */
 const plans = new Map<string, { statuses: number[]; retryAfter?: string; hits: number }>();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     const plan = plans.get(req.url!) ?? { statuses: [200], hits: 0 };
     const status = plan.statuses[Math.min(plan.hits++, plan.statuses.length - 1)]!;
-    const headers: Record<string, string> = { 'content-type': status === 429 ? 'application/problem+json' : 'application/json' };
-    if (status === 429 && plan.retryAfter !== undefined) headers['retry-after'] = plan.retryAfter;
+    const headers: Record<string, string> = { 'content-type': status === 429 || status >= 500 ? 'application/problem+json' : 'application/json' };
+    if (status >= 400 && plan.retryAfter !== undefined) headers['retry-after'] = plan.retryAfter;
     res.writeHead(status, headers).end(JSON.stringify({ status }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -79,6 +79,30 @@ describe('the HTTP layer', () => {
     const scaled = recorderWithFakeSleep({ timeoutScale: 2 });
     expect((await inScope(newScope('T-3', 'check'), () => scaled.client.get('/d'))).status).toBe(200);
     expect(scaled.waits).toEqual([25_000, 25_000, 25_000, 25_000]);
+  });
+
+  it('waits out 503 + Retry-After (nothing was changed, come back then) within the same budget, and gives the check the 503 once it is spent', async () => {
+    plans.set('/u', { statuses: [503, 503, 200], retryAfter: '3', hits: 0 });
+    const { recorder, waits, client } = recorderWithFakeSleep();
+    expect((await inScope(newScope('T-5', 'check'), () => client.get('/u'))).status).toBe(200);
+    expect(waits).toEqual([3000, 3000]);
+    expect(recorder.exchanges.map((e) => e.status)).toEqual([503, 503, 200]);
+    // Unavailable for the whole budget: the check judges the 503 it got (a target down for good fails, it is not undecided).
+    plans.set('/v', { statuses: [503], retryAfter: '25', hits: 0 });
+    const down = recorderWithFakeSleep();
+    const res = await inScope(newScope('T-6', 'check'), () => down.client.get('/v'));
+    expect(res.status).toBe(503);
+    expect(down.waits).toEqual([25_000, 25_000]);
+    // A 503 without Retry-After says nothing about when to come back: not retried; nor with retry: false.
+    plans.set('/w', { statuses: [503, 200], hits: 0 });
+    const plain = recorderWithFakeSleep();
+    expect((await plain.client.get('/w')).status).toBe(503);
+    plans.set('/x', { statuses: [503, 200], retryAfter: '1', hits: 0 });
+    expect((await plain.client.get('/x', { retry: false })).status).toBe(503);
+    expect(plain.waits).toEqual([]);
+    // Other 5xx are never retried, Retry-After or not.
+    plans.set('/y', { statuses: [500, 200], retryAfter: '1', hits: 0 });
+    expect((await plain.client.get('/y')).status).toBe(500);
   });
 
   it('a Retry-After longer than the whole budget is inconclusive at once, without waiting', async () => {

@@ -1,8 +1,9 @@
 // The one HTTP layer: every request the suite makes goes through `exchange`, which records it
 // (at the end of a run each recorded response is validated against the contract and scanned
 // for secrets), counts it against the request budget, honours 429 + Retry-After (seconds or
-// an HTTP date; a default backoff when absent) within a bounded wait per check, applies the
-// run's deadline scale, and stops at once when the run or the check is aborted.
+// an HTTP date; a default backoff when absent) and 503 + Retry-After within a bounded wait per
+// check, applies the run's deadline scale, and stops at once when the run or the check is
+// aborted.
 //
 // Requests belong to a scope: the preflight, one check, or the cleanup. The scope travels
 // with the async work (AsyncLocalStorage), so a check that timed out and goes on in the
@@ -36,8 +37,8 @@ export type SendOptions = {
   /** Per-attempt timeout before the scale (default 15 s). */
   timeoutMs?: number;
   /**
-   * Wait out 429 + Retry-After and send again (default true). Checks that provoke 429 on
-   * purpose (the rate-limit probe) turn it off for their own requests.
+   * Wait out 429 (+ Retry-After) and 503 + Retry-After and send again (default true). Checks
+   * that provoke 429 on purpose (the rate-limit probe) turn it off for their own requests.
    */
   retry?: boolean;
 };
@@ -213,12 +214,21 @@ export function createRecorder(settings: HttpSettings = {}) {
     const timeoutMs = (options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * scale;
     for (let n = 0; ; n++) {
       const ex = await attempt(scope, method, url, path, headers, body, timeoutMs);
-      if (ex.status !== 429 || options.retry === false) return ex;
+      // 429, and 503 with Retry-After (the contract's `storage_unavailable`: nothing was changed,
+      // come back then), are waited out. A 429 past the budget leaves the check undecided (rate
+      // limits are the run's limit); a 503 past it is the answer the check judges (the target
+      // stayed unavailable), so a deployment that is down for good cannot pass as undecided.
+      const unavailable = ex.status === 503 && ex.headers['retry-after'] !== undefined;
+      if ((ex.status !== 429 && !unavailable) || options.retry === false) return ex;
       const label = `${method} ${ex.path}`;
-      if (n + 1 >= MAX_ATTEMPTS) throw new Inconclusive(`the target answered 429 (rate limited) to ${label} ${MAX_ATTEMPTS} times in a row`);
+      if (n + 1 >= MAX_ATTEMPTS) {
+        if (unavailable) return ex;
+        throw new Inconclusive(`the target answered 429 (rate limited) to ${label} ${MAX_ATTEMPTS} times in a row`);
+      }
       // At least 100 ms, so a Retry-After of 0 cannot turn into a tight loop.
       const delay = Math.max(100, retryDelayMs(ex.headers['retry-after'], n));
       if (scope.waitedMs + delay > waitBudget) {
+        if (unavailable) return ex;
         throw new Inconclusive(
           `the target answered 429 (rate limited) to ${label}; waiting ${seconds(delay)} more would pass this check's wait budget ` +
             `of ${seconds(waitBudget)} (${seconds(scope.waitedMs)} already waited; --timeout-scale raises it)`,
