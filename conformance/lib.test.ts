@@ -100,6 +100,13 @@ describe('the HTTP layer', () => {
     plans.set('/x', { statuses: [503, 200], retryAfter: '1', hits: 0 });
     expect((await plain.client.get('/x', { retry: false })).status).toBe(503);
     expect(plain.waits).toEqual([]);
+    // 'unavailable-only' (the probes that judge their own 429s): a 429 comes back at once, a 503 is still waited out.
+    plans.set('/z', { statuses: [429, 200], retryAfter: '1', hits: 0 });
+    expect((await plain.client.get('/z', { retry: 'unavailable-only' })).status).toBe(429);
+    expect(plain.waits).toEqual([]);
+    plans.set('/z2', { statuses: [503, 429], retryAfter: '2', hits: 0 });
+    expect((await plain.client.get('/z2', { retry: 'unavailable-only' })).status).toBe(429);
+    expect(plain.waits).toEqual([2000]);
     // Other 5xx are never retried, Retry-After or not.
     plans.set('/y', { statuses: [500, 200], retryAfter: '1', hits: 0 });
     expect((await plain.client.get('/y')).status).toBe(500);

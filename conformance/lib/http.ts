@@ -38,9 +38,11 @@ export type SendOptions = {
   timeoutMs?: number;
   /**
    * Wait out 429 (+ Retry-After) and 503 + Retry-After and send again (default true). Checks
-   * that provoke 429 on purpose (the rate-limit probe) turn it off for their own requests.
+   * that provoke 429 on purpose (the rate-limit probes, the login throttle) ask for
+   * `'unavailable-only'`: their 429s come back to them, a 503 is still waited out; `false` waits
+   * out nothing.
    */
-  retry?: boolean;
+  retry?: boolean | 'unavailable-only';
 };
 
 export type HttpSettings = {
@@ -220,6 +222,7 @@ export function createRecorder(settings: HttpSettings = {}) {
       // stayed unavailable), so a deployment that is down for good cannot pass as undecided.
       const unavailable = ex.status === 503 && ex.headers['retry-after'] !== undefined;
       if ((ex.status !== 429 && !unavailable) || options.retry === false) return ex;
+      if (ex.status === 429 && options.retry === 'unavailable-only') return ex;
       const label = `${method} ${ex.path}`;
       if (n + 1 >= MAX_ATTEMPTS) {
         if (unavailable) return ex;

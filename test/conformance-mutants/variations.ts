@@ -25,6 +25,8 @@ const isJsonResponse = (res: ProxiedResponse) => /json/i.test(header(res, 'conte
 
 /** Operations that document a 429 (a variation may answer 429 only where the contract allows it). */
 const documents429 = new Set(contractOperations.filter((o) => '429' in (o.operation.responses ?? {})).map((o) => o.operationId));
+/** And those that document a 503. */
+const documents503 = new Set(contractOperations.filter((o) => '503' in (o.operation.responses ?? {})).map((o) => o.operationId));
 
 function reverseMembers(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseMembers);
@@ -154,6 +156,30 @@ const firstVariations: Variation[] = [
     },
   },
   {
+    id: 'brief-unavailability',
+    description:
+      'One request in 60 is answered 503 storage_unavailable with Retry-After: 1 and not passed on (nothing changed), where the contract documents 503 (every operation): a deployment whose storage fails now and then.',
+    async exchange(req, next) {
+      const op = operationOf(req);
+      if (!op || !documents503.has(op) || ++unavailable.count % 60 !== 0) return next(req);
+      const requestId = `req_variation503n${unavailable.count}`;
+      return {
+        status: 503,
+        headers: { 'content-type': 'application/problem+json', 'retry-after': '1', 'x-request-id': requestId },
+        body: Buffer.from(
+          JSON.stringify({
+            type: 'https://docs.pacspace.io/errors/storage_unavailable',
+            title: 'Storage unavailable',
+            status: 503,
+            code: 'storage_unavailable',
+            detail: 'The change could not be stored, so nothing was changed; retry after the Retry-After delay.',
+            requestId,
+          }),
+        ),
+      };
+    },
+  },
+  {
     id: 'reordered-webhooks',
     description: 'Webhook deliveries are held and sent in a shuffled order ("Events may arrive … out of order").',
     async delivery(d, send) {
@@ -165,6 +191,7 @@ const firstVariations: Variation[] = [
 
 export const singleVariations: Variation[] = [...firstVariations, ...moreVariations];
 
+const unavailable = { count: 0 };
 const lowerLimit: Record<ProxiedRequest['listener'], { tokens: number; at: number }> = { production: { tokens: 30, at: Date.now() }, sandbox: { tokens: 30, at: Date.now() } };
 const latencyRandom = random(7);
 const webhookRandom = random(11);
@@ -209,7 +236,8 @@ function combine(id: string, ids: string[]): Variation & { parts: string[] } {
 
 export const variations: Array<Variation & { parts?: string[] }> = [
   combine('wire-format', ['compressed', 'media-type-spellings', 'cookie-attributes-varied', 'reworded-problems', 'extra-fields-and-headers', 'reordered-members']),
-  ...singleVariations.filter((v) => v.id === 'lower-rate-limit' || v.id === 'latency'),
+  combine('limits-and-outages', ['lower-rate-limit', 'brief-unavailability']),
+  ...singleVariations.filter((v) => v.id === 'latency'),
   combine('webhook-delivery', ['reordered-webhooks', 'duplicate-webhooks', 'late-webhooks']),
   combine('edge-and-formats', moreVariations.map((v) => v.id)),
 ];

@@ -287,8 +287,8 @@ export const errorChecks = [
     source: 'seed 000/002 (429: back off, respect Retry-After); PRODUCT.md Errors; openapi TooManyRequests',
     needs: ['apiKey', 'rateLimitProbe'],
     async run(ctx) {
-      // This check provokes 429 on purpose: its requests are not retried by the HTTP layer.
-      const probe = () => ctx.api.get('/api/v1/balance/derive/customer_001', { headers: ctx.keyHeaders(), retry: false });
+      // This check provokes 429 on purpose: the HTTP layer gives its 429s back to it (a 503 + Retry-After it still waits out).
+      const probe = () => ctx.api.get('/api/v1/balance/derive/customer_001', { headers: ctx.keyHeaders(), retry: 'unavailable-only' });
       let limited: Exchange | undefined;
       // Bursts grow (25, 50, then 100 at once) while no 429 comes, so a slow target whose
       // latency caps the request rate is still pushed past its limit; 2000 requests at most.

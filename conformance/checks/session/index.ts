@@ -266,7 +266,7 @@ export const sessionChecks = [
         expectProblem(await ctx.loginAttempt(spelling, `wrong-password-${i}`), 401, 'invalid_credentials', `failed login ${i + 1} of 5`);
       }
       const client = await ctx.dashboard();
-      const locked = await client.post('/dashboard/auth/login', { noCookies: true, retry: false, json: { email: email.toUpperCase(), password: 'wrong-password-6' } });
+      const locked = await client.post('/dashboard/auth/login', { noCookies: true, retry: 'unavailable-only', json: { email: email.toUpperCase(), password: 'wrong-password-6' } });
       expectStatus(locked, 429, 'a sixth login attempt for the address within 15 minutes');
       ensure(/^\d+$/.test(locked.headers['retry-after'] ?? ''), `the 429 must carry Retry-After in seconds, has "${locked.headers['retry-after'] ?? ''}"`);
       expectNoNewSession(locked, 'a throttled login', infra);
