@@ -1,21 +1,6 @@
-// The handlers' shared helpers: instants as ISO 8601 (remembered by their low bits, so a
-// remembered text must never be returned for another instant), pagination as the seeds do it.
+// The handlers' shared helpers: pagination as the seeds do it.
 import { describe, expect, it } from 'vitest';
-import { iso, paginate } from './handler.ts';
-
-describe('iso', () => {
-  it('writes each instant as toISOString does, also for instants that share a slot, read in any order', () => {
-    const base = Date.UTC(2026, 11, 1, 4, 30, 10, 183);
-    const instants = [base, base + 64, base + 128, base, base - 64, base + 1, base + 64 * 1000, 0, -1, 8.64e15, -8.64e15, base];
-    for (const round of [1, 2]) for (const ms of instants) expect(iso(ms), `${ms} (round ${round})`).toBe(new Date(ms).toISOString());
-  });
-
-  it('refuses what a Date cannot hold, as toISOString does', () => {
-    expect(() => iso(NaN)).toThrow(RangeError);
-    expect(() => iso(8.64e15 + 1)).toThrow(RangeError);
-    expect(iso(0)).toBe('1970-01-01T00:00:00.000Z');
-  });
-});
+import { paginate } from './handler.ts';
 
 describe('paginate', () => {
   it('reads page and limit (empty as absent) and reports the total', () => {

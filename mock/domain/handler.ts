@@ -37,19 +37,8 @@ export const ok = (status: number, data: unknown, headers?: Record<string, strin
   ...(headers ? { headers } : {}),
 });
 
-/** Recently formatted instants, by their low bits: a view formats the same receipts' and checkpoints' times on every read. */
-const isoTexts: (string | undefined)[] = new Array(64);
-const isoInstants = new Float64Array(64).fill(NaN);
-
-/** An instant (ms since the epoch) as ISO 8601; a RangeError for one Date cannot represent, as `toISOString`. */
-export function iso(ms: number): string {
-  const slot = ms & 63;
-  if (isoInstants[slot] === ms) return isoTexts[slot]!;
-  const text = new Date(ms).toISOString();
-  isoInstants[slot] = ms;
-  isoTexts[slot] = text;
-  return text;
-}
+/** An instant as ISO 8601, as every view writes it (one cached formatter: state/clock.ts). */
+export { isoOf as iso } from '../state/clock.ts';
 
 /** Narrows the caller to the kind the operation's security requirement guarantees. */
 export function callerOf<K extends Caller['kind']>(ctx: HandlerContext, kind: K): Extract<Caller, { kind: K }> {

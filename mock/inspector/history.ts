@@ -7,6 +7,7 @@ import type { Exchange, ExchangeObserver } from '../http/exchange.ts';
 import { curlCommand } from './curl.ts';
 import { createRedactor, type HeaderField, type KeptMessage, type PackedMessage } from './redact.ts';
 import { contractSecretRules, type SecretRules } from './secret-rules.ts';
+import { isoOf } from '../state/clock.ts';
 
 type Summary = components['schemas']['InspectedRequestSummary'];
 type Violation = components['schemas']['ValidationViolation'];
@@ -30,17 +31,6 @@ export type InspectorFilter = {
   status?: string;
   keyId?: string;
 };
-
-/** The last instant written as ISO 8601 (exchanges arrive by the dozen within one millisecond). */
-let lastAt = NaN;
-let lastIso = '';
-function isoOf(at: number): string {
-  if (at !== lastAt) {
-    lastIso = new Date(at).toISOString();
-    lastAt = at;
-  }
-  return lastIso;
-}
 
 /** The public part of the API key header as kept (already redacted: no secret), the last one remembered. */
 let lastSent = '';

@@ -9,12 +9,26 @@ export type Clock = {
   onAdvance(listener: () => void): void;
 };
 
+/** Recently formatted instants, by their low bits: views format the same receipts' and checkpoints' times on every read, the inspector the same millisecond for a dozen exchanges. */
+const isoTexts: (string | undefined)[] = new Array(64);
+const isoInstants = new Float64Array(64).fill(NaN);
+
+/** An instant (ms since the epoch) as ISO 8601; a RangeError for one Date cannot represent, as `toISOString`. */
+export function isoOf(ms: number): string {
+  const slot = ms & 63;
+  if (isoInstants[slot] === ms) return isoTexts[slot]!;
+  const text = new Date(ms).toISOString();
+  isoInstants[slot] = ms;
+  isoTexts[slot] = text;
+  return text;
+}
+
 export function createClock(offsetMs = 0): Clock {
   let offset = offsetMs;
   const listeners: Array<() => void> = [];
   return {
     now: () => Date.now() + offset,
-    iso: (ms) => new Date(ms ?? Date.now() + offset).toISOString(),
+    iso: (ms) => isoOf(ms ?? Date.now() + offset),
     advance: (ms) => {
       offset += ms;
       for (const listener of listeners) listener();

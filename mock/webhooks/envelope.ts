@@ -5,6 +5,7 @@ import type { components } from '../../generated/openapi.d.ts';
 import { randomBase62 } from '../security/secrets.ts';
 import type { KeyEnvironment } from '../state/events.ts';
 import type { WebhookEventAnnounced, WebhookEventType } from '../state/webhooks.ts';
+import { isoOf } from '../state/clock.ts';
 
 /** Every event type of the contract, in its order. */
 export const WEBHOOK_EVENT_TYPES = [
@@ -45,7 +46,7 @@ export function announcement(input: {
   const envelope = {
     id: eventId,
     type: input.eventType,
-    createdAt: new Date(input.at).toISOString(),
+    createdAt: isoOf(input.at),
     environment: input.environment,
     data: input.data,
   };
