@@ -3,38 +3,26 @@
 // sandbox's log (the id and the error's name, never its message, which may quote the request),
 // and the app goes on serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from './app.ts';
-import { controlHandlers } from './control/handlers.ts';
-import { seedDemoAccount } from './demo/seed-demo.ts';
 import type { Handler } from './domain/handler.ts';
 import { apiHandlers } from './domain/index.ts';
 import { createLogger } from './logger.ts';
-import { createServices } from './sandbox.ts';
-import type { Services } from './services.ts';
-import { testSandboxConfig } from './testing/sandbox-config.ts';
+import { startInProcessApp, type InProcessApp } from './testing/in-process-app.ts';
 
-let services: Services;
-let apiKey: string;
-let app: Awaited<ReturnType<typeof createApp>>;
 const logged: string[] = [];
 let failing = true;
+let sandbox: InProcessApp;
 
 beforeAll(async () => {
-  services = await createServices(testSandboxConfig({}), { logLevel: 'silent', inspectHistory: 0 }, undefined, createLogger('silent'));
   const derive: Handler = (ctx) => {
     if (failing) throw new TypeError(`cannot read ${ctx.headers['x-api-key']}`);
     return apiHandlers.deriveBalance!(ctx);
   };
-  app = await createApp(services, { api: { ...apiHandlers, deriveBalance: derive }, control: controlHandlers }, { log: createLogger('error', (line) => logged.push(line)) });
-  apiKey = (await seedDemoAccount(services, 1)).apiKey;
+  sandbox = await startInProcessApp({ deriveBalance: derive }, { app: { log: createLogger('error', (line) => logged.push(line)) } });
 });
 
-afterAll(() => {
-  services.webhooks.stop?.();
-  services.scheduler.stop();
-});
+afterAll(() => sandbox?.stop());
 
-const derive = () => app.handle({ method: 'GET', url: '/api/v1/balance/derive/customer_001', headers: { 'x-api-key': apiKey }, body: undefined, environment: 'test', clientAddress: '127.0.0.1' });
+const derive = () => sandbox.derive();
 
 describe('a handler that throws', () => {
   it('answers 500 internal_error with the request id, logs one line without the error message, and keeps serving', async () => {
@@ -44,7 +32,7 @@ describe('a handler that throws', () => {
     const body = JSON.parse(res.body!);
     const requestId = res.headers['x-request-id'];
     expect(body).toMatchObject({ status: 500, code: 'internal_error', requestId });
-    expect(res.body).not.toContain(apiKey);
+    expect(res.body).not.toContain(sandbox.apiKey);
     expect(res.body).not.toContain('cannot read');
     expect(logged).toEqual([`[sandbox] error: ${requestId} failed: TypeError`]);
     failing = false;

@@ -3,45 +3,27 @@
 // `sl-violations`, whether the object itself is wrong or only its JSON is (a member the
 // serialiser drops, a Date, a number JSON cannot hold), and a good answer is not flagged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from './app.ts';
-import { controlHandlers } from './control/handlers.ts';
-import { seedDemoAccount } from './demo/seed-demo.ts';
 import type { Handler } from './domain/handler.ts';
 import { apiHandlers } from './domain/index.ts';
-import { createLogger } from './logger.ts';
-import { createServices } from './sandbox.ts';
-import type { Services } from './services.ts';
-import { testSandboxConfig } from './testing/sandbox-config.ts';
+import { startInProcessApp, type InProcessApp } from './testing/in-process-app.ts';
 
-let services: Services;
-let apiKey: string;
 /** What deriveBalance answers in this test: the real handler's reply, changed by `change`. */
 let change: (data: Record<string, unknown>) => unknown = (data) => data;
-let app: Awaited<ReturnType<typeof createApp>>;
+let sandbox: InProcessApp;
 
 beforeAll(async () => {
-  services = await createServices(
-    testSandboxConfig({ freePlanDeltas: 1_000 }),
-    { logLevel: 'silent', inspectHistory: 0 },
-    undefined,
-    createLogger('silent'),
-  );
-  const derive: Handler = async (ctx) => {
+  const deriveChanged: Handler = async (ctx) => {
     const reply = await apiHandlers.deriveBalance!(ctx);
     const body = reply.body as { statusCode: number; data: Record<string, unknown> };
     return { ...reply, body: { ...body, data: change(body.data) } };
   };
-  app = await createApp(services, { api: { ...apiHandlers, deriveBalance: derive }, control: controlHandlers });
-  apiKey = (await seedDemoAccount(services, 1)).apiKey;
+  sandbox = await startInProcessApp({ deriveBalance: deriveChanged }, { config: { freePlanDeltas: 1_000 } });
 });
 
-afterAll(() => {
-  services.webhooks.stop?.();
-  services.scheduler.stop();
-});
+afterAll(() => sandbox?.stop());
 
 async function derive() {
-  const res = await app.handle({ method: 'GET', url: '/api/v1/balance/derive/customer_001', headers: { 'x-api-key': apiKey }, body: undefined, environment: 'test', clientAddress: '127.0.0.1' });
+  const res = await sandbox.derive();
   const flagged = res.headers['sl-violations'];
   return { status: res.status, body: JSON.parse(res.body!), violations: flagged === undefined ? undefined : (JSON.parse(flagged as string) as { path: string[]; message: string }[]) };
 }
