@@ -29,7 +29,11 @@ export type TestSandboxOptions = SandboxOptions & { transport?: Transport };
 export async function startTestSandbox(options: TestSandboxOptions = {}): Promise<TestSandbox> {
   // PACSPACE_TEST_TRANSPORT=loopback runs every test that does not choose over the sockets too.
   const { transport = defaultTransport(), ...sandboxOptions } = options;
-  const sandbox = await startSandbox({ port: 0, sandboxPort: 0, seed: 1, provisioningMs: 1_000, ...sandboxOptions });
+  // Idle connections are kept a minute, not 5 s: a client that reuses one just as the sandbox
+  // closes it gets ECONNRESET (Node's fetch near its keep-alive expiry, nodejs/undici#3141), and on
+  // a loaded machine a test's pause between two requests can land there. The SDK retries such a
+  // reset; the tests' plain fetch calls do not, and are not about keep-alive (listener-limits is).
+  const sandbox = await startSandbox({ port: 0, sandboxPort: 0, seed: 1, provisioningMs: 1_000, ...sandboxOptions, connections: { keepAliveTimeoutMs: 60_000, ...sandboxOptions.connections } });
   const production = () => createHttpClient(sandbox.productionUrl, transport === 'in-process' ? { handle: sandbox.handle, environment: 'live' } : undefined);
   const test = () => createHttpClient(sandbox.sandboxUrl, transport === 'in-process' ? { handle: sandbox.handle, environment: 'test' } : undefined);
   return {
