@@ -101,8 +101,12 @@ const inputs = (api: string, dashboard: string, extra: string[] = []) => [
   '--other-env-base-url', dashboard, '--allow-writes', '--webhook-host', '127.0.0.1', ...extra,
 ];
 
-async function report(file: string) {
-  return JSON.parse(await readFile(file, 'utf8'));
+/** The run's JSON report; when the run wrote none, fails with what the run printed instead. */
+async function report(file: string, run: Run) {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new Error(`the run wrote no report (exit ${run.code}):\n${run.stderr}\n${run.stdout}`);
+  });
+  return JSON.parse(text);
 }
 
 /** What is left in the demo account: keys other than its own, and webhook endpoints. */
@@ -150,7 +154,7 @@ describe('correct servers that differ from the sandbox', () => {
     const out = join(dir, 'rate-limited.json');
     const only = 'AUTH-002,AUTH-003,KEY-003,SESSION-003,SESSION-008,LEDGER-002,WEBHOOK-001,CONTRACT-001,REVEAL-002';
     const run = await cli([...inputs(api.url, dash.url), '--only', only, '--reporter', 'json', '--out', out]);
-    const r = await report(out);
+    const r = await report(out, run);
     expect(r.results.filter((x: any) => x.status !== 'passed')).toEqual([]);
     expect(run.code).toBe(0);
     expect(refused).toBe(12);
@@ -162,16 +166,25 @@ describe('correct servers that differ from the sandbox', () => {
   it('150 ms of latency on every request and on webhook deliveries (through --webhook-url) passes with --timeout-scale 2', async () => {
     const api = await startProxy(sb.sandboxUrl, { latencyMs: 150 });
     const dash = await startProxy(sb.productionUrl, { latencyMs: 150 });
-    // The "tunnel": a public URL that forwards, slowly, to the receiver's fixed port.
-    const port = await closedPort();
-    const tunnel = await startProxy(`http://127.0.0.1:${port}`, { latencyMs: 150 });
     const out = join(dir, 'slow.json');
     const only = 'AUTH-002,KEY-003,SESSION-005,LEDGER-006,WEBHOOK-001,WEBHOOK-003,WEBHOOK-004';
-    const run = await cli([
-      ...inputs(api.url, dash.url), '--only', only, '--timeout-scale', '2',
-      '--webhook-url', `${tunnel.url}/hooks`, '--webhook-port', String(port), '--reporter', 'json', '--out', out,
-    ]);
-    const r = await report(out);
+    let port: number;
+    let tunnel: Awaited<ReturnType<typeof startProxy>>;
+    let run: Run;
+    // The receiver's port is chosen free here and then given to the run; on a busy machine
+    // another process can take it in between (the run then stops in its preflight, saying so),
+    // so only that is tried again, with another port.
+    for (let attempt = 1; ; attempt++) {
+      port = await closedPort();
+      // The "tunnel": a public URL that forwards, slowly, to the receiver's fixed port.
+      tunnel = await startProxy(`http://127.0.0.1:${port}`, { latencyMs: 150 });
+      run = await cli([
+        ...inputs(api.url, dash.url), '--only', only, '--timeout-scale', '2',
+        '--webhook-url', `${tunnel.url}/hooks`, '--webhook-port', String(port), '--reporter', 'json', '--out', out,
+      ]);
+      if (attempt === 3 || !run.stderr.includes(`the webhook receiver cannot listen on 127.0.0.1:${port}: EADDRINUSE`)) break;
+    }
+    const r = await report(out, run);
     expect(r.results.filter((x: any) => x.status !== 'passed').map((x: any) => `${x.id}: ${x.message}`)).toEqual([]);
     expect(run.code).toBe(0);
     // The receiver's local port is printed, and the deliveries came through the tunnel.
@@ -195,7 +208,7 @@ describe('correct servers that differ from the sandbox', () => {
     const api = await startProxy(sb.sandboxUrl, { intercept });
     const out = join(dir, 'slow-unlimited.json');
     const run = await cli([...inputs(api.url, sb.productionUrl, ['--probe-rate-limit']), '--only', 'ERR-007', '--reporter', 'json', '--out', out]);
-    const r = await report(out);
+    const r = await report(out, run);
     expect(r.results.map((x: any) => [x.id, x.status])).toEqual([['ERR-007', 'inconclusive']]);
     expect(r.results[0].message).toMatch(/^no 429 after \d+ requests in \d+\.\d s \(\d+ a second\): too slow to reach a limit that refills faster$/);
     expect(run.code).toBe(0);
@@ -233,7 +246,7 @@ describe('safe on a real deployment', () => {
     const out = join(dir, 'budget.json');
     const run = await cli(['--base-url', api.url, '--api-key', demo.fullKey, '--allow-writes', '--max-requests', '5', '--reporter', 'json', '--out', out]);
     expect(run.code).toBe(0);
-    const r = await report(out);
+    const r = await report(out, run);
     expect(r.requests).toEqual({ sent: 6, preflight: 1, checks: 5, cleanup: 0, budget: 5 });
     expect(api.seen).toHaveLength(6);
     const inconclusive = r.results.filter((x: any) => x.status === 'inconclusive');
@@ -268,7 +281,7 @@ describe('safe on a real deployment', () => {
       expect(await exited).toBe(130);
       expect(stderr).toContain('pacspace-conformance: SIGINT: stopping; cleaning up what the run created');
       expect(await leftOnTarget()).toEqual({ keys: [], hooks: [] });
-      const r = await report(out);
+      const r = await report(out, { code: 130, stdout, stderr });
       expect(r.interrupted).toBe('SIGINT');
       expect(r.leftovers).toEqual([]);
       expect(r.results.at(-1)).toMatchObject({ id: 'REVEAL-002', status: 'skipped', message: 'not run: the run was interrupted (SIGINT)' });
