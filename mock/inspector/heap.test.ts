@@ -74,11 +74,13 @@ describe('a batch being kept', () => {
     const inspector = createInspector({ capacity: 200, baseUrl: () => 'http://127.0.0.1:4011' });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    // WeakRefs only: once kept, nothing but the batch could hold an exchange as sent.
-    let sent: WeakRef<Exchange>[];
+    // Each exchange carries its own secret, which leaves here only reversed: once an exchange is
+    // kept, nothing but the batch could hold its secret as sent.
+    let sent: string[];
     try {
       sent = Array.from({ length: 200 }, (_, i) => {
-        const exchange: Exchange = {
+        const keySecret = secret('sk_test_');
+        inspector.observe({
           requestId: `req_HeapBatch${String(i).padStart(8, '0')}`,
           at: Date.now(),
           durationMs: 1,
@@ -87,11 +89,10 @@ describe('a batch being kept', () => {
           method: 'GET',
           url: '/api/v1/balance/derive/customer_001',
           violations: [],
-          request: { headers: { 'x-api-key': ['pk_test_AbCdEfGh12345678.', secret('sk_test_')].join('') } },
+          request: { headers: { 'x-api-key': ['pk_test_AbCdEfGh12345678.', keySecret].join('') } },
           response: { status: 200, headers: {} },
-        };
-        inspector.observe(exchange);
-        return new WeakRef(exchange);
+        });
+        return reversed(keySecret);
       });
       vi.advanceTimersByTime(KEEP_WITHIN_MS);
     } finally {
@@ -99,10 +100,10 @@ describe('a batch being kept', () => {
     }
     // One slice kept (64), the rest still waiting their turn.
     await turn();
-    gc();
-    expect(sent.slice(0, 64).filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
+    const heap = await heapText();
+    expect(sent.slice(0, 64).filter((backwards) => heap.includes(reversed(backwards)))).toEqual([]);
     // (The newest still wait their turn, held: the test can tell.)
-    expect(sent[199]!.deref()).toBeDefined();
+    expect(heap.includes(reversed(sent[199]!))).toBe(true);
     expect(inspector.size()).toBe(200);
   }, 60_000);
 });

@@ -265,21 +265,36 @@ describe('the history', () => {
     expect(off.size()).toBe(0);
   });
 
-  /** An exchange whose keeping fails (its request headers cannot be read): the inspector says so through onError, which shows when it was kept. */
-  const unkeepable = (body?: string) =>
-    exchange({
+  /**
+   * An exchange whose keeping fails (a `watched` inspector cannot name the production listener's
+   * URL for its curl command): the inspector says so through onError, which shows when it was kept.
+   */
+  const unkeepable = (body?: string) => exchange({ environment: 'live', request: { headers: {}, ...(body === undefined ? {} : { body }) } });
+  const watched = (capacity?: number) => {
+    const notKept: string[] = [];
+    const baseUrl = (environment: Exchange['environment']) => {
+      if (environment === 'live') throw new TypeError('no production listener');
+      return 'http://127.0.0.1:4011';
+    };
+    const ins = createInspector({ ...(capacity === undefined ? {} : { capacity }), baseUrl, onError: (m) => notKept.push(m) });
+    return { ins, notKept };
+  };
+
+  it('never throws into the request path: an exchange it cannot read is not kept, and it says so', () => {
+    const { ins, notKept } = watched();
+    const unreadable = exchange({
       request: {
         get headers(): Record<string, string> {
           throw new TypeError('unreadable');
         },
-        ...(body === undefined ? {} : { body }),
       },
     });
-  const watched = (capacity?: number) => {
-    const notKept: string[] = [];
-    const ins = createInspector({ ...(capacity === undefined ? {} : { capacity }), baseUrl: () => 'http://127.0.0.1:4011', onError: (m) => notKept.push(m) });
-    return { ins, notKept };
-  };
+    expect(() => ins.observe(unreadable)).not.toThrow();
+    expect(notKept).toEqual([`request inspector: ${unreadable.requestId} not kept (TypeError)`]);
+    const readable = exchange({});
+    ins.observe(readable);
+    expect(ins.list().map((r) => r.summary.requestId)).toEqual([readable.requestId]);
+  });
   const turn = () => new Promise((resolve) => setImmediate(resolve));
 
   it('keeps an answered exchange within KEEP_WITHIN_MS without being read, and at once when read', async () => {

@@ -5,9 +5,11 @@
 import type { components } from '../../generated/sandbox-control.d.ts';
 import type { Exchange, ExchangeObserver } from '../http/exchange.ts';
 import { curlCommand } from './curl.ts';
-import { createRedactor, type HeaderField, type KeptMessage, type PackedMessage } from './redact.ts';
+import { createRedactor, type HeaderField, type KeptBody, type KeptMessage, type PackedMessage } from './redact.ts';
 import { contractSecretRules, type SecretRules } from './secret-rules.ts';
 import { isoOf } from '../state/clock.ts';
+import { LastValues } from './last-values.ts';
+import { createWaitingPacker, type WaitingExchange } from './waiting.ts';
 
 type Summary = components['schemas']['InspectedRequestSummary'];
 type Violation = components['schemas']['ValidationViolation'];
@@ -142,6 +144,16 @@ function authOf(auth: Exchange['auth'], fields: string[]): Summary['auth'] {
   }
 }
 
+/** Shares a kept message's header fields and body with the last equal ones kept in the same slot. */
+function keptMessages() {
+  const fields = new LastValues<string[]>((held, given) => held.length === given.length && held.every((value, i) => value === given[i]));
+  const bodies = new LastValues<KeptBody>((held, given) => held.text === given.text && held.bytes === given.bytes && held.truncated === given.truncated);
+  return (slot: string, message: PackedMessage): PackedMessage => ({
+    fields: fields.share(slot, message.fields),
+    body: message.body && bodies.share(slot, message.body),
+  });
+}
+
 /**
  * How long an answered exchange may wait to be kept. Waiting is what makes a busy sandbox's
  * inspector cheap: of the exchanges answered meanwhile only the newest N can ever be read (the
@@ -181,6 +193,13 @@ export function createInspector(options: InspectorOptions) {
   const capacity = options.capacity ?? DEFAULT_INSPECT_HISTORY;
   checkInspectHistory(capacity);
   const { redact, clean } = createRedactor(options.rules ?? contractSecretRules());
+  const packer = createWaitingPacker();
+  // What is kept repeats as what is sent does (a polled answer, its curl command): shared the
+  // same way (no secret is in it), per operation. See ./waiting.ts for why it matters.
+  const keptUrls = new LastValues<string>();
+  const keptCurls = new LastValues<string>();
+  const keptRequests = keptMessages();
+  const keptResponses = keptMessages();
   /** A ring of `capacity` slots: the oldest kept request is at `start`. */
   let ring: Kept[] = [];
   let start = 0;
@@ -200,14 +219,15 @@ export function createInspector(options: InspectorOptions) {
   function keep(exchange: Exchange): Kept {
     const { url, request, response, requestBodyTemplate, found } = redact(exchange);
     const { placeholders, spellings } = found;
+    const slot = exchange.operationId ?? '';
     return new Kept(
       exchange,
-      url,
+      keptUrls.share(slot, url),
       // Violation messages quote the request (a bad password's value, say): cleaned as the rest.
       exchange.violations.length === 0 ? NO_VIOLATIONS : exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map((l) => clean(l, spellings)), severity: 'Error', code: v.code, message: clean(v.message, spellings) })),
-      request,
-      response,
-      curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders, spellings, bodyTemplate: requestBodyTemplate, clean }),
+      keptRequests(slot, request),
+      keptResponses(slot, response),
+      keptCurls.share(slot, curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders, spellings, bodyTemplate: requestBodyTemplate, clean })),
     );
   }
 
@@ -233,16 +253,14 @@ export function createInspector(options: InspectorOptions) {
   // batch. Until kept they are only in memory (never listed, never answered, never written
   // anywhere); every read keeps everything waiting first, so nothing answered is ever missing.
   /** The waiting exchanges: a ring of at most `capacity`, the oldest at `head`, overwritten when full. */
-  const waiting: (Exchange | undefined)[] = [];
+  const waiting: (WaitingExchange | undefined)[] = [];
   let head = 0;
   let count = 0;
   let waitingChars = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** The exchanges being kept, from `next` on, oldest first (each let go as it is kept). */
-  let batch: (Exchange | undefined)[] = [];
+  let batch: (WaitingExchange | undefined)[] = [];
   let next = 0;
-
-  const charsOf = (exchange: Exchange) => (exchange.request.body?.length ?? 0) + (exchange.response.body?.length ?? 0);
 
   /**
    * The waiting exchanges join what is left of the batch, oldest first: never kept at once here
@@ -256,7 +274,7 @@ export function createInspector(options: InspectorOptions) {
     }
     if (count === 0) return;
     const left = Math.min(batch.length - next, capacity - count);
-    const taken = new Array<Exchange | undefined>(left + count);
+    const taken = new Array<WaitingExchange | undefined>(left + count);
     for (let i = 0; i < left; i++) taken[i] = batch[batch.length - left + i];
     for (let i = 0; i < count; i++) {
       const at = (head + i) % capacity;
@@ -268,13 +286,14 @@ export function createInspector(options: InspectorOptions) {
     head = 0;
     count = 0;
     waitingChars = 0;
+    packer.forget();
   }
 
   /** Keeps the next exchange of the batch, letting go of it as sent. */
   function keepNext(): void {
-    const exchange = batch[next]!;
+    const waited = batch[next]!;
     batch[next++] = undefined;
-    store(exchange);
+    store(packer.unpack(waited));
   }
 
   /** Keeps what is left of the batch now. */
@@ -315,16 +334,23 @@ export function createInspector(options: InspectorOptions) {
   /** The observer the app calls once per answered request. Never throws into the request path. */
   const observe: ExchangeObserver = (exchange) => {
     if (capacity === 0 || ignored(exchange)) return;
+    let waited: WaitingExchange;
+    try {
+      waited = packer.pack(exchange);
+    } catch (error) {
+      options.onError?.(`request inspector: ${exchange.requestId} not kept (${(error as Error)?.name ?? 'Error'})`);
+      return;
+    }
     if (count === capacity) {
       // Only the newest `capacity` can ever be read: the oldest waiting one is let go unredacted.
-      waitingChars -= charsOf(waiting[head]!);
-      waiting[head] = exchange;
+      waitingChars -= packer.charsOf(waiting[head]!);
+      waiting[head] = waited;
       head = (head + 1) % capacity;
     } else {
-      waiting[(head + count) % capacity] = exchange;
+      waiting[(head + count) % capacity] = waited;
       count++;
     }
-    waitingChars += charsOf(exchange);
+    waitingChars += packer.charsOf(waited);
     if (waitingChars >= MAX_WAITING_BODY_CHARS) keepSoon();
     else if (timer === undefined) {
       timer = setTimeout(keepSoon, KEEP_WITHIN_MS);
