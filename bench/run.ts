@@ -11,7 +11,8 @@
 //                @pacspace-io/sandbox bin vs `prism mock` (median of 5 each)
 //   load         derive alone and mixed derive/delta/compare at 20 connections, autocannon:
 //                bare node:http (the sandbox's answers repeated), the sandbox, prism mock
-//   profile      the sandbox under the derive load with --cpu-prof: self time per part and function
+//   profile      the sandbox under the derive load with --cpu-prof: self time per part and function;
+//                then under --trace-gc, inspector on and off: the collector's pauses (bench/gc-pauses.ts)
 //   conformance  the conformance suite against a local in-process sandbox, as in conformance:mutants
 //   scale        1,000,000 deltas loaded in-process; derive and checkpoint over HTTP
 //   floods       derive p99 alone and during a flood of failed logins and of 1 MiB bodies (bench/floods.ts)
@@ -26,6 +27,7 @@ import { localConfig, startLocalTarget } from '../test/conformance-mutants/local
 import { installInFreshProject, run } from '../scripts/packages/install.ts';
 import { floodsBench, type FloodsResult } from './floods.ts';
 import { summarizeProfile, type ProfileSummary } from './profile.ts';
+import { gcPauses, type GcPauses } from './gc-pauses.ts';
 import { ledgerScale, type ScaleResult } from './ledger-scale.ts';
 import { CONNECTIONS, measure, workload, type LoadResult, type Workload } from './load.ts';
 import { ANY_KEY, coldStart, startBareProcess, DERIVE_PATH, freePort, liftRateLimits, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
@@ -56,7 +58,7 @@ type Report = {
   conformance?: { seconds: number; passed: number; failed: number; skipped: number; inconclusive: number; requests: number | undefined };
   scale?: ScaleResult;
   floods?: FloodsResult;
-  profile?: ProfileSummary & { file: string };
+  profile?: ProfileSummary & { file: string; gc: GcPauses[] };
   targets: Target[];
 };
 
@@ -225,8 +227,16 @@ async function profileDerive(report: Report) {
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
   if (!file) throw new Error(`no CPU profile was written to ${dir}`);
-  report.profile = { file: join('reports', 'profiles', file), ...summarizeProfile(join(dir, file)) };
-  for (const p of report.profile.parts.slice(0, 8)) log(`  ${(p.share * 100).toFixed(1).padStart(5)} %  ${p.part}`);
+  const summary = summarizeProfile(join(dir, file));
+  for (const p of summary.parts.slice(0, 8)) log(`  ${(p.share * 100).toFixed(1).padStart(5)} %  ${p.part}`);
+  log(`profile: the collector's pauses under the same load, --trace-gc, inspector on and off (${LOAD_SECONDS} s each)`);
+  const gc: GcPauses[] = [];
+  for (const inspector of ['on', 'off'] as const) {
+    const r = await gcPauses(inspector, LOAD_SECONDS, WARMUP_SECONDS);
+    gc.push(r);
+    log(`  inspector ${inspector.padEnd(3)} ${r.load.requestsPerSecond.toFixed(0)} req/s, p99 ${ms(r.load.latencyMs.p99)}; scavenges ${r.scavenges.count} (median ${ms(r.scavenges.medianMs)}, max ${ms(r.scavenges.maxMs)}, ${ms(r.scavenges.totalMs)} in all), mark-compacts ${r.markCompacts.count} (${ms(r.markCompacts.totalMs)})`);
+  }
+  report.profile = { file: join('reports', 'profiles', file), ...summary, gc };
 }
 
 async function conformance(report: Report) {
@@ -348,6 +358,12 @@ function markdown(report: Report): string {
       '| Function | where | part | self ms | share |',
       '|---|---|---|--:|--:|',
       ...p.functions.map((f) => `| \`${f.name}\` | ${f.where} | ${f.part} | ${f.ms.toFixed(0)} | ${(f.share * 100).toFixed(1)} % |`),
+      '',
+      '### The collector\'s pauses under the same load (`--trace-gc`, separate runs)',
+      '',
+      '| Inspector | req/s | p99 | scavenges | median | max | all scavenges | mark-compacts | all mark-compacts |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+      ...p.gc.map((g) => `| ${g.inspector} | ${g.load.requestsPerSecond.toFixed(0)} | ${ms(g.load.latencyMs.p99)} | ${g.scavenges.count} | ${ms(g.scavenges.medianMs)} | ${ms(g.scavenges.maxMs)} | ${ms(g.scavenges.totalMs)} | ${g.markCompacts.count} | ${ms(g.markCompacts.totalMs)} |`),
       '',
     );
   }
