@@ -25,7 +25,7 @@ import { parseJsonBody, type ParsedBody } from './http/json-body.ts';
 import { createControlGuard } from './control/guard.ts';
 import { fail, MAX_VIOLATIONS, problemBody, ProblemError, statusOf } from './http/problem.ts';
 import { createTurns, LARGE_BODY_BYTES } from './http/large-bodies.ts';
-import { randomBase62 } from './security/secrets.ts';
+import { randomId } from './security/secrets.ts';
 import type { Services } from './services.ts';
 import { recordKeyUse } from './domain/api-key-use.ts';
 import type { Handlers, Reply } from './domain/handler.ts';
@@ -95,7 +95,7 @@ export async function createApp(services: Services, handlers: { api: Handlers; c
   async function handle(req: IncomingRequest): Promise<OutgoingResponse> {
     const started = performance.now();
     const arrivedAt = services.clock.now();
-    const requestId = `req_${randomBase62(16)}`;
+    const requestId = randomId('req_', 16);
     const headers = normalizeHeaders(req.headers);
     const trace: Trace = { surface: 'none', violations: [] };
     let response: OutgoingResponse;

@@ -3,7 +3,7 @@
 // The English-only entry point: the package's main entry loads every locale (~0.6 s at start-up).
 import { faker } from '@faker-js/faker/locale/en';
 import { newApiKey, ALL_PERMISSIONS } from '../domain/api-keys.ts';
-import { hashPassword, randomBase62 } from '../security/secrets.ts';
+import { hashPassword, randomId } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
 import type { SandboxEvent } from '../state/events.ts';
 
@@ -66,7 +66,7 @@ export async function demoAccountEvents(seed: number, at: number, passwordHash?:
       passwordHash: await (passwordHash ?? hashPassword(who.password)),
       accessTokenHash: null,
       approved: true,
-      contractId: `ctr_${randomBase62(16)}`,
+      contractId: randomId('ctr_', 16),
     },
     { type: 'email.verified', at, userId: who.userId, tokenHash: '' },
     key.event,

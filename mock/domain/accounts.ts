@@ -14,7 +14,7 @@ import { ACCESS_COOKIE, REFRESH_COOKIE, rateLimited } from '../gate/authenticate
 import { serializeCookie } from '../http/cookies.ts';
 import { fail, type ProblemError } from '../http/problem.ts';
 import { PasswordHashingBusy } from '../security/password-hashing.ts';
-import { hashSecret, randomBase62, randomToken } from '../security/secrets.ts';
+import { hashSecret, randomId, randomToken } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
 import type { EmailTokenKind, SandboxEvent } from '../state/events.ts';
 import { normalizeEmail, type User } from '../state/projections.ts';
@@ -108,7 +108,7 @@ function mailToken(services: Services, kind: EmailTokenKind, email: string): San
   const link = `${services.config.productionUrl}${MAIL[kind].path}?token=${token}`;
   return [
     { type: 'email.token.issued', at, kind, email, tokenHash: hashSecret(token), expiresAt: at + TOKEN_TTL_MS[kind] },
-    { type: 'outbox.sent', at, messageId: `msg_${randomBase62(16)}`, to: email, kind, subject: MAIL[kind].subject, text: MAIL[kind].text(link), link, token },
+    { type: 'outbox.sent', at, messageId: randomId('msg_', 16), to: email, kind, subject: MAIL[kind].subject, text: MAIL[kind].text(link), link, token },
   ];
 }
 
@@ -216,19 +216,19 @@ export const accountHandlers: Handlers = {
     if (accessTokenHash !== null && !liveToken(services, 'access', body.accessToken!, email)) throw fail('invalid_token', INVALID_TOKEN.access);
     exists();
     const approved = accessTokenHash !== null || (services.store.state.accessRequests.get(email)?.approved ?? false);
-    const userId = `usr_${randomBase62(16)}`;
+    const userId = randomId('usr_', 16);
     await services.store.commit(
       {
         type: 'user.registered',
         at: services.clock.now(),
         userId,
-        tenantId: `tnt_${randomBase62(16)}`,
+        tenantId: randomId('tnt_', 16),
         email: body.email,
         name: body.name,
         passwordHash,
         accessTokenHash,
         approved,
-        contractId: `ctr_${randomBase62(16)}`,
+        contractId: randomId('ctr_', 16),
       },
       ...mailToken(services, 'verify', body.email),
     );
@@ -307,7 +307,7 @@ export const accountHandlers: Handlers = {
     }
     services.limits.login.forget(email);
     const { access, refresh, fields } = newSessionTokens(services);
-    await services.store.commit({ type: 'session.started', familyId: `ses_${randomBase62(16)}`, userId: user.id, ...fields });
+    await services.store.commit({ type: 'session.started', familyId: randomId('ses_', 16), userId: user.id, ...fields });
     return { status: 200, body: { success: true, data: userView(user) }, cookies: sessionCookies(access, refresh) };
   },
 

@@ -4,7 +4,7 @@
 // never its secret.
 import type { components } from '../../generated/openapi.d.ts';
 import { fail } from '../http/problem.ts';
-import { hashSecret, randomBase62 } from '../security/secrets.ts';
+import { hashSecret, randomBase62, randomId } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
 import type { KeyEnvironment, Permission, SandboxEvent } from '../state/events.ts';
 import { environmentStatus, type ApiKey, type User } from '../state/projections.ts';
@@ -38,7 +38,7 @@ async function commitAnnounced(services: Services, event: SandboxEvent, type: st
 
 /** A new secret: `sk_{env}_` + 32 base62 characters (about 190 bits). */
 function newSecret(environment: KeyEnvironment) {
-  const secretKey = `sk_${environment}_${randomBase62(32)}`;
+  const secretKey = randomId(`sk_${environment}_`, 32);
   return { secretKey, secretHash: hashSecret(secretKey) };
 }
 
@@ -49,7 +49,7 @@ type KeyInput = { name: string; environment: KeyEnvironment; permissions: Permis
  * be listed, and its secret. The demo account's key is made with it too (mock/demo/seed-demo.ts).
  */
 export function newApiKey(tenantId: string, input: KeyInput, at: number) {
-  const keyId = `key_${randomBase62(16)}`;
+  const keyId = randomId('key_', 16);
   const publicId = randomBase62(16);
   const { secretKey, secretHash } = newSecret(input.environment);
   const fields = { tenantId, environment: input.environment, name: input.name, publicId, secretHash, permissions: input.permissions };

@@ -3,7 +3,7 @@
 // the `environment.activated` webhook is announced when the delay has passed
 // (environment-activations.ts, which also re-arms it after a journal replay).
 import { fail } from '../http/problem.ts';
-import { randomBase62 } from '../security/secrets.ts';
+import { randomId } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
 import type { Network } from '../state/events.ts';
 import { environmentStatus, type Tenant } from '../state/projections.ts';
@@ -61,7 +61,7 @@ export const environmentHandlers: Handlers = {
       at: now,
       tenantId: tenant.id,
       network,
-      contractId: `ctr_${randomBase62(16)}`,
+      contractId: randomId('ctr_', 16),
       activeAt,
     });
     scheduleActivation(ctx.services, tenant.id, network, activeAt);

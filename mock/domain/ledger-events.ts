@@ -5,7 +5,7 @@
 // through deltaRecordedEvent.
 import { formatAmount, type Units } from '../../protocol/decimal.ts';
 import { leafHash, rangeRoot, receiptLeaf, treeRoot, type MerkleTree } from '../../protocol/merkle.ts';
-import { randomBase62 } from '../security/secrets.ts';
+import { randomId } from '../security/secrets.ts';
 import type { Services } from '../services.ts';
 import { receiptsTree } from '../state/ledger-caches.ts';
 import { customerKey, type CheckpointCreated, type CustomerLedger, type DeltaRecorded } from '../state/ledger.ts';
@@ -29,7 +29,7 @@ export function deltaRecordedEvent(services: Services, input: DeltaInput): Delta
   const existing = services.store.state.ledger.customers.get(customerKey(input.tenantId, input.environment, input.customerId));
   const balance = existing?.balance ?? 0n;
   const fields = {
-    receiptId: `rcpt_${randomBase62(16)}`,
+    receiptId: randomId('rcpt_', 16),
     customerId: input.customerId,
     sequence: (existing?.receipts.length ?? 0) + 1,
     delta: formatAmount(input.delta),
@@ -71,7 +71,7 @@ export function checkpointCreatedEvent(
   const event: CheckpointCreated = {
     type: 'checkpoint.created',
     at,
-    checkpointId: `chk_${randomBase62(16)}`,
+    checkpointId: randomId('chk_', 16),
     tenantId: scope.tenantId,
     environment: scope.environment,
     customerId: scope.customerId,

@@ -4,7 +4,7 @@
 // is indistinguishable from a missing one. Delivery itself is mock/webhooks/dispatcher.ts.
 import type { components } from '../../generated/openapi.d.ts';
 import { fail } from '../http/problem.ts';
-import { randomBase62 } from '../security/secrets.ts';
+import { randomId } from '../security/secrets.ts';
 import type { User } from '../state/projections.ts';
 import type { WebhookDelivery, WebhookEndpoint, WebhookEndpointUpdated } from '../state/webhooks.ts';
 import { announcement } from '../webhooks/envelope.ts';
@@ -21,7 +21,7 @@ type DeliveryView = Schemas['WebhookDelivery'];
 const DEFAULT_OVERLAP_SECONDS = 86_400;
 
 /** `whsec_` + 32 base62 characters (about 190 bits). */
-const newSigningSecret = () => `whsec_${randomBase62(32)}`;
+const newSigningSecret = () => randomId('whsec_', 32);
 
 /** The endpoint as listed and read back: never a secret. */
 function view(endpoint: WebhookEndpoint, now: number): EndpointView {
@@ -92,7 +92,7 @@ export const webhookHandlers: Handlers = {
     const body = ctx.body as Schemas['WebhookEndpointCreateRequest'];
     refuseSelfTarget(ctx, body.url);
     const { services } = ctx;
-    const endpointId = `wh_${randomBase62(16)}`;
+    const endpointId = randomId('wh_', 16);
     const secret = newSigningSecret();
     const at = services.clock.now();
     await services.store.commit({

@@ -254,6 +254,24 @@ describe('the history', () => {
     expect(ins.size()).toBe(1);
   });
 
+  it('shows each kept answer with its own X-Request-Id and headers, though equal answers are held once', () => {
+    const ins = inspector();
+    const answered = Array.from({ length: 3 }, () => exchange({ operationId: 'deriveBalance' }));
+    for (const e of answered) {
+      e.response.headers['x-request-id'] = e.requestId;
+      e.request.headers['x-api-key'] = KEY;
+      ins.observe(e);
+    }
+    for (const e of answered) {
+      const kept = ins.get(e.requestId)!;
+      expect(kept.response.headers).toEqual([
+        { name: 'content-type', value: 'application/json' },
+        { name: 'x-request-id', value: e.requestId },
+      ]);
+      expect(kept.request.headers).toEqual([{ name: 'x-api-key', value: `${KEY.slice(0, KEY.indexOf('.') + 1)}${REDACTED}` }]);
+    }
+  });
+
   it('clears, and keeps nothing with capacity 0', () => {
     const ins = inspector();
     ins.observe(exchange({}));

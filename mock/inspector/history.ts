@@ -9,7 +9,7 @@ import { createRedactor, type HeaderField, type KeptBody, type KeptMessage, type
 import { contractSecretRules, type SecretRules } from './secret-rules.ts';
 import { isoOf } from '../state/clock.ts';
 import { LastValues } from './last-values.ts';
-import { createWaitingPacker, type WaitingExchange } from './waiting.ts';
+import { createWaitingPacker, REQUEST_ID, type FieldList, type WaitingExchange } from './waiting.ts';
 
 type Summary = components['schemas']['InspectedRequestSummary'];
 type Violation = components['schemas']['ValidationViolation'];
@@ -71,8 +71,8 @@ class Kept {
     exchange: Exchange,
     readonly url: string,
     readonly violations: Violation[],
-    readonly request: PackedMessage,
-    readonly response: PackedMessage,
+    readonly request: HeldMessage,
+    readonly response: HeldMessage,
     readonly curl: string,
   ) {
     this.requestId = exchange.requestId;
@@ -100,23 +100,29 @@ class Kept {
         method: this.method.toUpperCase(),
         url: this.url,
         operationId: this.operationId ?? null,
-        auth: authOf(this.auth, this.request.fields),
+        auth: authOf(this.auth, this.request.fields as string[]),
         status: this.status,
         problemCode: this.problemCode ?? null,
         violations: this.violationCount,
         chaos: this.chaos ?? null,
       },
       violations: this.violations,
-      request: messageOf(this.request),
-      response: messageOf(this.response),
+      request: messageOf(this.request, this.requestId),
+      response: messageOf(this.response, this.requestId),
       curl: this.curl,
     };
   }
 }
 
-const messageOf = (packed: PackedMessage): KeptMessage => {
+/** A kept message as held: a redacted PackedMessage whose fields may name the request's own id as REQUEST_ID. */
+type HeldMessage = { readonly fields: FieldList; readonly body: KeptBody | null };
+
+const messageOf = (packed: HeldMessage, requestId: string): KeptMessage => {
   const headers: HeaderField[] = [];
-  for (let i = 0; i < packed.fields.length; i += 2) headers.push({ name: packed.fields[i]!, value: packed.fields[i + 1]! });
+  for (let i = 0; i < packed.fields.length; i += 2) {
+    const value = packed.fields[i + 1]!;
+    headers.push({ name: packed.fields[i] as string, value: value === REQUEST_ID ? requestId : (value as string) });
+  }
   return { headers, body: packed.body };
 };
 
@@ -144,14 +150,25 @@ function authOf(auth: Exchange['auth'], fields: string[]): Summary['auth'] {
   }
 }
 
-/** Shares a kept message's header fields and body with the last equal ones kept in the same slot. */
+const sameBody = (a: KeptBody | null, b: KeptBody | null) => a === b || (a !== null && b !== null && a.text === b.text && a.bytes === b.bytes && a.truncated === b.truncated);
+
+/**
+ * A redacted message as held: the last equal one kept in the same slot when there is one (the
+ * response's X-Request-Id, which differs every time, held as REQUEST_ID so that it can be).
+ */
 function keptMessages() {
-  const fields = new LastValues<string[]>((held, given) => held.length === given.length && held.every((value, i) => value === given[i]));
-  const bodies = new LastValues<KeptBody>((held, given) => held.text === given.text && held.bytes === given.bytes && held.truncated === given.truncated);
-  return (slot: string, message: PackedMessage): PackedMessage => ({
-    fields: fields.share(slot, message.fields),
-    body: message.body && bodies.share(slot, message.body),
-  });
+  const messages = new LastValues<HeldMessage>(
+    (held, given) => sameBody(held.body, given.body) && held.fields.length === given.fields.length && held.fields.every((value, i) => value === given.fields[i]),
+  );
+  return (slot: string, message: PackedMessage, requestId: string): HeldMessage => {
+    let fields: (string | typeof REQUEST_ID)[] = message.fields;
+    for (let i = 1; i < fields.length; i += 2) {
+      if (fields[i] !== requestId) continue;
+      if (fields === message.fields) fields = [...message.fields];
+      fields[i] = REQUEST_ID;
+    }
+    return messages.share(slot, { fields, body: message.body });
+  };
 }
 
 /**
@@ -225,8 +242,8 @@ export function createInspector(options: InspectorOptions) {
       keptUrls.share(slot, url),
       // Violation messages quote the request (a bad password's value, say): cleaned as the rest.
       exchange.violations.length === 0 ? NO_VIOLATIONS : exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map((l) => clean(l, spellings)), severity: 'Error', code: v.code, message: clean(v.message, spellings) })),
-      keptRequests(slot, request),
-      keptResponses(slot, response),
+      keptRequests(slot, request, exchange.requestId),
+      keptResponses(slot, response, exchange.requestId),
       keptCurls.share(slot, curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders, spellings, bodyTemplate: requestBodyTemplate, clean })),
     );
   }

@@ -22,6 +22,11 @@ export class LastValues<V> {
     return value;
   }
 
+  /** What `slot` holds, if anything. */
+  held(slot: string): V | undefined {
+    return this.#slots.get(slot);
+  }
+
   /** Holds nothing any more. */
   clear(): void {
     this.#slots.clear();

@@ -62,6 +62,18 @@ describe('a waiting exchange', () => {
     );
   });
 
+  it('puts each request’s own id back where a header field held it, though the field lists are shared', () => {
+    const packer = createWaitingPacker();
+    const answered = (requestId: string): Exchange => ({
+      requestId, at: 1, durationMs: 1, environment: 'test', surface: 'api', method: 'GET', url: '/', violations: [], operationId: 'deriveBalance',
+      request: { headers: { 'x-echo': requestId, host: 'h' } },
+      response: { status: 200, headers: { 'content-type': 'application/json', 'x-request-id': requestId, 'x-other': 'req_0000000000000001' } },
+    });
+    const ids = ['req_0000000000000001', 'req_0000000000000002', 'req_0000000000000003'];
+    const waiting = ids.map((id) => packer.pack(answered(id)));
+    expect(waiting.map((w) => packer.unpack(w))).toEqual(ids.map(answered));
+  });
+
   it('shares an equal verdict and never merges different ones; after forget() nothing is shared', () => {
     const packer = createWaitingPacker();
     const base = { requestId: 'req_0000000000000001', at: 1, durationMs: 1, environment: 'test' as const, surface: 'api' as const, method: 'GET', url: '/', violations: [], request: { headers: {} }, response: { status: 200, headers: {} } };

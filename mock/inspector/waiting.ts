@@ -2,23 +2,31 @@
 // dozen objects the request path made, its repeated values shared (./last-values.ts). Under load
 // the newest N exchanges are always waiting, and they are what every young-generation collection
 // copies: fewer objects and fewer fresh strings make each of those pauses shorter, and the pauses
-// are the p99 (`npm run bench`: the scavenge median with the inspector on went from about 1.2 ms
-// to 0.7 ms, with it off 0.5 ms). Raw values, secrets included, are shared only among waiting
-// exchanges: `forget()` as the waiting ones are taken, so the sharing holds none for longer.
+// are the p99 (`npm run bench`, profile section: the scavenge median with the inspector on went
+// from about 1.2 ms to 0.7 ms; with it off, 0.5 ms). Raw values, secrets included, are shared
+// only among waiting exchanges: `forget()` as the waiting ones are taken, so the sharing holds
+// none for longer.
 import type { AuthVerdict, Exchange } from '../http/exchange.ts';
 import { LastValues } from './last-values.ts';
 
 /** A waiting exchange: see `pack` for its layout. Opaque outside this module. */
 export type WaitingExchange = readonly unknown[] & { readonly __waiting: true };
 
+/**
+ * Header fields as one flat list (name, value, name, value, …), in the order received; the
+ * request's own id, where a value is that, as REQUEST_ID (so a list can be shared across requests).
+ */
+export type FieldList = readonly (string | string[] | typeof REQUEST_ID)[];
+export const REQUEST_ID: unique symbol = Symbol('the request id');
+
 /** Bodies longer than this are held as they are (comparing them would cost more than copying). */
 const SHARED_BODY_CHARS = 16 * 1024;
 const NO_VIOLATIONS: Exchange['violations'] = [];
 
-// The list's fixed part; header fields follow it, the request's first (REQUEST_FIELDS of them).
-const REQUEST_ID = 0, AT = 1, DURATION = 2, ENVIRONMENT = 3, SURFACE = 4, METHOD = 5, URL = 6, OPERATION = 7;
+// The list's slots.
+const REQUEST_ID_AT = 0, AT = 1, DURATION = 2, ENVIRONMENT = 3, SURFACE = 4, METHOD = 5, URL = 6, OPERATION = 7;
 const AUTH = 8, VIOLATIONS = 9, PROBLEM = 10, CHAOS = 11, STATUS = 12, REQUEST_BODY = 13, RESPONSE_BODY = 14;
-const REQUEST_FIELDS = 15, FIELDS = 16;
+const REQUEST_FIELDS = 15, RESPONSE_FIELDS = 16;
 
 const sameVerdict = (a: AuthVerdict, b: AuthVerdict): boolean => {
   if (a.kind !== b.kind) return false;
@@ -34,64 +42,83 @@ const sameVerdict = (a: AuthVerdict, b: AuthVerdict): boolean => {
   }
 };
 
+/** A header field's value as a field list holds it. */
+const heldValue = (value: string | string[], requestId: string) => (value === requestId ? REQUEST_ID : value);
+
+/** Whether `list` holds exactly these header fields, in this order. */
+function sameFields(list: FieldList, headers: Record<string, string | string[]>, requestId: string): boolean {
+  let i = 0;
+  for (const name in headers) {
+    if (list[i] !== name || list[i + 1] !== heldValue(headers[name]!, requestId)) return false;
+    i += 2;
+  }
+  return i === list.length;
+}
+
+/** Header fields as an object again, the request id put back. */
+export function headersOf<V extends string | string[]>(list: FieldList, requestId: string): Record<string, V> {
+  const headers: Record<string, V> = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const value = list[i + 1]!;
+    headers[list[i] as string] = (value === REQUEST_ID ? requestId : value) as V;
+  }
+  return headers;
+}
+
 export function createWaitingPacker() {
-  const requestValues = new LastValues<string>();
-  const responseValues = new LastValues<string>();
+  const values = new LastValues<string>();
   const urls = new LastValues<string>();
   const requestBodies = new LastValues<string>();
   const responseBodies = new LastValues<string>();
+  const requestFields = new LastValues<FieldList>();
+  const responseFields = new LastValues<FieldList>();
   const verdicts = new LastValues<AuthVerdict>(sameVerdict);
 
-  const body = (values: LastValues<string>, slot: string, text: string | undefined) =>
-    text === undefined || text.length > SHARED_BODY_CHARS ? text : values.share(slot, text);
+  const body = (held: LastValues<string>, slot: string, text: string | undefined) =>
+    text === undefined || text.length > SHARED_BODY_CHARS ? text : held.share(slot, text);
 
-  function pack(exchange: Exchange): WaitingExchange {
-    const slot = exchange.operationId ?? '';
-    const list: unknown[] = [
-      exchange.requestId,
-      exchange.at,
-      exchange.durationMs,
-      exchange.environment,
-      exchange.surface,
-      exchange.method,
-      urls.share(slot, exchange.url),
-      exchange.operationId,
-      exchange.auth === undefined ? undefined : verdicts.share(exchange.auth.kind, exchange.auth),
-      exchange.violations.length === 0 ? NO_VIOLATIONS : exchange.violations,
-      exchange.problemCode,
-      exchange.chaos,
-      exchange.response.status,
-      body(requestBodies, slot, exchange.request.body),
-      body(responseBodies, slot, exchange.response.body),
-      0,
-    ];
-    const requestHeaders = exchange.request.headers;
-    let fields = 0;
-    for (const name in requestHeaders) {
-      list.push(name, requestValues.share(name, requestHeaders[name]!));
-      fields++;
+  /** The header fields as a list: the one held for `slot` when they are the same, else a new one (then held). */
+  function fieldList(held: LastValues<FieldList>, slot: string, headers: Record<string, string | string[]>, requestId: string): FieldList {
+    const last = held.held(slot);
+    if (last !== undefined && sameFields(last, headers, requestId)) return last;
+    const list: (string | string[] | typeof REQUEST_ID)[] = [];
+    for (const name in headers) {
+      const value = heldValue(headers[name]!, requestId);
+      list.push(name, typeof value === 'string' ? values.share(name, value) : value);
     }
-    list[REQUEST_FIELDS] = fields;
-    const responseHeaders = exchange.response.headers;
-    for (const name in responseHeaders) {
-      const value = responseHeaders[name]!;
-      list.push(name, typeof value === 'string' ? responseValues.share(name, value) : value);
-    }
-    return list as unknown as WaitingExchange;
+    return held.share(slot, list);
   }
 
   return {
-    pack,
+    pack(exchange: Exchange): WaitingExchange {
+      const slot = exchange.operationId ?? '';
+      const { requestId } = exchange;
+      const list: unknown[] = [
+        requestId,
+        exchange.at,
+        exchange.durationMs,
+        exchange.environment,
+        exchange.surface,
+        exchange.method,
+        urls.share(slot, exchange.url),
+        exchange.operationId,
+        exchange.auth === undefined ? undefined : verdicts.share(exchange.auth.kind, exchange.auth),
+        exchange.violations.length === 0 ? NO_VIOLATIONS : exchange.violations,
+        exchange.problemCode,
+        exchange.chaos,
+        exchange.response.status,
+        body(requestBodies, slot, exchange.request.body),
+        body(responseBodies, slot, exchange.response.body),
+        fieldList(requestFields, slot, exchange.request.headers, requestId),
+        fieldList(responseFields, slot, exchange.response.headers, requestId),
+      ];
+      return list as unknown as WaitingExchange;
+    },
     /** The exchange as it was answered. */
     unpack(waiting: WaitingExchange): Exchange {
-      const requestHeaders: Record<string, string> = {};
-      const end = FIELDS + 2 * (waiting[REQUEST_FIELDS] as number);
-      let i = FIELDS;
-      for (; i < end; i += 2) requestHeaders[waiting[i] as string] = waiting[i + 1] as string;
-      const responseHeaders: Record<string, string | string[]> = {};
-      for (; i < waiting.length; i += 2) responseHeaders[waiting[i] as string] = waiting[i + 1] as string | string[];
+      const requestId = waiting[REQUEST_ID_AT] as string;
       const exchange: Exchange = {
-        requestId: waiting[REQUEST_ID] as string,
+        requestId,
         at: waiting[AT] as number,
         durationMs: waiting[DURATION] as number,
         environment: waiting[ENVIRONMENT] as Exchange['environment'],
@@ -99,8 +126,8 @@ export function createWaitingPacker() {
         method: waiting[METHOD] as string,
         url: waiting[URL] as string,
         violations: waiting[VIOLATIONS] as Exchange['violations'],
-        request: { headers: requestHeaders },
-        response: { status: waiting[STATUS] as number, headers: responseHeaders },
+        request: { headers: headersOf<string>(waiting[REQUEST_FIELDS] as FieldList, requestId) },
+        response: { status: waiting[STATUS] as number, headers: headersOf(waiting[RESPONSE_FIELDS] as FieldList, requestId) },
       };
       if (waiting[REQUEST_BODY] !== undefined) exchange.request.body = waiting[REQUEST_BODY] as string;
       if (waiting[RESPONSE_BODY] !== undefined) exchange.response.body = waiting[RESPONSE_BODY] as string;
@@ -115,12 +142,7 @@ export function createWaitingPacker() {
       ((waiting[REQUEST_BODY] as string | undefined)?.length ?? 0) + ((waiting[RESPONSE_BODY] as string | undefined)?.length ?? 0),
     /** Shares nothing seen so far any more (called once no exchange waits). */
     forget(): void {
-      requestValues.clear();
-      responseValues.clear();
-      urls.clear();
-      requestBodies.clear();
-      responseBodies.clear();
-      verdicts.clear();
+      for (const held of [values, urls, requestBodies, responseBodies, requestFields, responseFields, verdicts]) held.clear();
     },
   };
 }

@@ -12,10 +12,18 @@ let poolAt = pool.length;
 const ALPHABET = Buffer.from(BASE62, 'latin1');
 
 /** n base62 characters from the CSPRNG, without modulo bias (log2(62) ≈ 5.95 bits each). */
-export function randomBase62(n: number): string {
-  // Written into a buffer and decoded once: a flat string (ids are kept by the million).
-  const out = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; ) {
+export const randomBase62 = (n: number): string => randomId('', n);
+
+/**
+ * An id: `prefix` then n base62 characters from the CSPRNG, as one flat string (a template
+ * literal would make a two-part string, larger and joined again when written; ids are made on
+ * every request and kept by the million).
+ */
+export function randomId(prefix: string, n: number): string {
+  const out = Buffer.allocUnsafe(prefix.length + n);
+  let i = out.write(prefix, 'latin1');
+  const end = i + n;
+  while (i < end) {
     if (poolAt === pool.length) {
       randomFillSync(pool);
       poolAt = 0;

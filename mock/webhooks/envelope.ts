@@ -2,7 +2,7 @@
 // `{id, type, createdAt, environment, data}`, serialized once when the event is announced so
 // that every endpoint and every retry gets the same bytes (and the same `createdAt`).
 import type { components } from '../../generated/openapi.d.ts';
-import { randomBase62 } from '../security/secrets.ts';
+import { randomId } from '../security/secrets.ts';
 import type { KeyEnvironment } from '../state/events.ts';
 import type { WebhookEventAnnounced, WebhookEventType } from '../state/webhooks.ts';
 import { isoOf } from '../state/clock.ts';
@@ -28,8 +28,8 @@ void sameTypes;
 
 export const isWebhookEventType = (type: string): type is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
 
-export const newEventId = () => `evt_${randomBase62(20)}`;
-export const newDeliveryId = () => `dlv_${randomBase62(20)}`;
+export const newEventId = () => randomId('evt_', 20);
+export const newDeliveryId = () => randomId('dlv_', 20);
 
 /** The `webhook.event.announced` journal event for one event and the endpoints that receive it. */
 export function announcement(input: {

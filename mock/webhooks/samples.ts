@@ -3,7 +3,7 @@
 // computed as the Proofs section says), but not part of any ledger and never a real key.
 import type { components } from '../../generated/openapi.d.ts';
 import { leafHash } from '../../protocol/merkle.ts';
-import { randomBase62 } from '../security/secrets.ts';
+import { randomId } from '../security/secrets.ts';
 import type { KeyEnvironment } from '../state/events.ts';
 import type { WebhookEventType } from '../state/webhooks.ts';
 
@@ -24,7 +24,7 @@ const NETWORK_OF = { test: 'testnet', live: 'mainnet' } as const;
 
 function sampleReceipt(environment: KeyEnvironment, at: string): Schemas['Receipt'] {
   const leaf = {
-    receiptId: `rcpt_${randomBase62(16)}`,
+    receiptId: randomId('rcpt_', 16),
     customerId: 'customer_001',
     sequence: 1,
     delta: '100.00',
@@ -47,10 +47,10 @@ function sampleReceipt(environment: KeyEnvironment, at: string): Schemas['Receip
 
 function sampleKey(environment: KeyEnvironment, at: string, active: boolean): Schemas['ApiKey'] {
   return {
-    id: `key_${randomBase62(16)}`,
+    id: randomId('key_', 16),
     name: 'Sample key (test event)',
     environment,
-    publicKey: `pk_${environment}_${randomBase62(16)}`,
+    publicKey: randomId(`pk_${environment}_`, 16),
     permissions: ['balance:read', 'balance:write'],
     active,
     createdAt: at,
@@ -67,7 +67,7 @@ export function sampleData<T extends WebhookEventType>(type: T, ctx: { tenantId:
     'checkpoint.created': () => {
       const receipt = sampleReceipt(environment, at);
       return {
-        checkpointId: `chk_${randomBase62(16)}`,
+        checkpointId: randomId('chk_', 16),
         customerId: receipt.customerId,
         // A single leaf is its own root.
         proofRoot: receipt.leafHash,
