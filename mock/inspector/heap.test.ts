@@ -69,6 +69,41 @@ describe('the history in memory', () => {
   }, 60_000);
 });
 
+describe('an exchange the inspector cannot read', () => {
+  it('holds none of its secrets once it is refused (what was shared before the failure is let go)', async () => {
+    const notKept: string[] = [];
+    const inspector = createInspector({ baseUrl: () => 'http://127.0.0.1:4011', onError: (m) => notKept.push(m) });
+    const kept = ((): string[] => {
+      const token = secret('tok');
+      const password = secret('pw');
+      inspector.observe({
+        requestId: 'req_HeapHeapHeap0002',
+        at: Date.now(),
+        durationMs: 1,
+        environment: 'live',
+        surface: 'api',
+        method: 'POST',
+        url: ['/dashboard/auth/verify?token=', token].join(''),
+        operationId: 'verifyEmail',
+        violations: [],
+        request: {
+          // Read after the URL and the body were taken in.
+          get headers(): Record<string, string> {
+            throw new TypeError('unreadable');
+          },
+          body: ['{"password":"', password, '"}'].join(''),
+        },
+        response: { status: 200, headers: {} },
+      });
+      return [token, password].map(reversed);
+    })();
+    expect(notKept).toEqual(['request inspector: req_HeapHeapHeap0002 not kept (TypeError)']);
+    expect(inspector.size()).toBe(0);
+    const heap = await heapText();
+    for (const backwards of kept) expect(heap.includes(reversed(backwards)), `${reversed(backwards).slice(0, 6)}… in the heap`).toBe(false);
+  }, 60_000);
+});
+
 describe('a batch being kept', () => {
   it('lets go of each exchange as sent once it is kept, not once the whole batch is', async () => {
     const inspector = createInspector({ capacity: 200, baseUrl: () => 'http://127.0.0.1:4011' });

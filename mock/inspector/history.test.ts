@@ -272,6 +272,18 @@ describe('the history', () => {
     }
   });
 
+  it('never merges kept answers of one operation that differ, and puts the request id back in request fields too', () => {
+    const ins = inspector();
+    const bodies = ['{"balance":"1.00"}', '{"balance":"2.00"}', '{"balance":"2.00"}'];
+    const answered = bodies.map((body) => exchange({ operationId: 'deriveBalance', response: { status: 200, headers: { 'content-type': 'application/json' }, body } }));
+    for (const e of answered) {
+      e.request.headers['x-correlation'] = e.requestId;
+      ins.observe(e);
+    }
+    expect(answered.map((e) => ins.get(e.requestId)!.response.body!.text)).toEqual(bodies);
+    for (const e of answered) expect(ins.get(e.requestId)!.request.headers).toEqual([{ name: 'x-correlation', value: e.requestId }]);
+  });
+
   it('clears, and keeps nothing with capacity 0', () => {
     const ins = inspector();
     ins.observe(exchange({}));

@@ -160,7 +160,7 @@ function keptMessages() {
   const messages = new LastValues<HeldMessage>(
     (held, given) => sameBody(held.body, given.body) && held.fields.length === given.fields.length && held.fields.every((value, i) => value === given.fields[i]),
   );
-  return (slot: string, message: PackedMessage, requestId: string): HeldMessage => {
+  const share = (slot: string, message: PackedMessage, requestId: string): HeldMessage => {
     let fields: (string | typeof REQUEST_ID)[] = message.fields;
     for (let i = 1; i < fields.length; i += 2) {
       if (fields[i] !== requestId) continue;
@@ -169,6 +169,7 @@ function keptMessages() {
     }
     return messages.share(slot, { fields, body: message.body });
   };
+  return { share, clear: () => messages.clear() };
 }
 
 /**
@@ -242,19 +243,22 @@ export function createInspector(options: InspectorOptions) {
       keptUrls.share(slot, url),
       // Violation messages quote the request (a bad password's value, say): cleaned as the rest.
       exchange.violations.length === 0 ? NO_VIOLATIONS : exchange.violations.slice(0, 20).map((v) => ({ location: v.location.map((l) => clean(l, spellings)), severity: 'Error', code: v.code, message: clean(v.message, spellings) })),
-      keptRequests(slot, request, exchange.requestId),
-      keptResponses(slot, response, exchange.requestId),
+      keptRequests.share(slot, request, exchange.requestId),
+      keptResponses.share(slot, response, exchange.requestId),
       keptCurls.share(slot, curlCommand({ exchange, baseUrl: options.baseUrl(exchange.environment), placeholders, spellings, bodyTemplate: requestBodyTemplate, clean })),
     );
   }
 
-  function store(exchange: Exchange): void {
+  /** Says an exchange was not kept (never its content): a request is never failed by its inspection. */
+  const notKept = (requestId: unknown, error: unknown) =>
+    options.onError?.(`request inspector: ${typeof requestId === 'string' ? requestId : 'a request'} not kept (${(error as Error)?.name ?? 'Error'})`);
+
+  function store(waited: WaitingExchange): void {
     let record: Kept;
     try {
-      record = keep(exchange);
+      record = keep(packer.unpack(waited));
     } catch (error) {
-      // A request is never failed by its inspection; it is just not kept.
-      options.onError?.(`request inspector: ${exchange.requestId} not kept (${(error as Error)?.name ?? 'Error'})`);
+      notKept(packer.requestIdOf(waited), error);
       return;
     }
     if (ring.length < capacity) {
@@ -310,7 +314,7 @@ export function createInspector(options: InspectorOptions) {
   function keepNext(): void {
     const waited = batch[next]!;
     batch[next++] = undefined;
-    store(packer.unpack(waited));
+    store(waited);
   }
 
   /** Keeps what is left of the batch now. */
@@ -350,16 +354,20 @@ export function createInspector(options: InspectorOptions) {
 
   /** The observer the app calls once per answered request. Never throws into the request path. */
   const observe: ExchangeObserver = (exchange) => {
-    if (capacity === 0 || ignored(exchange)) return;
+    if (capacity === 0) return;
     let waited: WaitingExchange;
     try {
+      if (ignored(exchange)) return;
       waited = packer.pack(exchange);
     } catch (error) {
-      options.onError?.(`request inspector: ${exchange.requestId} not kept (${(error as Error)?.name ?? 'Error'})`);
+      // What it shared before failing is let go at once (nothing waits to hold it).
+      packer.forget();
+      notKept(exchange?.requestId, error);
       return;
     }
     if (count === capacity) {
-      // Only the newest `capacity` can ever be read: the oldest waiting one is let go unredacted.
+      // Only the newest `capacity` can ever be read: the oldest waiting one is let go unredacted
+      // (values it shared are let go when the waiting ones are next taken, within KEEP_WITHIN_MS).
       waitingChars -= packer.charsOf(waiting[head]!);
       waiting[head] = waited;
       head = (head + 1) % capacity;
@@ -406,6 +414,7 @@ export function createInspector(options: InspectorOptions) {
       const count = ring.length;
       ring = [];
       start = 0;
+      for (const held of [keptUrls, keptCurls, keptRequests, keptResponses]) held.clear();
       return count;
     },
     size: () => {

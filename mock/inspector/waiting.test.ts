@@ -74,6 +74,20 @@ describe('a waiting exchange', () => {
     expect(waiting.map((w) => packer.unpack(w))).toEqual(ids.map(answered));
   });
 
+  it('keeps own header fields only, named anything: __proto__, digits, capitals; nothing inherited', () => {
+    const packer = createWaitingPacker();
+    const headers = Object.create({ inherited: 'z' }) as Record<string, string>;
+    Object.defineProperty(headers, '__proto__', { value: 'p', enumerable: true, writable: true, configurable: true });
+    Object.assign(headers, { '123': 'n', 'X-Up': 'u' });
+    const sent: Exchange = { requestId: 'req_0000000000000001', at: 1, durationMs: 1, environment: 'test', surface: 'api', method: 'GET', url: '/', violations: [], request: { headers }, response: { status: 200, headers: JSON.parse('{"__proto__":["a","b"]}') } };
+    for (let i = 0; i < 2; i++) {
+      const back = packer.unpack(packer.pack(sent));
+      expect(Object.entries(back.request.headers)).toEqual([['123', 'n'], ['__proto__', 'p'], ['X-Up', 'u']]);
+      expect(Object.getPrototypeOf(back.response.headers)).toBe(Object.prototype);
+      expect(Object.entries(back.response.headers)).toEqual([['__proto__', ['a', 'b']]]);
+    }
+  });
+
   it('shares an equal verdict and never merges different ones; after forget() nothing is shared', () => {
     const packer = createWaitingPacker();
     const base = { requestId: 'req_0000000000000001', at: 1, durationMs: 1, environment: 'test' as const, surface: 'api' as const, method: 'GET', url: '/', violations: [], request: { headers: {} }, response: { status: 200, headers: {} } };

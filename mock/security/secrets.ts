@@ -17,7 +17,7 @@ export const randomBase62 = (n: number): string => randomId('', n);
 /**
  * An id: `prefix` then n base62 characters from the CSPRNG, as one flat string (a template
  * literal would make a two-part string, larger and joined again when written; ids are made on
- * every request and kept by the million).
+ * every request and kept by the million). The prefix is ASCII (written as Latin-1).
  */
 export function randomId(prefix: string, n: number): string {
   const out = Buffer.allocUnsafe(prefix.length + n);
