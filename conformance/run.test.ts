@@ -195,7 +195,7 @@ describe('reporters', () => {
     expect(text).toContain(
       '1 passed, 1 failed, 1 skipped, 1 inconclusive in 1.2 s\n9 requests sent (2 preflight, 5 by checks of a budget of 5, 2 cleanup)\n' +
         '1 check(s) could not decide (inconclusive): not a failure, but not a pass either; see why above\n' +
-        'left on the target (could not be deleted): 1\n  api key key_1 "conformance-x": DELETE answered 500\n',
+        'left on the target (no operation deletes it, or its deletion failed): 1\n  api key key_1 "conformance-x": DELETE answered 500\n',
     );
     expect(JSON.parse(json(report))).toMatchObject({ totals: { inconclusive: 1 }, requests: { sent: 9 }, leftovers: [{ id: 'key_1' }] });
     const xml = junit(report);

@@ -11,6 +11,7 @@ import { CheckTimedOut, Inconclusive, Interrupted } from './lib/outcome.ts';
 import { preflight, PreflightError } from './preflight.ts';
 import { placeholdersFor, reportExchange } from './report/curl.ts';
 import type { CheckResult, Leftover, RunReport } from './report/format.ts';
+import { undeletable } from './left-behind.ts';
 import { createRedactor } from './report/redact.ts';
 
 export { PreflightError } from './preflight.ts';
@@ -129,6 +130,8 @@ async function cleanUp(ctx: CheckContext, timeoutMs: number): Promise<Leftover[]
   } catch (error) {
     ctx.leftovers = [{ kind: 'cleanup', id: '-', reason: `${(error as Error).message}: what the run created may be left on the target` }];
   }
+  // And what no operation deletes (accounts, access requests, ledger entries), from what was sent.
+  ctx.leftovers.push(...undeletable(ctx.recorder.exchanges, [ctx.config.email, ctx.config.secondEmail]));
   return ctx.leftovers;
 }
 

@@ -89,7 +89,7 @@ export function summary(r: RunReport): string[] {
   if (t.inconclusive) lines.push(`${t.inconclusive} check(s) could not decide (inconclusive): not a failure, but not a pass either; see why above`);
   if (r.interrupted) lines.push(`interrupted by ${r.interrupted}: the checks after it were not run`);
   if (r.leftovers?.length) {
-    lines.push(`left on the target (could not be deleted): ${r.leftovers.length}`);
+    lines.push(`left on the target (no operation deletes it, or its deletion failed): ${r.leftovers.length}`);
     for (const l of r.leftovers) lines.push(`  ${l.kind} ${l.id}${l.name ? ` "${l.name}"` : ''}: ${l.reason}`);
   }
   return lines;
