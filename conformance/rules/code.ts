@@ -186,7 +186,8 @@ export const codeRules: Rule[] = [
     id: 'R-CODE-025',
     rule: '503 `storage_unavailable` with `Retry-After`: the change could not be stored, so nothing changed; a read that would show such a change gets it too.',
     source: ['openapi #/components/schemas/ProblemCode', 'openapi #/components/responses/StorageUnavailable', 'PRODUCT.md "The sandbox"'],
-    unobservable: 'only when the target\'s storage fails, which no documented endpoint can cause',
+    checks: ['CODE-001', 'CONTRACT-001', 'LEDGER-001'],
+    gap: 'judged only on the 503s the run happens to get (no documented endpoint can make the target\'s storage fail): their status, type, title and headers (CODE-001, CONTRACT-001), and that a delta answered 503 and sent again is recorded once (LEDGER-001 and the other ledger checks); a read that would show an unstored change is not judged',
     problemCodes: ['storage_unavailable'],
   },
 ];

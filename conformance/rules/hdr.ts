@@ -31,7 +31,8 @@ export const hdrRules: Rule[] = [
     id: 'R-HDR-005',
     rule: 'A 503 carries `Retry-After`.',
     source: ['openapi #/components/responses/StorageUnavailable'],
-    unobservable: 'only when the target\'s storage fails, which no documented endpoint can cause',
+    checks: ['CONTRACT-001'],
+    gap: 'judged on every 503 the run happens to get (the header is required); no documented endpoint can make the target\'s storage fail on purpose',
   },
   {
     id: 'R-HDR-006',

@@ -7,8 +7,10 @@ import {
   defineMutants,
   header,
   isOperation,
+  contractOperations,
   json,
   mapJson,
+  operationOf,
   onRequest,
   onResponse,
   problem,
@@ -242,6 +244,44 @@ const codes: Mutant[] = [
   ),
 ];
 
+/** A well-formed 503 storage_unavailable (with its request id), Retry-After given or not. */
+function unavailable(retryAfter: string | undefined, n: number): ProxiedResponse {
+  const id = `req_mutant503n${String(n).padStart(8, '0')}`;
+  const res = problem(503, 'storage_unavailable', 'The change could not be stored, so nothing was changed; retry after the Retry-After delay.', { 'x-request-id': id, ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }) });
+  return mapJson(res, (p) => ({ ...p, title: 'Storage unavailable', requestId: id }));
+}
+/** The operations whose 503 the contract documents. */
+const documents503 = (req: ProxiedRequest) => {
+  const op = operationOf(req);
+  return op !== undefined && contractOperations.some((o) => o.operationId === op && '503' in (o.operation.responses ?? {}));
+};
+
+const unavailability: Mutant[] = [
+  {
+    id: 'hdr-503-without-retry-after',
+    rules: ['R-HDR-005'],
+    description: 'One request in 30 (of operations that document 503) is answered 503 storage_unavailable without Retry-After, and not passed on.',
+    async exchange(req, next, ctx) {
+      if (!documents503(req)) return next(req);
+      const n = ((ctx.memory.get('seen') as number | undefined) ?? 0) + 1;
+      ctx.memory.set('seen', n);
+      return n % 30 === 0 ? unavailable(undefined, n) : next(req);
+    },
+  },
+  {
+    id: 'code-503-after-storing',
+    rules: ['R-CODE-025'],
+    description: 'Every 4th delta is stored and then answered 503 storage_unavailable with Retry-After: 1, as if nothing had changed.',
+    async exchange(req, next, ctx) {
+      if (!isOperation(req, 'recordDelta')) return next(req);
+      const n = ((ctx.memory.get('deltas') as number | undefined) ?? 0) + 1;
+      ctx.memory.set('deltas', n);
+      const res = await next(req);
+      return n % 4 === 0 && res.status === 201 ? unavailable('1', n) : res;
+    },
+  },
+];
+
 const headers: Mutant[] = [
   onResponse('hdr-request-id-missing-on-405', ['R-HDR-001'], 'The Dashboard\'s 405 answers carry no X-Request-Id.', (req) => req.url.startsWith('/dashboard/'), (res) =>
     res.status === 405 ? withHeaders(res, { 'x-request-id': undefined }) : res,
@@ -408,4 +448,4 @@ const schemas: Mutant[] = [
   ),
 ];
 
-export const errorsAndHeadersMutants = defineMutants([...legacy, ...errors, ...codes, ...headers, ...schemas]);
+export const errorsAndHeadersMutants = defineMutants([...legacy, ...errors, ...codes, ...headers, ...unavailability, ...schemas]);
