@@ -2,7 +2,7 @@
 // run, against `prism mock` on the same bundled contract and a bare node:http server, and prints a table; the JSON and
 // Markdown reports go to reports/ (git-ignored). Not part of `npm test`: no test asserts a time.
 //
-//   npm run bench                     everything (about 4 minutes on 2 cores)
+//   npm run bench                     everything (about 5 minutes on 2 cores)
 //   npm run bench -- --quick          shorter load phases and 100,000 deltas (a smoke run)
 //   npm run bench -- --only cold,load,profile,scale,conformance,floods
 //
