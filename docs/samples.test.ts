@@ -100,9 +100,22 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a receiver program on a free port and waits until it accepts connections. */
+/**
+ * Starts a receiver program on a free port and waits until it accepts connections. The port is
+ * free when chosen; on a busy machine another process can take it before the program binds it,
+ * and then (only then) another port is tried.
+ */
 async function startReceiver(command: string, args: string[], env: Record<string, string>): Promise<{ url: string; stop: () => void; output: () => string }> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startReceiverOn(await freePort(), command, args, env);
+    } catch (error) {
+      if (attempt === 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
+async function startReceiverOn(port: number, command: string, args: string[], env: Record<string, string>): Promise<{ url: string; stop: () => void; output: () => string }> {
   let output = '';
   const child: ChildProcess = spawn(command, args, { cwd: work, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk) => (output += chunk));
