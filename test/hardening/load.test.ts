@@ -157,8 +157,13 @@ async function ledgerMatches(acknowledged: Round['acknowledged']) {
  * of its own (the test's timeout is the hang guard). This sandbox schedules nothing far ahead
  * (no webhook endpoints, so no retries), so the scheduler does empty.
  */
+/** Until the scheduler has nothing left (confirmations), or fails after a minute saying what was left. */
 async function settle() {
-  while (sb.services.scheduler.pending() > 0) await new Promise((r) => setTimeout(r, 10));
+  const deadline = Date.now() + 60_000;
+  while (sb.services.scheduler.pending() > 0) {
+    if (Date.now() > deadline) throw new Error(`the scheduler still had ${sb.services.scheduler.pending()} jobs after a minute`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
   // A read keeps everything waiting first (mock/inspector/history.ts), so no batch is half kept.
   sb.services.inspector?.list();
 }

@@ -292,6 +292,22 @@ describe('@pacspace-io/sandbox and @pacspace-io/conformance, installed', () => {
     }
   }, 240_000);
 
+  it('the installed bin takes the control token from --control-token-file: the control surface answers only with it', async () => {
+    const token = `tok_${Date.now().toString(36)}PackagedControlToken`;
+    const file = join(consumer, 'control.token');
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    const sb = await startInstalledSandbox(join(consumer, 'node_modules', '.bin', 'pacspace-sandbox'), { cwd: consumer, env: envWithNode(machineNode), args: ['--control-token-file', file] });
+    try {
+      const clock = (headers: Record<string, string>) => fetch(`${sb.productionUrl}/__sandbox/clock`, { headers }).then((res) => res.status);
+      expect(await clock({})).toBe(401);
+      expect(await clock({ 'x-sandbox-control-token': `${token}x` })).toBe(401);
+      expect(await clock({ 'x-sandbox-control-token': token })).toBe(200);
+    } finally {
+      expect(await sb.stop()).toBe(0);
+      rmSync(file, { force: true });
+    }
+  }, 120_000);
+
   it('the sandbox package is ESM; a CommonJS test suite loads it with require() (Node ≥ 20.19)', async () => {
     const script = "const { startSandbox } = require('@pacspace-io/sandbox'); startSandbox().then(async (s) => { const ok = (await fetch(s.urls.sandbox + '/api/v1/verify/' + '0'.repeat(64))).status; await s.close(); console.log(ok); });";
     const result = await run(machineNode, ['-e', script], { cwd: consumer });

@@ -4,6 +4,7 @@
 import { defineCheck } from '../../check.ts';
 import type { CheckContext } from '../../context.ts';
 import { CSRF } from '../../context.ts';
+import { apart } from '../../lib/apart.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import type { Exchange } from '../../lib/http.ts';
 import { derived, expectViolation, NOBODY, record, sendAs, totalOf, unique } from './support.ts';
@@ -231,7 +232,9 @@ export const schemaChecks = [
       const dash = await ctx.dashboard();
       // Three keys beside the run's own: at least two full pages of two, so a later page's order is seen too.
       const older = await ctx.createKey({ name: 'conformance-page-a' });
+      await apart();
       await ctx.createKey({ name: 'conformance-page-b' });
+      await apart();
       const newer = await ctx.createKey({ name: 'conformance-page-c' });
       // Every key, two at a time.
       const seen: any[] = [];
@@ -346,6 +349,7 @@ export const schemaChecks = [
       ]);
       ensure((await totalOf(ctx, '/dashboard/webhooks')) === before, 'a refused webhook endpoint was created');
       // A second endpoint: listed before the first (newest first), on pages of one that count both.
+      await apart();
       const second = await dash.post('/dashboard/webhooks', { headers: CSRF, json: { url, events: ['environment.activated'], description: `conformance-second-${ctx.runTag}` } });
       expectStatus(second, 201, 'a second webhook endpoint');
       ctx.track('webhook endpoint', second.body.data.id, `conformance-second-${ctx.runTag}`, () => dash.delete(`/dashboard/webhooks/${second.body.data.id}`, { headers: CSRF }));

@@ -5,6 +5,7 @@
 // runs alone as well as in the whole suite.
 import { defineCheck, type Check } from '../../check.ts';
 import { CSRF, type CheckContext } from '../../context.ts';
+import { apart } from '../../lib/apart.ts';
 import { ensure, expectProblem, expectStatus } from '../../lib/assert.ts';
 import type { Client, Exchange } from '../../lib/http.ts';
 import { REFUSAL_BODY, type Delivery } from '../../lib/receiver.ts';
@@ -119,7 +120,10 @@ export const endpointChecks = ([
     async run(ctx) {
       const dash = await ctx.dashboard();
       const mine: Hook[] = [];
-      for (const [label, environment] of [['page-a', 'test'], ['page-b', 'live'], ['page-c', 'test']] as const) mine.push(await createHook(ctx, label, { events: ['delta.recorded'], environment }));
+      for (const [label, environment] of [['page-a', 'test'], ['page-b', 'live'], ['page-c', 'test']] as const) {
+        if (mine.length) await apart();
+        mine.push(await createHook(ctx, label, { events: ['delta.recorded'], environment }));
+      }
       const ids = mine.map((h) => h.id);
       const limit = 2;
       const pages = await listPagesUntil(dash, limit, (items) => ids.every((id) => items.some((x) => x?.id === id)), 30);
