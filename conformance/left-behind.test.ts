@@ -3,10 +3,12 @@ import type { Exchange } from './lib/http.ts';
 import { undeletable } from './left-behind.ts';
 
 let id = 0;
-const sent = (method: string, path: string, status: number, body?: unknown, scope = 'LEDGER-001'): Exchange => ({
+const sent = (method: string, path: string, status: number, body?: unknown, scope = 'LEDGER-001', answer?: unknown): Exchange => ({
   id: ++id, method, url: `http://127.0.0.1:4010${path}`, path, requestHeaders: {}, ...(body === undefined ? {} : { requestBody: JSON.stringify(body) }),
-  status, headers: {}, setCookies: [], text: '', body: undefined, scope,
+  status, headers: {}, setCookies: [], text: '', body: answer, scope,
 });
+/** A delta recorded (201) with its receipt, or replayed: 201 again naming the same receipt. */
+const delta = (customerId: string, receiptId: string) => sent('POST', '/api/v1/balance/delta', 201, { customerId, delta: '1' }, 'LEDGER-001', { data: { receiptId, customerId } });
 
 describe('what no operation deletes, from what the run sent', () => {
   it('lists each account registered, each access request for another address, each environment provisioned, and the ledger entries', () => {
@@ -18,11 +20,13 @@ describe('what no operation deletes, from what the run sent', () => {
       sent('POST', '/dashboard/auth/request-access', 202, { email: 'NEW@conformance.invalid' }),
       sent('POST', '/dashboard/contracts/provision', 201, { environment: 'mainnet' }),
       sent('POST', '/dashboard/contracts/provision', 409, { environment: 'testnet' }),
-      sent('POST', '/api/v1/balance/delta', 201, { customerId: 'c1', delta: '1' }),
-      sent('POST', '/api/v1/balance/delta', 201, { customerId: 'c1', delta: '2' }),
-      sent('POST', '/api/v1/balance/delta', 200, { customerId: 'c1', delta: '2' }),
+      delta('c1', 'rcpt_1'),
+      delta('c1', 'rcpt_2'),
+      // Idempotent replays of rcpt_2 (201 again, Idempotent-Replayed: true): no new delta.
+      { ...delta('c1', 'rcpt_2'), headers: { 'idempotent-replayed': 'true' } },
+      { ...delta('c1', 'rcpt_2'), headers: { 'idempotent-replayed': 'true' } },
       sent('POST', '/api/v1/balance/delta', 422, { customerId: 'c9' }),
-      sent('POST', '/api/v1/balance/checkpoint', 201, { customerId: 'c2' }),
+      sent('POST', '/api/v1/balance/checkpoint', 201, { customerId: 'c2' }, 'LEDGER-001', { data: { checkpointId: 'chk_1' } }),
       sent('GET', '/api/v1/balance/derive/c3', 200),
       // A request never answered is not counted; nor what the cleanup sent.
       sent('POST', '/dashboard/auth/register', 0, { email: 'unanswered@conformance.invalid' }),
@@ -38,7 +42,7 @@ describe('what no operation deletes, from what the run sent', () => {
 
   it('lists nothing for a run that created nothing, and names at most five customers', () => {
     expect(undeletable([sent('GET', '/api/v1/balance/derive/c1', 200), sent('POST', '/api/v1/balance/delta', 401, { customerId: 'c1' })], [])).toEqual([]);
-    const many = Array.from({ length: 7 }, (_, i) => sent('POST', '/api/v1/balance/delta', 201, { customerId: `c${i}` }));
+    const many = Array.from({ length: 7 }, (_, i) => delta(`c${i}`, `rcpt_${i}`));
     expect(undeletable(many, [])).toEqual([
       { kind: 'ledger entries', id: '7 deltas, 0 checkpoints', name: '7 customers: c0, c1, c2, c3, c4 and 2 more', reason: 'the ledger is append-only: no operation deletes a delta or a checkpoint' },
     ]);

@@ -19,6 +19,11 @@ const bodyOf = (exchange: Exchange): Record<string, unknown> => {
 const stringIn = (body: Record<string, unknown>, member: string) => (typeof body[member] === 'string' ? (body[member] as string) : undefined);
 const created = (exchange: Exchange, method: string, path: string) =>
   exchange.method.toUpperCase() === method && exchange.path.split('?')[0] === path && exchange.status >= 200 && exchange.status < 300;
+/** The id a ledger answer names (a replay names the receipt it first recorded), or a stand-in unique to this answer. */
+const ledgerIdOf = (exchange: Exchange, member: string) => {
+  const id: unknown = exchange.body?.data?.[member];
+  return typeof id === 'string' ? id : `#${exchange.id}`;
+};
 
 /**
  * The leftovers no cleanup can remove, from the run's exchanges. `ownEmails` are the accounts the
@@ -30,8 +35,9 @@ export function undeletable(exchanges: readonly Exchange[], ownEmails: readonly 
   const asked = new Set<string>();
   const environments = new Set<string>();
   const customers = new Set<string>();
-  let deltas = 0;
-  let checkpoints = 0;
+  // By id: an idempotent replay (201 again, Idempotent-Replayed: true) names the receipt it recorded first.
+  const deltas = new Set<string>();
+  const checkpoints = new Set<string>();
   for (const exchange of exchanges) {
     if (exchange.scope === 'cleanup') continue;
     if (created(exchange, 'POST', '/dashboard/auth/register')) {
@@ -43,11 +49,11 @@ export function undeletable(exchanges: readonly Exchange[], ownEmails: readonly 
     } else if (created(exchange, 'POST', '/dashboard/contracts/provision') && exchange.status === 201) {
       environments.add(stringIn(bodyOf(exchange), 'environment') ?? '(unnamed)');
     } else if (created(exchange, 'POST', '/api/v1/balance/delta') && exchange.status === 201) {
-      deltas++;
+      deltas.add(ledgerIdOf(exchange, 'receiptId'));
       const customer = stringIn(bodyOf(exchange), 'customerId');
       if (customer) customers.add(customer);
     } else if (created(exchange, 'POST', '/api/v1/balance/checkpoint') && exchange.status === 201) {
-      checkpoints++;
+      checkpoints.add(ledgerIdOf(exchange, 'checkpointId'));
       const customer = stringIn(bodyOf(exchange), 'customerId');
       if (customer) customers.add(customer);
     }
@@ -56,12 +62,12 @@ export function undeletable(exchanges: readonly Exchange[], ownEmails: readonly 
   for (const email of accounts) left.push({ kind: 'account', id: email, reason: 'no operation of the contract deletes an account' });
   for (const email of asked) left.push({ kind: 'access request', id: email, reason: 'no operation of the contract deletes an access request' });
   for (const environment of environments) left.push({ kind: 'environment', id: environment, reason: 'provisioned by the run (--provision); provisioning cannot be undone' });
-  if (deltas + checkpoints > 0) {
+  if (deltas.size + checkpoints.size > 0) {
     const named = [...customers].slice(0, NAMED_CUSTOMERS).join(', ');
     const more = customers.size > NAMED_CUSTOMERS ? ` and ${customers.size - NAMED_CUSTOMERS} more` : '';
     left.push({
       kind: 'ledger entries',
-      id: `${deltas} delta${deltas === 1 ? '' : 's'}, ${checkpoints} checkpoint${checkpoints === 1 ? '' : 's'}`,
+      id: `${deltas.size} delta${deltas.size === 1 ? '' : 's'}, ${checkpoints.size} checkpoint${checkpoints.size === 1 ? '' : 's'}`,
       name: `${customers.size} customer${customers.size === 1 ? '' : 's'}: ${named}${more}`,
       reason: 'the ledger is append-only: no operation deletes a delta or a checkpoint',
     });

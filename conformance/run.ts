@@ -118,7 +118,7 @@ function finishReport(ctx: CheckContext, config: ConformanceConfig, startedAt: D
     durationMs: Date.now() - startedAt.getTime(),
     results,
     requests: { sent: sent.preflight + sent.check + sent.cleanup, preflight: sent.preflight, checks: sent.check, cleanup: sent.cleanup, budget: ctx.recorder.maxRequests },
-    leftovers: ctx.leftovers.map((l) => ({ ...l, reason: redact(l.reason) })),
+    leftovers: ctx.leftovers.map((l) => ({ ...l, id: redact(l.id), ...(l.name === undefined ? {} : { name: redact(l.name) }), reason: redact(l.reason) })),
     ...(interrupted ? { interrupted } : {}),
   };
 }

@@ -3,5 +3,5 @@
 // order could not be told from a right one. Servers stamp to the millisecond (the contract's
 // date-times); a few milliseconds between two creations make their stamps differ.
 
-/** Resolves a few milliseconds later (or at once if the run is stopping; the next request then ends it). */
+/** Resolves a few milliseconds later (an interrupted run is stopped by the next request, not here). */
 export const apart = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

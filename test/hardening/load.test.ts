@@ -153,11 +153,10 @@ async function ledgerMatches(acknowledged: Round['acknowledged']) {
 /**
  * Until nothing the sandbox scheduled is left to run (round 1's confirmations, 200 ms after
  * each delta, and the demo key's activation) and the inspector has kept every answered
- * exchange: what happens on timers, waited for as events, however late they fire. No deadline
- * of its own (the test's timeout is the hang guard). This sandbox schedules nothing far ahead
- * (no webhook endpoints, so no retries), so the scheduler does empty.
+ * exchange: what happens on timers, waited for as events, however late they fire. This sandbox
+ * schedules nothing far ahead (no webhook endpoints, so no retries), so the scheduler does
+ * empty; if it has not within a minute, the test fails saying how many jobs were left.
  */
-/** Until the scheduler has nothing left (confirmations), or fails after a minute saying what was left. */
 async function settle() {
   const deadline = Date.now() + 60_000;
   while (sb.services.scheduler.pending() > 0) {
