@@ -8,6 +8,11 @@ const ruleById = new Map(rules.map((r) => [r.id, r]));
 const wholeRun = new Set(runChecks.map((c) => c.id));
 const catalogueIds = new Set(catalogue.map((c) => c.id));
 
+/** Every check that enforces one of a mutant's rules (whole-run ones included): a mutant is caught only when one of them fails. */
+export function enforcing(mutant: Pick<Mutant, 'rules'>): Set<string> {
+  return new Set(mutant.rules.flatMap((id) => ruleById.get(id)?.checks ?? []).filter((c) => catalogueIds.has(c)));
+}
+
 /**
  * The check ids that enforce a mutant's rules; [] means "the whole suite". A whole-run check
  * (contract validation, secret scan) judges the exchanges of the checks that ran beside it: with

@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalogue } from '../../conformance/checks/index.ts';
 import { totals, type RunReport } from '../../conformance/report/format.ts';
 import { runConformance } from '../../conformance/run.ts';
-import { checksFor } from './checks-for.ts';
+import { checksFor, enforcing } from './checks-for.ts';
 import { startMutantLayer } from './layer.ts';
 import { localConfig, startLocalTarget } from './local-target.ts';
 import type { Mutant, Variation } from './mutant.ts';
@@ -25,7 +25,7 @@ import { mutants } from './mutants/index.ts';
 import { singleVariations, variations } from './variations.ts';
 
 type Kind = 'clean' | 'variation' | 'mutant';
-export type Outcome = { kind: Kind; id: string; ran: number; failed: string[]; inconclusive: string[]; report: RunReport; verdict: 'ok' | 'FAILED' | 'SURVIVED' };
+export type Outcome = { kind: Kind; id: string; ran: number; failed: string[]; alsoFailed: string[]; inconclusive: string[]; report: RunReport; verdict: 'ok' | 'FAILED' | 'SURVIVED' };
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -64,12 +64,19 @@ async function startRunner(subjects: Map<string, Mutant | Variation>) {
       report = { results: [{ id: 'PREFLIGHT', status: 'failed', message: String((error as Error)?.message ?? error) }], durationMs: 0 } as unknown as RunReport;
     }
     const ids = (status: string) => report.results.filter((r) => r.status === status).map((r) => r.id);
-    const failed = ids('failed');
     const inconclusive = ids('inconclusive');
+    // A mutant is caught by a check that enforces one of its rules (or by a preflight that stops
+    // the run): with the whole suite running, another check failing on its side effects proves
+    // nothing about the rule. Those others are reported beside.
+    // (A mutant of your own that names no checked rule is caught by any failing check.)
+    const named = kind === 'mutant' ? enforcing(subject as Mutant) : undefined;
+    const rulesChecks = named?.size ? named : undefined;
+    const failed = ids('failed').filter((c) => rulesChecks === undefined || c === 'PREFLIGHT' || rulesChecks.has(c));
+    const alsoFailed = ids('failed').filter((c) => !failed.includes(c));
     const verdict = kind === 'mutant' ? (failed.length ? 'ok' : 'SURVIVED') : failed.length || inconclusive.length ? 'FAILED' : 'ok';
     // Only what the parent prints crosses the process boundary.
     const slim = { results: report.results.filter((r) => r.status === 'failed' || r.status === 'inconclusive').map((r) => ({ id: r.id, status: r.status, message: r.message })), durationMs: report.durationMs, requests: report.requests, totals: totals(report) };
-    return { kind, id: id ?? 'clean', ran: report.results.length, failed, inconclusive, report: slim as unknown as RunReport, verdict };
+    return { kind, id: id ?? 'clean', ran: report.results.length, failed, alsoFailed, inconclusive, report: slim as unknown as RunReport, verdict };
   }
   return {
     run,
@@ -82,7 +89,8 @@ async function startRunner(subjects: Map<string, Mutant | Variation>) {
 
 function describe(o: Outcome): string {
   const took = `${(o.report.durationMs / 1000).toFixed(1)} s`;
-  if (o.kind === 'mutant') return o.failed.length ? `caught by ${o.failed.join(', ')} (${took})` : `SURVIVED (${o.ran} checks ran${o.inconclusive.length ? `, inconclusive: ${o.inconclusive.join(', ')}` : ''}, ${took})`;
+  const others = o.alsoFailed.length ? `; also failed, outside its rules: ${o.alsoFailed.join(', ')}` : '';
+  if (o.kind === 'mutant') return o.failed.length ? `caught by ${o.failed.join(', ')} (${took}${others})` : `SURVIVED (${o.ran} checks ran${o.inconclusive.length ? `, inconclusive: ${o.inconclusive.join(', ')}` : ''}${others}, ${took})`;
   if (o.verdict === 'ok') {
     const t = (o.report as unknown as { totals: ReturnType<typeof totals> }).totals;
     return `passes (${t.passed} passed, ${t.skipped} skipped, ${o.report.requests?.sent ?? '?'} requests, ${(o.report.durationMs / 1000).toFixed(1)} s)`;
