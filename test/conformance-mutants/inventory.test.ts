@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogue } from '../../conformance/checks/index.ts';
 import { rules, statusOf } from '../../conformance/rules.ts';
-import { checksFor } from './checks-for.ts';
+import { checksFor, enforcing } from './checks-for.ts';
 import { mutants } from './mutants/index.ts';
 import { singleVariations, variations } from './variations.ts';
 
@@ -50,5 +50,13 @@ describe('mutants ↔ rule inventory', () => {
     expect(checksFor({ rules: [mixed.id] }).sort()).toEqual([...mixed.checks!].sort());
     const narrow = rules.find((r) => r.checks?.length && !r.checks.some((c) => c === 'CONTRACT-001' || c === 'REVEAL-002'))!;
     expect(checksFor({ rules: [narrow.id] })).toEqual(narrow.checks);
+  });
+
+  it('a mutant is caught only by the checks of its rules, whole-run ones included; one naming no checked rule by any', () => {
+    const wholeRunOnly = rules.find((r) => r.checks?.length && r.checks.every((c) => c === 'CONTRACT-001' || c === 'REVEAL-002'))!;
+    expect([...enforcing({ rules: [wholeRunOnly.id] })].sort()).toEqual([...wholeRunOnly.checks!].sort());
+    const two = rules.filter((r) => r.checks?.length).slice(0, 2);
+    expect([...enforcing({ rules: two.map((r) => r.id) })].sort()).toEqual([...new Set(two.flatMap((r) => r.checks!))].sort());
+    expect(enforcing({ rules: [] }).size).toBe(0);
   });
 });
