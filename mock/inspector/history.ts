@@ -9,7 +9,7 @@ import { createRedactor, type HeaderField, type KeptBody, type KeptMessage, type
 import { contractSecretRules, type SecretRules } from './secret-rules.ts';
 import { isoOf } from '../state/clock.ts';
 import { LastValues } from './last-values.ts';
-import { createWaitingPacker, REQUEST_ID, type FieldList, type WaitingExchange } from './waiting.ts';
+import { createWaitingPacker, markRequestId, sameFieldList, sentValue, type FieldList, type WaitingExchange } from './waiting.ts';
 
 type Summary = components['schemas']['InspectedRequestSummary'];
 type Violation = components['schemas']['ValidationViolation'];
@@ -100,7 +100,7 @@ class Kept {
         method: this.method.toUpperCase(),
         url: this.url,
         operationId: this.operationId ?? null,
-        auth: authOf(this.auth, this.request.fields as string[]),
+        auth: authOf(this.auth, this.request.fields),
         status: this.status,
         problemCode: this.problemCode ?? null,
         violations: this.violationCount,
@@ -119,22 +119,20 @@ type HeldMessage = { readonly fields: FieldList; readonly body: KeptBody | null 
 
 const messageOf = (packed: HeldMessage, requestId: string): KeptMessage => {
   const headers: HeaderField[] = [];
-  for (let i = 0; i < packed.fields.length; i += 2) {
-    const value = packed.fields[i + 1]!;
-    headers.push({ name: packed.fields[i] as string, value: value === REQUEST_ID ? requestId : (value as string) });
-  }
+  for (let i = 0; i < packed.fields.length; i += 2) headers.push({ name: packed.fields[i] as string, value: sentValue<string>(packed.fields[i + 1]!, requestId) });
   return { headers, body: packed.body };
 };
 
 /** What the gate decided, as the summary shows it (with the key's public part, as sent and kept). */
-function authOf(auth: Exchange['auth'], fields: string[]): Summary['auth'] {
+function authOf(auth: Exchange['auth'], fields: FieldList): Summary['auth'] {
   if (auth === undefined) return { kind: 'none' };
   switch (auth.kind) {
     case 'apiKey': {
       let sent = '';
       for (let i = 0; i < fields.length; i += 2) {
-        if (fields[i] === 'x-api-key') {
-          sent = fields[i + 1]!;
+        const value = fields[i + 1];
+        if (fields[i] === 'x-api-key' && typeof value === 'string') {
+          sent = value;
           break;
         }
       }
@@ -157,18 +155,9 @@ const sameBody = (a: KeptBody | null, b: KeptBody | null) => a === b || (a !== n
  * response's X-Request-Id, which differs every time, held as REQUEST_ID so that it can be).
  */
 function keptMessages() {
-  const messages = new LastValues<HeldMessage>(
-    (held, given) => sameBody(held.body, given.body) && held.fields.length === given.fields.length && held.fields.every((value, i) => value === given.fields[i]),
-  );
-  const share = (slot: string, message: PackedMessage, requestId: string): HeldMessage => {
-    let fields: (string | typeof REQUEST_ID)[] = message.fields;
-    for (let i = 1; i < fields.length; i += 2) {
-      if (fields[i] !== requestId) continue;
-      if (fields === message.fields) fields = [...message.fields];
-      fields[i] = REQUEST_ID;
-    }
-    return messages.share(slot, { fields, body: message.body });
-  };
+  const messages = new LastValues<HeldMessage>((held, given) => sameBody(held.body, given.body) && sameFieldList(held.fields, given.fields));
+  const share = (slot: string, message: PackedMessage, requestId: string): HeldMessage =>
+    messages.share(slot, { fields: markRequestId(message.fields, requestId), body: message.body });
   return { share, clear: () => messages.clear() };
 }
 

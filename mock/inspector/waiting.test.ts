@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AuthVerdict, Exchange } from '../http/exchange.ts';
 import { LastValues } from './last-values.ts';
-import { createWaitingPacker } from './waiting.ts';
+import { createWaitingPacker, markRequestId, REQUEST_ID, sentValue } from './waiting.ts';
 
 const text = fc.string({ maxLength: 40 });
 const headerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/);
@@ -100,6 +100,19 @@ describe('a waiting exchange', () => {
     expect(p3).not.toBe(p1);
     packer.forget();
     expect(packer.unpack(packer.pack({ ...base, auth: { ...a1 } })).auth).not.toBe(p1);
+  });
+});
+
+describe('marking the request id in flat header fields', () => {
+  it('marks values only (never a name), copies only when there is one, and puts it back', () => {
+    const id = 'req_0000000000000009';
+    const none = ['content-type', 'application/json'];
+    expect(markRequestId(none, id)).toBe(none);
+    const fields = [id, 'x', 'x-request-id', id, 'x-echo', id];
+    const marked = markRequestId(fields, id);
+    expect(marked).toEqual([id, 'x', 'x-request-id', REQUEST_ID, 'x-echo', REQUEST_ID]);
+    expect(fields).toEqual([id, 'x', 'x-request-id', id, 'x-echo', id]);
+    expect(marked.map((v) => sentValue(v, id))).toEqual(fields);
   });
 });
 

@@ -47,6 +47,22 @@ const sameVerdict = (a: AuthVerdict, b: AuthVerdict): boolean => {
 
 /** A header field's value as a field list holds it. */
 const heldValue = (value: string | string[], requestId: string) => (value === requestId ? REQUEST_ID : value);
+/** A field list's value as sent: the request id put back. */
+export const sentValue = <V extends string | string[]>(value: FieldList[number], requestId: string): V => (value === REQUEST_ID ? requestId : value) as V;
+
+/** Flat header fields (name, value, …) with the request's own id marked, copied only when it appears. */
+export function markRequestId(fields: readonly string[], requestId: string): FieldList {
+  let marked: FieldList[number][] | undefined;
+  for (let i = 1; i < fields.length; i += 2) {
+    if (fields[i] !== requestId) continue;
+    marked ??= [...fields];
+    marked[i] = REQUEST_ID;
+  }
+  return marked ?? fields;
+}
+
+/** Whether two field lists hold the same fields in the same order. */
+export const sameFieldList = (a: FieldList, b: FieldList): boolean => a.length === b.length && a.every((value, i) => value === b[i]);
 
 /** Whether `list` holds exactly these header fields, in this order. */
 function sameFields(list: FieldList, headers: Record<string, string | string[]>, requestId: string): boolean {
@@ -65,7 +81,7 @@ export function headersOf<V extends string | string[]>(list: FieldList, requestI
   for (let i = 0; i < list.length; i += 2) {
     const value = list[i + 1]!;
     const name = list[i] as string;
-    const held = (value === REQUEST_ID ? requestId : value) as V;
+    const held = sentValue<V>(value, requestId);
     // A field named __proto__ is a field here, not the object's prototype.
     if (name === '__proto__') Object.defineProperty(headers, name, { value: held, enumerable: true, writable: true, configurable: true });
     else headers[name] = held;
