@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measure, workload } from './load.ts';
-import { liftRateLimits, startBareProcess, startSandboxProcess } from './processes.ts';
+import { liftRateLimits, startBareProcess, startSandboxProcess, loadArgs } from './processes.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const TICK_US = 1e6 / 100; // USER_HZ
@@ -31,7 +31,7 @@ async function measured(name: string, pid: number, url: string, apiKey: string) 
   );
 }
 
-const sandbox = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn']);
+const sandbox = await startSandboxProcess(loadArgs());
 let answers: Record<string, { status: number; headers: Record<string, string>; body: string }> = {};
 try {
   await liftRateLimits(sandbox.productionUrl);
@@ -46,7 +46,7 @@ try {
 } finally {
   await sandbox.stop();
 }
-const quiet = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn', '--inspect-history', '0']);
+const quiet = await startSandboxProcess(loadArgs('off'));
 try {
   await liftRateLimits(quiet.productionUrl);
   await measured('sandbox, inspector off', quiet.child.pid!, quiet.sandboxUrl, quiet.apiKey);

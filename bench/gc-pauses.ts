@@ -2,7 +2,7 @@
 // inspector on and off: at 20 connections a request's latency is mostly the queue in front of
 // it, and a pause stops everything for its length, so the pauses are most of the p99 gap to a
 // bare server. A separate run from the measured one (tracing prints a line per collection).
-import { liftRateLimits, startSandboxProcess } from './processes.ts';
+import { liftRateLimits, startSandboxProcess, loadArgs } from './processes.ts';
 import { measure, workload, type LoadResult } from './load.ts';
 
 export type Pauses = { count: number; totalMs: number; medianMs: number; maxMs: number };
@@ -31,8 +31,7 @@ export function summarizePauses(pauses: number[]): Pauses {
 
 /** The sandbox binary under the derive load for `seconds`, its collections traced. */
 export async function gcPauses(inspector: 'on' | 'off', seconds: number, warmupSeconds: number): Promise<GcPauses> {
-  const args = ['--free-plan-deltas', '1000000000', '--log-level', 'warn', ...(inspector === 'off' ? ['--inspect-history', '0'] : [])];
-  const sandbox = await startSandboxProcess(args, 60_000, ['--trace-gc']);
+  const sandbox = await startSandboxProcess(loadArgs(inspector), 60_000, ['--trace-gc']);
   let trace = '';
   sandbox.child.stdout!.on('data', (chunk: Buffer) => (trace += chunk));
   try {

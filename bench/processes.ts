@@ -85,6 +85,13 @@ export function startBareProcess(answersFile: string, timeoutMs = 30_000): Promi
 export type SandboxProcess = Started & { productionUrl: string; sandboxUrl: string; apiKey: string; output: () => string };
 
 /** Starts the sandbox binary and resolves once it printed its URLs and the demo key. */
+/**
+ * The sandbox as every load measurement runs it: validation, auth and state on as always; only
+ * the Free plan limit is lifted (the rate limits through the control surface: liftRateLimits),
+ * and the log kept to warnings. `inspector: 'off'` adds `--inspect-history 0`.
+ */
+export const loadArgs = (inspector: 'on' | 'off' = 'on'): string[] => ['--free-plan-deltas', '1000000000', '--log-level', 'warn', ...(inspector === 'off' ? ['--inspect-history', '0'] : [])];
+
 export function startSandboxProcess(args: string[] = [], timeoutMs = 60_000, nodeArgs: string[] = []): Promise<SandboxProcess & { printedAt: number }> {
   const child = spawn(process.execPath, [...nodeArgs, sandboxBin, '--port', '0', '--sandbox-port', '0', '--seed', '1', ...args], {
     cwd: root,

@@ -30,7 +30,7 @@ import { summarizeProfile, type ProfileSummary } from './profile.ts';
 import { gcPauses, type GcPauses } from './gc-pauses.ts';
 import { ledgerScale, type ScaleResult } from './ledger-scale.ts';
 import { CONNECTIONS, measure, workload, type LoadResult, type Workload } from './load.ts';
-import { ANY_KEY, coldStart, startBareProcess, DERIVE_PATH, freePort, liftRateLimits, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, waitFor200 } from './processes.ts';
+import { ANY_KEY, coldStart, startBareProcess, DERIVE_PATH, freePort, liftRateLimits, prismVersion, root, specFile, startPrismProcess, startSandboxProcess, loadArgs, waitFor200 } from './processes.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -117,7 +117,7 @@ async function load(report: Report) {
   const line = (who: string, kind: Workload, r: LoadResult) => log(`  ${who.padEnd(8)} ${kind.padEnd(6)} ${r.requestsPerSecond.toFixed(0)} req/s, p99 ${ms(r.latencyMs.p99)}, non-2xx ${r.non2xx}, errors ${r.errors}`);
   // Validation, auth and state on (as always); the Free plan limit and the rate limits are
   // lifted for the benchmark only, through the CLI flag and the control surface.
-  const sandbox = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn']);
+  const sandbox = await startSandboxProcess(loadArgs());
   let answers: Awaited<ReturnType<typeof recordAnswers>>;
   try {
     await liftRateLimits(sandbox.productionUrl);
@@ -131,7 +131,7 @@ async function load(report: Report) {
   }
   // The same derive load with the request inspector off (`--inspect-history 0`): what keeping
   // every exchange costs, reported beside the default.
-  const quiet = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn', '--inspect-history', '0']);
+  const quiet = await startSandboxProcess(loadArgs('off'));
   let withoutInspector: LoadResult;
   try {
     await liftRateLimits(quiet.productionUrl);
@@ -218,7 +218,7 @@ async function profileDerive(report: Report) {
   const dir = join(root, 'reports', 'profiles');
   mkdirSync(dir, { recursive: true });
   const before = new Set(readdirSync(dir));
-  const sandbox = await startSandboxProcess(['--free-plan-deltas', '1000000000', '--log-level', 'warn'], 60_000, ['--cpu-prof', '--cpu-prof-dir', dir]);
+  const sandbox = await startSandboxProcess(loadArgs(), 60_000, ['--cpu-prof', '--cpu-prof-dir', dir]);
   try {
     await liftRateLimits(sandbox.productionUrl);
     await measure(sandbox.sandboxUrl, workload('derive', sandbox.apiKey), LOAD_SECONDS, 0);
